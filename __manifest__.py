@@ -1,0 +1,35 @@
+{
+    "name": "RMA Recovery",
+    "version": "19.0.1.0.0",
+    "category": "Supply Chain/Inventory",
+    "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
+    "author": "rma_recovery developers",
+    "license": "LGPL-3",
+    "depends": ["stock_account", "repair"],
+    "data": [
+        "security/rma_security.xml",
+        "security/ir.model.access.csv",
+        "security/rma_rules.xml",
+        "data/rma_reason_data.xml",
+        "wizards/rma_reject_wizard_views.xml",
+        "wizards/rma_override_wizard_views.xml",
+        "views/rma_order_views.xml",
+        "views/rma_line_views.xml",
+        "views/rma_reason_views.xml",
+        "views/product_views.xml",
+        "views/res_config_settings_views.xml",
+        "reports/rma_label_report.xml",
+        "views/menus.xml",
+    ],
+    "demo": [
+        "data/rma_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "rma_recovery/static/tests/tours/*.js",
+        ],
+    },
+    "post_init_hook": "_post_init_hook",
+    "installable": True,
+    "application": False,
+}

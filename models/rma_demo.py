@@ -1,0 +1,105 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+
+from .rma_line import is_luhn_valid
+
+
+def with_luhn_digit(body):
+    """Complete a 14-digit IMEI body with its check digit."""
+    return next(f"{body}{digit}" for digit in "0123456789" if is_luhn_valid(f"{body}{digit}"))
+
+
+class RmaDemo(models.AbstractModel):
+    """Builds the demo data that XML cannot express: stock, delivered sales and RMAs in each state."""
+
+    _name = "rma.demo"
+    _description = "RMA Demo Data"
+
+    @api.model
+    def _load_demo(self):
+        env = self.env
+        laptop = env.ref("rma_recovery.demo_product_laptop")
+        phone = env.ref("rma_recovery.demo_product_phone")
+        switch = env.ref("rma_recovery.demo_product_switch")
+        acme = env.ref("rma_recovery.demo_partner_acme")
+        northwind = env.ref("rma_recovery.demo_partner_northwind")
+        serials = {
+            laptop: [f"PB14-{index:05d}" for index in range(1, 9)],
+            phone: [with_luhn_digit(f"35693803{index:06d}") for index in range(1, 7)],
+            switch: [f"SW24-{index:05d}" for index in range(1, 5)],
+        }
+        warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+        self._put_in_stock(warehouse.lot_stock_id, serials)
+
+        acme_order = self._deliver_sale(acme, {laptop: 5, phone: 3, switch: 2})
+        northwind_order = self._deliver_sale(northwind, {laptop: 2, phone: 2})
+        old_order = self._deliver_sale(northwind, {switch: 1})
+        # An old delivery, out of warranty and outside the return window.
+        old_order.picking_ids.move_ids.write({"date": fields.Datetime.now() - relativedelta(years=3)})
+
+        def delivered(order, product):
+            lines = order.picking_ids.move_ids.move_line_ids.filtered(lambda ml: ml.product_id == product)
+            return lines.lot_id.mapped("name")
+
+        acme_laptops, acme_phones = delivered(acme_order, laptop), delivered(acme_order, phone)
+        northwind_laptops = delivered(northwind_order, laptop)
+        reasons = {code: env.ref(f"rma_recovery.rma_reason_{code}") for code in ("doa", "failed", "warranty")}
+        proof = env["ir.attachment"].create(
+            {"name": "acme-invoice.pdf", "raw": b"%PDF-1.4 demo proof of purchase", "mimetype": "application/pdf"}
+        )
+
+        def rma(partner, order, reason, units, **extra):
+            return env["rma.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "sale_order_id": order.id if order else False,
+                    "customer_reference": order.client_order_ref or order.name if order else False,
+                    "reason_id": reasons[reason].id,
+                    "proof_attachment_ids": [fields.Command.link(proof.id)],
+                    "line_ids": [
+                        fields.Command.create({"product_id": product.id, "serial_number": serial})
+                        for product, serial in units
+                    ],
+                    **extra,
+                }
+            )
+
+        rma(acme, acme_order, "doa", [(laptop, acme_laptops[0]), (phone, acme_phones[0])])
+        # Flagged: a laptop that went to Northwind, and a serial nobody ever shipped.
+        rma(acme, acme_order, "failed", [(laptop, northwind_laptops[0]), (laptop, "PB14-99999")])
+        rma(northwind, old_order, "warranty", [(switch, delivered(old_order, switch)[0])])
+        authorized = rma(acme, acme_order, "warranty", [(laptop, acme_laptops[1]), (phone, acme_phones[1])])
+        authorized.action_authorize()
+        rma(acme, acme_order, "failed", [(laptop, acme_laptops[2])]).action_reject(
+            "Physical damage not covered by the warranty."
+        )
+        rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).action_cancel()
+
+    def _put_in_stock(self, location, serials):
+        quants = self.env["stock.quant"]
+        for product, names in serials.items():
+            lots = self.env["stock.lot"].create([{"product_id": product.id, "name": name} for name in names])
+            for lot in lots:
+                quants |= quants.with_context(inventory_mode=True).create(
+                    {"product_id": product.id, "location_id": location.id, "lot_id": lot.id, "inventory_quantity": 1}
+                )
+        quants.action_apply_inventory()
+
+    def _deliver_sale(self, partner, quantities):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "client_order_ref": f"PO-{partner.id}-{len(quantities)}",
+                "order_line": [
+                    fields.Command.create({"product_id": product.id, "product_uom_qty": qty})
+                    for product, qty in quantities.items()
+                ],
+            }
+        )
+        order.action_confirm()
+        pickings = order.picking_ids
+        pickings.action_assign()
+        pickings.move_ids.picked = True
+        pickings.button_validate()
+        return order

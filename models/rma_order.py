@@ -1,0 +1,320 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+MANAGER_GROUP = "rma_recovery.group_rma_manager"
+
+
+class RmaOrder(models.Model):
+    _name = "rma.order"
+    _description = "Return Merchandise Authorization"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "request_date desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["name", "customer_reference", "partner_id"]
+
+    # ------------------------------------------------------------------
+    # Identification
+    # ------------------------------------------------------------------
+    name = fields.Char(
+        string="RMA Number",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Issued when the RMA is authorized; the number follows the unit through every later stage.",
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Requested"),
+            ("authorized", "Authorized"),
+            ("rejected", "Rejected"),
+            ("cancel", "Cancelled"),
+        ],
+        string="Status",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        default="draft",
+        help="Requested: the customer's request, checks shown, waiting for a manager.\n"
+        "Authorized: an RMA number is issued; the units may be shipped back.\n"
+        "Rejected: a manager refused the return, with a reason.\n"
+        "Cancelled: withdrawn.",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        string="Return Warehouse",
+        required=True,
+        check_company=True,
+        compute="_compute_warehouse_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Where the units are to be shipped back; its address is printed on the label.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+
+    # ------------------------------------------------------------------
+    # The customer's request
+    # ------------------------------------------------------------------
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, tracking=True, check_company=True)
+    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id")
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Original Sale Order",
+        check_company=True,
+        domain="[('partner_id', 'child_of', commercial_partner_id)]",
+    )
+    picking_id = fields.Many2one(
+        "stock.picking",
+        string="Original Delivery",
+        check_company=True,
+        domain="[('picking_type_code', '=', 'outgoing'), ('state', '=', 'done'),"
+        " ('partner_id', 'child_of', commercial_partner_id)]",
+    )
+    customer_reference = fields.Char(
+        string="Customer Order Ref.", help="The customer's order or purchase-order number, as they typed it."
+    )
+    reason_id = fields.Many2one("rma.reason", string="Return Reason", required=True, check_company=True, tracking=True)
+    description = fields.Html(string="Customer Description")
+    proof_attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "rma_order_proof_attachment_rel",
+        "rma_id",
+        "attachment_id",
+        string="Proof of Purchase",
+        help="Invoice, receipt or delivery note sent by the customer.",
+    )
+    request_date = fields.Datetime(string="Requested On", required=True, default=fields.Datetime.now, copy=False)
+
+    # ------------------------------------------------------------------
+    # Decision
+    # ------------------------------------------------------------------
+    authorize_date = fields.Datetime(string="Authorized On", readonly=True, copy=False)
+    authorized_by_id = fields.Many2one("res.users", string="Authorized By", readonly=True, copy=False)
+    reject_reason = fields.Text(readonly=True, copy=False, tracking=True)
+
+    # ------------------------------------------------------------------
+    # Units and check results
+    # ------------------------------------------------------------------
+    line_ids = fields.One2many("rma.line", "rma_id", string="Units", copy=True)
+    line_count = fields.Integer(compute="_compute_line_count", string="Unit Count")
+    has_flag = fields.Boolean(
+        string="Has Open Flags",
+        compute="_compute_has_flag",
+        store=True,
+        help="A unit failed a check and no manager has overridden it yet.",
+    )
+    lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
+    can_be_authorized = fields.Boolean(compute="_compute_can_be")
+    can_be_rejected = fields.Boolean(compute="_compute_can_be")
+    can_be_cancelled = fields.Boolean(compute="_compute_can_be")
+    can_be_reset = fields.Boolean(compute="_compute_can_be")
+
+    _name_company_uniq = models.Constraint(
+        "UNIQUE(name, company_id)",
+        "An RMA number must be unique per company.",
+    )
+
+    # ------------------------------------------------------------------
+    # Compute
+    # ------------------------------------------------------------------
+    @api.depends("name")
+    def _compute_display_name(self):
+        for rma in self:
+            rma.display_name = rma.name or self.env._("Draft RMA #%(id)s", id=rma._origin.id or "")
+
+    @api.depends("company_id")
+    def _compute_warehouse_id(self):
+        warehouses = self.env["stock.warehouse"].search([("company_id", "in", self.company_id.ids)], order="sequence, id")
+        first_by_company = {}
+        for warehouse in warehouses:
+            first_by_company.setdefault(warehouse.company_id, warehouse)
+        for rma in self:
+            if rma.warehouse_id.company_id != rma.company_id:
+                rma.warehouse_id = first_by_company.get(rma.company_id)
+
+    @api.depends("line_ids")
+    def _compute_line_count(self):
+        for rma in self:
+            rma.line_count = len(rma.line_ids)
+
+    @api.depends("line_ids.has_flag", "line_ids.is_overridden")
+    def _compute_has_flag(self):
+        for rma in self:
+            rma.has_flag = any(line.has_flag and not line.is_overridden for line in rma.line_ids)
+
+    @api.depends("line_ids.lot_id")
+    def _compute_lot_ids(self):
+        for rma in self:
+            rma.lot_ids = rma.line_ids.lot_id
+
+    @api.depends("state")
+    def _compute_can_be(self):
+        for rma in self:
+            rma.can_be_authorized = rma.state == "draft"
+            rma.can_be_rejected = rma.state == "draft"
+            rma.can_be_cancelled = rma.state in ("draft", "authorized")
+            rma.can_be_reset = rma.state in ("rejected", "cancel")
+
+    # ------------------------------------------------------------------
+    # Onchange
+    # ------------------------------------------------------------------
+    @api.onchange("sale_order_id")
+    def _onchange_sale_order_id(self):
+        if self.sale_order_id and not self.partner_id:
+            self.partner_id = self.sale_order_id.partner_id
+
+    @api.onchange("picking_id")
+    def _onchange_picking_id(self):
+        if self.picking_id:
+            self.partner_id = self.partner_id or self.picking_id.partner_id
+            self.sale_order_id = self.sale_order_id or self.picking_id.sale_id
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(not vals.get("reason_id") for vals in vals_list):
+            raise ValidationError(self.env._("Choose the reason of the return."))
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_decided(self):
+        if any(rma.state != "draft" for rma in self):
+            raise UserError(self.env._("Only requested RMAs can be deleted; cancel the others instead."))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_authorize(self):
+        """Issue the RMA numbers. Flagged units need a manager's override first."""
+        self._ensure_can_be_authorized()
+        self._assign_rma_numbers()
+        now = fields.Datetime.now()
+        self.write({"state": "authorized", "authorize_date": now, "authorized_by_id": self.env.uid})
+        self.line_ids.write({"state": "authorized"})
+        return True
+
+    def action_reject(self, reason):
+        self._ensure_can_be_rejected(reason)
+        self.write({"state": "rejected", "reject_reason": reason})
+        self.line_ids.write({"state": "rejected"})
+        return True
+
+    def action_cancel(self):
+        self._ensure_can_be_cancelled()
+        self.write({"state": "cancel"})
+        self.line_ids.write({"state": "cancel"})
+        return True
+
+    def action_reset_to_draft(self):
+        if not all(self.mapped("can_be_reset")):
+            raise UserError(self.env._("Only rejected or cancelled RMAs can be set back to requested."))
+        self.write({"state": "draft", "reject_reason": False})
+        self.line_ids.write({"state": "draft"})
+        self.line_ids._run_checks()
+        return True
+
+    def action_run_checks(self):
+        self.line_ids._run_checks()
+        return True
+
+    def action_open_reject_wizard(self):
+        return self._open_wizard("rma.reject.wizard", self.env._("Reject RMA"))
+
+    def action_open_override_wizard(self):
+        return self._open_wizard("rma.override.wizard", self.env._("Override Flags"))
+
+    def action_print_label(self):
+        return self.env.ref("rma_recovery.action_report_rma_label").report_action(self)
+
+    def action_view_delivery(self):
+        return self.picking_id._get_records_action(name=self.env._("Original Delivery"))
+
+    def action_view_sale_order(self):
+        return self.sale_order_id._get_records_action(name=self.env._("Original Sale Order"))
+
+    def action_view_lots(self):
+        return self.lot_ids._get_records_action(name=self.env._("Serial Numbers"))
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+    def _ensure_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only a Returns Manager can authorize, reject or override RMAs."))
+
+    def _ensure_can_be_authorized(self):
+        self._ensure_manager()
+        not_draft = self.filtered(lambda rma: not rma.can_be_authorized)
+        if not_draft:
+            raise UserError(
+                self.env._("Only requested RMAs can be authorized: %(rmas)s", rmas=", ".join(not_draft.mapped("display_name")))
+            )
+        empty = self.filtered(lambda rma: not rma.line_ids)
+        if empty:
+            raise UserError(
+                self.env._("Add the returned units before authorizing %(rmas)s.", rmas=", ".join(empty.mapped("display_name")))
+            )
+        no_proof = self.filtered(lambda rma: rma.reason_id.is_proof_required and not rma.proof_attachment_ids)
+        if no_proof:
+            raise UserError(
+                self.env._(
+                    "The return reason requires a proof of purchase: attach it to %(rmas)s.",
+                    rmas=", ".join(no_proof.mapped("display_name")),
+                )
+            )
+        # The checks depend on stock and other RMAs, which may have changed since the request.
+        self.line_ids._run_checks()
+        flagged = self.line_ids.filtered(lambda line: line.has_flag and not line.is_overridden)
+        if flagged:
+            raise UserError(
+                self.env._(
+                    "These units failed a check; a manager must override them with a reason first:\n%(units)s",
+                    units="\n".join(f"- {line.display_name}: {line.flag_summary}" for line in flagged),
+                )
+            )
+
+    def _ensure_can_be_rejected(self, reason):
+        self._ensure_manager()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for rejecting the return."))
+        if not all(self.mapped("can_be_rejected")):
+            raise UserError(self.env._("Only requested RMAs can be rejected."))
+
+    def _ensure_can_be_cancelled(self):
+        if not all(self.mapped("can_be_cancelled")):
+            raise UserError(self.env._("Only requested or authorized RMAs can be cancelled."))
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _assign_rma_numbers(self):
+        """Number the RMAs from their company's sequence, one query per company rather than per RMA."""
+        sequences = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.company_id.ids)])
+        sequence_by_company = {sequence.company_id: sequence for sequence in sequences}
+        for company, rmas in self.grouped("company_id").items():
+            sequence = sequence_by_company.get(company)
+            if not sequence:
+                company._create_rma_sequences()
+                sequence = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
+            for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas))):
+                rma.name = number
+
+    def _open_wizard(self, model, title):
+        return {
+            "type": "ir.actions.act_window",
+            "name": title,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Set-up behind `make run`, `make test` and `make bench`.
+#
+# On a fresh machine that only has the Odoo 19.0 source at ODOO_PATH this installs the system packages
+# (as root), starts PostgreSQL, builds a virtualenv cached outside the checkout (keyed by a hash of Odoo's
+# and our requirement files), writes an Odoo configuration and then does what the sub-command asks.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODULE=rma_recovery
+ODOO_PATH=${ODOO_PATH:-/opt/odoo}
+CACHE=${RMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rma_recovery}
+PYTHON=${PYTHON:-python3}
+DB_HOST=${RMA_DB_HOST:-127.0.0.1}
+DB_PORT=${RMA_DB_PORT:-5432}
+DB_USER=${RMA_DB_USER:-odoo}
+DB_PASSWORD=${RMA_DB_PASSWORD:-odoo}
+HTTP_PORT=${RMA_HTTP_PORT:-8069}
+SYSTEM_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev build-essential wkhtmltopdf chromium
+                 fonts-dejavu-core)
+
+log() { printf '[rma] %s\n' "$*" >&2; }
+die() { printf '[rma] error: %s\n' "$*" >&2; exit 2; }
+
+require_odoo() {
+    if [ ! -f "$ODOO_PATH/odoo-bin" ] || [ ! -f "$ODOO_PATH/odoo/release.py" ]; then
+        die "no Odoo source at ODOO_PATH=$ODOO_PATH: set ODOO_PATH to an Odoo 19.0 Community tree (the folder with odoo-bin)."
+    fi
+    grep -q "^version_info = (19, 0," "$ODOO_PATH/odoo/release.py" \
+        || die "ODOO_PATH=$ODOO_PATH is not Odoo 19.0 (see odoo/release.py)."
+}
+
+ensure_system_packages() {
+    local missing=() pkg
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" -ne 0 ]; then
+        log "missing system packages (install them as root): ${missing[*]}"
+        return
+    fi
+    log "installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pg_ready() { pg_isready -h "$DB_HOST" -p "$DB_PORT" -q 2>/dev/null; }
+
+ensure_postgres() {
+    if ! pg_ready; then
+        [ "$(id -u)" -eq 0 ] || die "PostgreSQL is not running on $DB_HOST:$DB_PORT; start it or set RMA_DB_HOST/RMA_DB_PORT."
+        local version
+        version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+        if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+            log "creating PostgreSQL $version cluster"
+            pg_createcluster "$version" main >/dev/null
+        fi
+        local cluster
+        cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+        log "starting PostgreSQL cluster $cluster"
+        # shellcheck disable=SC2086
+        pg_ctlcluster $cluster start || true
+        for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+        pg_ready || die "PostgreSQL did not start (pg_lsclusters shows its state)."
+    fi
+    if [ "$(id -u)" -eq 0 ] && ! PGPASSWORD=$DB_PASSWORD psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+        log "creating PostgreSQL role $DB_USER"
+        runuser -u postgres -- psql -p "$DB_PORT" -q -v ON_ERROR_STOP=1 -c \
+            "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DB_USER') THEN
+                 CREATE ROLE \"$DB_USER\" LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
+             ELSE ALTER ROLE \"$DB_USER\" LOGIN CREATEDB PASSWORD '$DB_PASSWORD'; END IF; END\$\$;"
+    fi
+}
+
+ensure_venv() {
+    local pyver hash
+    pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    hash=$(cat "$ODOO_PATH/requirements.txt" "$REPO/requirements.txt" | sha256sum | cut -c1-16)
+    VENV="$CACHE/venv-py$pyver-$hash"
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/venv.lock"
+    flock 9
+    if [ ! -f "$VENV/.complete" ]; then
+        log "building virtualenv $VENV (first run only)"
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV"
+        "$VENV/bin/pip" install -q --upgrade pip wheel "setuptools<81"
+        "$VENV/bin/pip" install -q -r "$ODOO_PATH/requirements.txt"
+        "$VENV/bin/pip" install -q -r "$REPO/requirements.txt"
+        touch "$VENV/.complete"
+    fi
+    flock -u 9
+    export PATH="$VENV/bin:$PATH"
+    export PYTHONPATH="$ODOO_PATH${PYTHONPATH:+:$PYTHONPATH}"
+}
+
+# Odoo finds an addon by its folder's name, and a clone may live in a folder of any name: give the
+# checkout its module name through a symlink in a folder of its own, keyed by the checkout's path.
+write_config() {
+    local key
+    key=$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
+    RUN_DIR="$CACHE/run-$key"
+    mkdir -p "$RUN_DIR/addons" "$CACHE/data"
+    ln -sfn "$REPO" "$RUN_DIR/addons/$MODULE"
+    ADDON_DIR="$RUN_DIR/addons/$MODULE"
+    CONFIG="$RUN_DIR/odoo.conf"
+    cat >"$CONFIG" <<EOF
+[options]
+addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$RUN_DIR/addons
+data_dir = $CACHE/data
+db_host = $DB_HOST
+db_port = $DB_PORT
+db_user = $DB_USER
+db_password = $DB_PASSWORD
+http_interface = 127.0.0.1
+http_port = $HTTP_PORT
+max_cron_threads = 0
+EOF
+}
+
+setup() {
+    require_odoo
+    ensure_system_packages
+    ensure_postgres
+    ensure_venv
+    write_config
+}
+
+odoo_bin() { python "$ODOO_PATH/odoo-bin" -c "$CONFIG" "$@"; }
+
+db_exists() {
+    [ "$(psql_admin -tAc "select 1 from pg_database where datname = '$1'")" = 1 ]
+}
+
+psql_admin() { PGPASSWORD=$DB_PASSWORD psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d postgres -q "$@"; }
+
+# Installing stock_account and repair takes minutes: they are installed once into a template database
+# (keyed by the Odoo source, our dependencies and the demo flag) that every fresh database is copied from.
+# Our addon itself is always installed anew into the copy.
+template_db() {
+    local demo=$1 key
+    key=$( { cat "$ODOO_PATH/odoo/release.py"; stat -c %Y "$ODOO_PATH/addons" "$ODOO_PATH/odoo";
+             grep -A3 '"depends"' "$REPO/__manifest__.py"; echo "$demo"; } | sha256sum | cut -c1-10)
+    TEMPLATE="rma_tmpl_$key"
+    if [ ! -f "$CACHE/$TEMPLATE.ok" ] || ! db_exists "$TEMPLATE"; then
+        log "building template database $TEMPLATE with the addon's dependencies (first run only)"
+        psql_admin -c "DROP DATABASE IF EXISTS \"$TEMPLATE\" WITH (FORCE)"
+        rm -rf "$CACHE/data/filestore/$TEMPLATE"
+        local depends
+        depends=$(python -c "import ast, sys; print(','.join(ast.literal_eval(open(sys.argv[1]).read())['depends']))" \
+            "$REPO/__manifest__.py")
+        odoo_bin -d "$TEMPLATE" -i "$depends" --stop-after-init --log-level=warn $demo
+        touch "$CACHE/$TEMPLATE.ok"
+    fi
+}
+
+fresh_db() {
+    local db=$1 demo=${2:-}
+    template_db "$demo"
+    log "creating database $db from $TEMPLATE"
+    psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+    psql_admin -c "CREATE DATABASE \"$db\" TEMPLATE \"$TEMPLATE\""
+    rm -rf "$CACHE/data/filestore/$db"
+    mkdir -p "$CACHE/data/filestore"
+    [ -d "$CACHE/data/filestore/$TEMPLATE" ] && cp -a "$CACHE/data/filestore/$TEMPLATE" "$CACHE/data/filestore/$db"
+    log "installing $MODULE into $db"
+    odoo_bin -d "$db" -i "$MODULE" --stop-after-init --log-level=warn $demo
+}
+
+cmd_run() {
+    local db=${RMA_DB:-rma_demo}
+    if db_exists "$db"; then
+        odoo_bin -d "$db" -u "$MODULE" --stop-after-init --log-level=warn
+    else
+        fresh_db "$db" --with-demo
+    fi
+    log "Odoo serves $db on http://127.0.0.1:$HTTP_PORT (login: admin, password: admin)"
+    exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$"
+}
+
+cmd_test() {
+    local db=${RMA_TEST_DB:-rma_test}
+    fresh_db "$db"
+    log "running the tests with pytest-odoo (browser tests in headless Chromium)"
+    cd "$ADDON_DIR"
+    local rc=0
+    pytest -p no:cacheprovider --odoo-config="$CONFIG" --odoo-database="$db" --odoo-http \
+        "$ADDON_DIR/tests" "$@" || rc=$?
+    [ "$rc" -eq 5 ] && log "pytest collected no test"
+    return "$rc"
+}
+
+cmd_bench() {
+    local db=${RMA_BENCH_DB:-rma_bench}
+    fresh_db "$db"
+    local script
+    for script in "$REPO"/bench/bench_*.py; do
+        log "bench: $(basename "$script")"
+        python "$REPO/bench/run.py" --config "$CONFIG" --database "$db" "$script"
+    done
+}
+
+cmd_lint() {
+    ruff check "$REPO"
+    ruff format --check "$REPO"
+}
+
+case "${1:-}" in
+    run | test | bench | lint)
+        command=$1
+        shift
+        setup
+        "cmd_$command" "$@"
+        ;;
+    *)
+        echo "usage: $0 run|test|bench|lint" >&2
+        exit 2
+        ;;
+esac

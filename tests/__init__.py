@@ -1,0 +1,4 @@
+from . import test_rma_checks
+from . import test_rma_authorization
+from . import test_rma_security
+from . import test_rma_tour

@@ -1,0 +1,148 @@
+from odoo import Command
+from odoo.tests import new_test_user
+
+from odoo.addons.base.tests.common import BaseCommon
+from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
+
+
+class RmaCommon(BaseCommon):
+    """A company of its own with a warehouse, serial-tracked laptops and phones, customers and one user per group.
+
+    No demo data is used: each test delivers the units it returns.
+    """
+
+    @classmethod
+    def setup_independent_company(cls, **kwargs):
+        return cls._create_company(name="RMA Test Company")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.customer_location = cls.env.ref("stock.stock_location_customers")
+        cls.company.write({"rma_return_window_days": 30, "rma_warranty_months": 12})
+
+        cls.category = cls.env["product.category"].create({"name": "RMA Test IT"})
+        cls.laptop = cls._create_product("Test Laptop", tracking="serial")
+        cls.phone = cls._create_product("Test Phone", tracking="serial", rma_identifier_type="imei")
+        cls.cable = cls._create_product("Test Cable", tracking="none")
+
+        cls.customer = cls.env["res.partner"].create({"name": "Customer One", "is_company": True})
+        cls.customer_contact = cls.env["res.partner"].create(
+            {"name": "Customer One, Buyer", "parent_id": cls.customer.id}
+        )
+        cls.other_customer = cls.env["res.partner"].create({"name": "Customer Two", "is_company": True})
+        cls.reason = cls.env["rma.reason"].create({"name": "Test defect", "code": "TDEF", "is_proof_required": False})
+        cls.reason_with_proof = cls.env["rma.reason"].create(
+            {"name": "Test proof", "code": "TPRF", "is_proof_required": True}
+        )
+
+        common = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        cls.rma_user = new_test_user(cls.env, login="rma_user", groups="rma_recovery.group_rma_user", **common)
+        cls.rma_inspector = new_test_user(
+            cls.env, login="rma_inspector", groups="rma_recovery.group_rma_inspector", **common
+        )
+        cls.rma_manager = new_test_user(
+            cls.env, login="rma_manager", groups="rma_recovery.group_rma_manager", **common
+        )
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    @classmethod
+    def _create_product(cls, name, **values):
+        return cls.env["product.product"].create(
+            {"name": name, "type": "consu", "is_storable": True, "categ_id": cls.category.id, **values}
+        )
+
+    @classmethod
+    def _imei(cls, index):
+        return with_luhn_digit(f"35693803{index:06d}")
+
+    @classmethod
+    def _deliver(cls, partner, product, serials=(), quantity=0, sale_order=None):
+        """Put the units in stock and deliver them to ``partner`` through a validated outgoing picking."""
+        quant_model = cls.env["stock.quant"]
+        lot_model = cls.env["stock.lot"]
+        existing = lot_model.search([("product_id", "=", product.id), ("name", "in", list(serials))])
+        lots = existing | lot_model.create(
+            [{"product_id": product.id, "name": serial} for serial in serials if serial not in existing.mapped("name")]
+        )
+        for lot in lots:
+            if lot in existing:  # a unit that came back: take it out of the customer's location first
+                quant_model._update_available_quantity(product, cls.customer_location, -1, lot_id=lot)
+            quant_model._update_available_quantity(product, cls.stock_location, 1, lot_id=lot)
+        if quantity:
+            quant_model._update_available_quantity(product, cls.stock_location, quantity)
+        picking = cls.env["stock.picking"].create(
+            {
+                "partner_id": partner.id,
+                "picking_type_id": cls.warehouse.out_type_id.id,
+                "location_id": cls.stock_location.id,
+                "location_dest_id": cls.customer_location.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": len(serials) or quantity,
+                            "location_id": cls.stock_location.id,
+                            "location_dest_id": cls.customer_location.id,
+                            "sale_line_id": sale_order.order_line.filtered(lambda l: l.product_id == product)[:1].id
+                            if sale_order
+                            else False,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.move_ids.move_line_ids.unlink()
+        picking.move_ids.write(
+            {
+                "move_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "lot_id": lot.id,
+                            "quantity": 1,
+                            "location_id": cls.stock_location.id,
+                            "location_dest_id": cls.customer_location.id,
+                        }
+                    )
+                    for lot in lots
+                ]
+                or [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "quantity": quantity,
+                            "location_id": cls.stock_location.id,
+                            "location_dest_id": cls.customer_location.id,
+                        }
+                    )
+                ],
+                "picked": True,
+            }
+        )
+        picking._action_done()
+        return picking
+
+    def _create_rma(self, units, partner=None, user=None, **values):
+        """``units``: (product, serial) or (product, None, quantity) tuples."""
+        env = self.env(user=user) if user else self.env
+        lines = []
+        for unit in units:
+            product, serial, *rest = unit
+            line = {"product_id": product.id, "serial_number": serial}
+            if rest:
+                line["quantity"] = rest[0]
+            lines.append(Command.create(line))
+        return env["rma.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "reason_id": self.reason.id,
+                "line_ids": lines,
+                **values,
+            }
+        )

@@ -1,0 +1,186 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.rma_recovery.models.rma_line import is_luhn_valid
+
+from .common import RmaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRmaChecks(RmaCommon):
+    def _backdate(self, picking, **delta):
+        picking.move_ids.write({"date": fields.Datetime.now() - relativedelta(**delta)})
+
+    def test_luhn(self):
+        self.assertTrue(is_luhn_valid("490154203237518"))
+        self.assertFalse(is_luhn_valid("490154203237519"))
+
+    def test_delivered_serial_passes_every_check(self):
+        picking = self._deliver(self.customer, self.laptop, ["LT-0001"])
+        rma = self._create_rma([(self.laptop, "LT-0001")], partner=self.customer_contact)
+        self.assertRecordValues(
+            rma.line_ids,
+            [
+                {
+                    "lot_id": self.env["stock.lot"].search([("name", "=", "LT-0001")]).id,
+                    "delivery_move_id": picking.move_ids.id,
+                    "warranty_state": "in_warranty",
+                    "policy_state": "eligible",
+                    "has_flag": False,
+                    "flag_summary": "",
+                }
+            ],
+        )
+        self.assertFalse(rma.has_flag)
+
+    def test_unknown_serial(self):
+        rma = self._create_rma([(self.laptop, "NOT-A-SERIAL")])
+        line = rma.line_ids
+        self.assertRecordValues(line, [{"lot_id": False, "is_unknown_serial": True, "has_flag": True}])
+        self.assertEqual(line.flag_summary, "Unknown Serial")
+        self.assertEqual(line.warranty_state, "unknown")
+        self.assertTrue(rma.has_flag)
+
+    def test_serial_shipped_to_another_customer(self):
+        self._deliver(self.other_customer, self.laptop, ["LT-0002"])
+        line = self._create_rma([(self.laptop, "LT-0002")]).line_ids
+        self.assertTrue(line.is_not_shipped_to_customer)
+        self.assertFalse(line.is_unknown_serial)
+        self.assertIn("Not Shipped to This Customer", line.flag_summary)
+
+    def test_serial_in_stock_never_shipped(self):
+        lot = self.env["stock.lot"].create({"product_id": self.laptop.id, "name": "LT-STOCK"})
+        self.env["stock.quant"]._update_available_quantity(self.laptop, self.stock_location, 1, lot_id=lot)
+        line = self._create_rma([(self.laptop, "LT-STOCK")]).line_ids
+        self.assertRecordValues(line, [{"is_in_stock": True, "is_not_shipped_to_customer": True, "has_flag": True}])
+
+    def test_latest_delivery_counts(self):
+        """Shipped to us, returned, then shipped to someone else: the unit is no longer this customer's."""
+        self._deliver(self.customer, self.laptop, ["LT-0003"])
+        self.assertFalse(self._create_rma([(self.laptop, "LT-0003")]).line_ids.has_flag)
+        self.env["rma.order"].search([("partner_id", "=", self.customer.id)]).action_cancel()
+        self._deliver(self.other_customer, self.laptop, ["LT-0003"])
+        line = self._create_rma([(self.laptop, "LT-0003")]).line_ids
+        self.assertTrue(line.is_not_shipped_to_customer)
+
+    def test_open_on_another_rma(self):
+        self._deliver(self.customer, self.laptop, ["LT-0004"])
+        first = self._create_rma([(self.laptop, "LT-0004")])
+        second = self._create_rma([(self.laptop, "LT-0004")])
+        self.assertTrue(second.line_ids.is_open_elsewhere)
+        self.assertEqual(second.line_ids.open_rma_line_id, first.line_ids)
+        self.assertIn(f"Open on {first.display_name}", second.line_ids.flag_summary)
+        # A cancelled RMA no longer holds the unit.
+        first.action_cancel()
+        second.action_run_checks()
+        self.assertFalse(second.line_ids.is_open_elsewhere)
+        self.assertFalse(second.has_flag)
+
+    def test_imei_check_digit(self):
+        good, bad = self._imei(1), self._imei(2)[:-1] + str((int(self._imei(2)[-1]) + 1) % 10)
+        self._deliver(self.customer, self.phone, [good, bad])
+        rma = self._create_rma([(self.phone, good), (self.phone, bad)])
+        self.assertRecordValues(
+            rma.line_ids,
+            [{"is_invalid_imei": False, "has_flag": False}, {"is_invalid_imei": True, "has_flag": True}],
+        )
+
+    def test_malformed_imei_is_refused(self):
+        for malformed in ("35693803000001", "3569380300000A1", "IMEI-1"):
+            with self.subTest(imei=malformed), self.assertRaises(ValidationError):
+                self._create_rma([(self.phone, malformed)])
+        self.assertFalse(self.env["rma.order"].search([("partner_id", "=", self.customer.id)]))
+
+    def test_serial_required_and_one_per_line(self):
+        with self.assertRaises(ValidationError):
+            self._create_rma([(self.laptop, False)])
+        with self.assertRaises(ValidationError):
+            self._create_rma([(self.laptop, "LT-Q", 2)])
+        with self.assertRaises(ValidationError):
+            self._create_rma([(self.laptop, "LT-D"), (self.laptop, "LT-D")])
+        with self.assertRaises(ValidationError):
+            self._create_rma([(self.cable, False, 0)])
+
+    def test_referenced_delivery(self):
+        first = self._deliver(self.customer, self.laptop, ["LT-0005"])
+        second = self._deliver(self.customer, self.laptop, ["LT-0006"])
+        rma = self._create_rma([(self.laptop, "LT-0005")], picking_id=second.id)
+        self.assertTrue(rma.line_ids.is_not_on_order)
+        rma.picking_id = first
+        self.assertFalse(rma.line_ids.is_not_on_order)
+        self.assertEqual(rma.line_ids.delivery_move_id, first.move_ids)
+
+    def test_referenced_sale_order(self):
+        order = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "order_line": [Command.create({"product_id": self.laptop.id})]}
+        )
+        other_order = order.copy()
+        self._deliver(self.customer, self.laptop, ["LT-0007"], sale_order=order)
+        ok = self._create_rma([(self.laptop, "LT-0007")], sale_order_id=order.id)
+        self.assertFalse(ok.line_ids.has_flag)
+        ko = self._create_rma([(self.laptop, "LT-0007")], sale_order_id=other_order.id)
+        self.assertTrue(ko.line_ids.is_not_on_order)
+        self.assertIn("Not on the Referenced Order", ko.line_ids.flag_summary)
+
+    def test_warranty_and_return_window(self):
+        """Product warranty overrides the category's, which overrides the company's; the window is per category."""
+        picking = self._deliver(self.customer, self.laptop, ["LT-0008"])
+        self._backdate(picking, months=6)
+        rma = self._create_rma([(self.laptop, "LT-0008")])
+        line = rma.line_ids
+        delivered_on = fields.Date.to_date(picking.move_ids.date)
+        # Company: 12 months warranty, 30 days window.
+        self.assertRecordValues(
+            line,
+            [
+                {
+                    "warranty_state": "in_warranty",
+                    "warranty_end_date": delivered_on + relativedelta(months=12),
+                    "return_deadline": delivered_on + relativedelta(days=30),
+                    "policy_state": "eligible",
+                    "has_flag": False,
+                }
+            ],
+        )
+        self.category.rma_warranty_months = 3
+        rma.action_run_checks()
+        self.assertRecordValues(line, [{"warranty_state": "expired", "policy_state": "ineligible", "has_flag": True}])
+        self.assertIn("Outside Return Policy", line.flag_summary)
+        self.laptop.rma_warranty_months = 24
+        rma.action_run_checks()
+        self.assertEqual(line.warranty_state, "in_warranty")
+        self.laptop.rma_warranty_months = 0
+        self.category.rma_return_window_days = 365
+        rma.action_run_checks()
+        self.assertRecordValues(line, [{"warranty_state": "expired", "policy_state": "eligible", "has_flag": False}])
+
+    def test_untracked_quantity(self):
+        picking = self._deliver(self.customer, self.cable, quantity=10)
+        line = self._create_rma([(self.cable, False, 3)]).line_ids
+        self.assertRecordValues(
+            line, [{"quantity": 3, "delivery_move_id": picking.move_ids.id, "has_flag": False, "lot_id": False}]
+        )
+        unknown = self._create_rma([(self.cable, False, 1)], partner=self.other_customer).line_ids
+        self.assertEqual(unknown.warranty_state, "unknown")
+
+    def test_checks_follow_line_changes(self):
+        self._deliver(self.customer, self.laptop, ["LT-0009"])
+        rma = self._create_rma([(self.laptop, "LT-0010")])
+        self.assertTrue(rma.has_flag)
+        rma.line_ids.serial_number = "LT-0009"
+        self.assertFalse(rma.line_ids.has_flag)
+        self.assertFalse(rma.has_flag)
+        rma.partner_id = self.other_customer
+        self.assertTrue(rma.line_ids.is_not_shipped_to_customer)
+
+    def test_wrong_company_product(self):
+        other_company = self.env["res.company"].create({"name": "RMA Other Company"})
+        foreign = self.env["product.product"].create(
+            {"name": "Foreign laptop", "is_storable": True, "tracking": "serial", "company_id": other_company.id}
+        )
+        with self.assertRaises(UserError):
+            self._create_rma([(foreign, "FOREIGN-1")])
+        self.assertFalse(self.env["rma.line"].search([("serial_number", "=", "FOREIGN-1")]))

@@ -1,0 +1,3 @@
+from . import rma_wizard_mixin
+from . import rma_reject_wizard
+from . import rma_override_wizard
