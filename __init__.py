@@ -6,3 +6,9 @@ from . import wizards
 def _post_init_hook(env):
     # Companies that existed before the install get their RMA number sequence here; new ones in create.
     env["res.company"].search([])._create_rma_sequences()
+
+
+def _uninstall_hook(env):
+    # RMAs reference the reasons installed as data: drop them first so that removing that data does not
+    # fail on foreign keys (the tables are dropped right after anyway).
+    env.cr.execute("DELETE FROM rma_line; DELETE FROM rma_order")

@@ -30,6 +30,7 @@
         ],
     },
     "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -23,9 +23,7 @@ class ResCompany(models.Model):
 
     def _create_rma_sequences(self):
         """Give each company its own RMA number sequence (numbers restart per company)."""
-        existing = self.env["ir.sequence"].sudo().search(
-            [("code", "=", "rma.order"), ("company_id", "in", self.ids)]
-        )
+        existing = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.ids)])
         missing = self - existing.company_id
         self.env["ir.sequence"].sudo().create(
             [

@@ -202,7 +202,11 @@ class RmaLine(models.Model):
             stocked_lot_ids = {
                 lot.id
                 for [lot] in self.env["stock.quant"]._read_group(
-                    [("lot_id", "in", lots.ids), ("location_id.usage", "in", ("internal", "transit")), ("quantity", ">", 0)],
+                    [
+                        ("lot_id", "in", lots.ids),
+                        ("location_id.usage", "in", ("internal", "transit")),
+                        ("quantity", ">", 0),
+                    ],
                     ["lot_id"],
                 )
             }
@@ -271,12 +275,16 @@ class RmaLine(models.Model):
             values["is_open_elsewhere"] = bool(other)
         else:
             deliveries = context["deliveries_by_product"][self.product_id.id]
-        customer_deliveries = deliveries.filtered(lambda move: move.picking_id.partner_id.commercial_partner_id == customer)
+        customer_deliveries = deliveries.filtered(
+            lambda move: move.picking_id.partner_id.commercial_partner_id == customer
+        )
         delivery = customer_deliveries[:1]
         if rma.picking_id or rma.sale_order_id:
             on_order = customer_deliveries.filtered(
-                lambda move: (not rma.picking_id or move.picking_id == rma.picking_id)
-                and (not rma.sale_order_id or move.sale_line_id.order_id == rma.sale_order_id)
+                lambda move: (
+                    (not rma.picking_id or move.picking_id == rma.picking_id)
+                    and (not rma.sale_order_id or move.sale_line_id.order_id == rma.sale_order_id)
+                )
             )
             values["is_not_on_order"] = bool(customer_deliveries) and not on_order
             delivery = on_order[:1] or delivery
@@ -326,7 +334,10 @@ class RmaLine(models.Model):
             if line.product_id.tracking == "serial":
                 if not serial:
                     raise ValidationError(
-                        self.env._("Enter the serial number or IMEI of the returned %(product)s.", product=line.product_id.display_name)
+                        self.env._(
+                            "Enter the serial number or IMEI of the returned %(product)s.",
+                            product=line.product_id.display_name,
+                        )
                     )
                 if line.quantity != 1:
                     raise ValidationError(self.env._("A serial-tracked unit is returned one per line (quantity 1)."))
@@ -340,9 +351,7 @@ class RmaLine(models.Model):
     @api.constrains("rma_id", "product_id", "serial_number")
     def _check_unique_serial(self):
         for rma in self.rma_id:
-            serials = [
-                (line.product_id.id, line.serial_number.strip()) for line in rma.line_ids if line.serial_number
-            ]
+            serials = [(line.product_id.id, line.serial_number.strip()) for line in rma.line_ids if line.serial_number]
             if len(serials) != len(set(serials)):
                 raise ValidationError(self.env._("A serial number appears twice on %(rma)s.", rma=rma.display_name))
 
@@ -366,12 +375,17 @@ class RmaLine(models.Model):
             raise UserError(self.env._("None of these units has a flag to override."))
         if lines.filtered(lambda line: line.state != "draft"):
             raise UserError(self.env._("Flags can only be overridden before the RMA is decided."))
-        lines.write({"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()})
+        lines.write(
+            {"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()}
+        )
         for rma, rma_lines in lines.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(
                     "Flags overridden on %(units)s: %(reason)s",
-                    units=", ".join(f"{line.product_id.display_name} [{line.serial_number or '-'}] ({line.flag_summary})" for line in rma_lines),
+                    units=", ".join(
+                        f"{line.product_id.display_name} [{line.serial_number or '-'}] ({line.flag_summary})"
+                        for line in rma_lines
+                    ),
                     reason=reason,
                 ),
             )

@@ -132,7 +132,9 @@ class RmaOrder(models.Model):
 
     @api.depends("company_id")
     def _compute_warehouse_id(self):
-        warehouses = self.env["stock.warehouse"].search([("company_id", "in", self.company_id.ids)], order="sequence, id")
+        warehouses = self.env["stock.warehouse"].search(
+            [("company_id", "in", self.company_id.ids)], order="sequence, id"
+        )
         first_by_company = {}
         for warehouse in warehouses:
             first_by_company.setdefault(warehouse.company_id, warehouse)
@@ -257,12 +259,16 @@ class RmaOrder(models.Model):
         not_draft = self.filtered(lambda rma: not rma.can_be_authorized)
         if not_draft:
             raise UserError(
-                self.env._("Only requested RMAs can be authorized: %(rmas)s", rmas=", ".join(not_draft.mapped("display_name")))
+                self.env._(
+                    "Only requested RMAs can be authorized: %(rmas)s", rmas=", ".join(not_draft.mapped("display_name"))
+                )
             )
         empty = self.filtered(lambda rma: not rma.line_ids)
         if empty:
             raise UserError(
-                self.env._("Add the returned units before authorizing %(rmas)s.", rmas=", ".join(empty.mapped("display_name")))
+                self.env._(
+                    "Add the returned units before authorizing %(rmas)s.", rmas=", ".join(empty.mapped("display_name"))
+                )
             )
         no_proof = self.filtered(lambda rma: rma.reason_id.is_proof_required and not rma.proof_attachment_ids)
         if no_proof:
@@ -299,14 +305,20 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     def _assign_rma_numbers(self):
         """Number the RMAs from their company's sequence, one query per company rather than per RMA."""
-        sequences = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.company_id.ids)])
+        sequences = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search([("code", "=", "rma.order"), ("company_id", "in", self.company_id.ids)])
+        )
         sequence_by_company = {sequence.company_id: sequence for sequence in sequences}
         for company, rmas in self.grouped("company_id").items():
             sequence = sequence_by_company.get(company)
             if not sequence:
                 company._create_rma_sequences()
-                sequence = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
-            for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas))):
+                sequence = (
+                    self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
+                )
+            for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas)), strict=True):
                 rma.name = number
 
     def _open_wizard(self, model, title):

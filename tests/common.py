@@ -1,8 +1,7 @@
 from odoo import Command
-from odoo.tests import new_test_user
-
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
+from odoo.tests import new_test_user
 
 
 class RmaCommon(BaseCommon):
@@ -43,9 +42,7 @@ class RmaCommon(BaseCommon):
         cls.rma_inspector = new_test_user(
             cls.env, login="rma_inspector", groups="rma_recovery.group_rma_inspector", **common
         )
-        cls.rma_manager = new_test_user(
-            cls.env, login="rma_manager", groups="rma_recovery.group_rma_manager", **common
-        )
+        cls.rma_manager = new_test_user(cls.env, login="rma_manager", groups="rma_recovery.group_rma_manager", **common)
 
     # ------------------------------------------------------------------
     # Helpers
@@ -88,7 +85,9 @@ class RmaCommon(BaseCommon):
                             "product_uom_qty": len(serials) or quantity,
                             "location_id": cls.stock_location.id,
                             "location_dest_id": cls.customer_location.id,
-                            "sale_line_id": sale_order.order_line.filtered(lambda l: l.product_id == product)[:1].id
+                            "sale_line_id": sale_order.order_line.filtered(lambda line: line.product_id == product)[
+                                :1
+                            ].id
                             if sale_order
                             else False,
                         }

@@ -84,9 +84,11 @@ class TestRmaAuthorization(RmaCommon):
             rma.with_user(self.rma_manager).action_authorize()
         self.assertRecordValues(rma, [{"state": "draft", "name": False}])
 
-        wizard_form = Form(self.env["rma.override.wizard"].with_user(self.rma_manager).with_context(
-            active_model="rma.order", active_ids=rma.ids
-        ))
+        wizard_form = Form(
+            self.env["rma.override.wizard"]
+            .with_user(self.rma_manager)
+            .with_context(active_model="rma.order", active_ids=rma.ids)
+        )
         self.assertEqual(wizard_form.line_ids[:], rma.line_ids)
         wizard_form.reason = "Customer shows the unit was bought from a reseller; serial confirmed by phone."
         wizard_form.save().action_confirm()

@@ -83,7 +83,9 @@ class TestRmaSecurity(RmaCommon):
         self.assertIn(self.reason, reasons)
         self.assertIn(self.env.ref("rma_recovery.rma_reason_doa"), reasons, "shared reasons are visible everywhere")
         self.assertNotIn(self.foreign_reason, reasons)
-        foreign_lines = self.env["rma.line"].with_user(self.rma_manager).search([("company_id", "=", self.other_company.id)])
+        foreign_lines = (
+            self.env["rma.line"].with_user(self.rma_manager).search([("company_id", "=", self.other_company.id)])
+        )
         self.assertFalse(foreign_lines)
 
     def test_reason_of_another_company_is_refused(self):
