@@ -7,3 +7,16 @@ from . import rma_reason
 from . import rma_order
 from . import rma_line
 from . import rma_demo
+from . import stock_move
+from . import stock_warehouse
+from . import rma_custody_event
+from . import rma_line_custody
+from . import rma_grade
+from . import rma_failure_code
+from . import rma_disposition
+from . import rma_disposition_rule
+from . import rma_restocking_rule
+from . import rma_inspection
+from . import rma_line_inspection
+from . import rma_scan
+from . import stock_lot

@@ -6,3 +6,7 @@ class ResConfigSettings(models.TransientModel):
 
     rma_return_window_days = fields.Integer(related="company_id.rma_return_window_days", readonly=False)
     rma_warranty_months = fields.Integer(related="company_id.rma_warranty_months", readonly=False)
+
+    def action_rma_custody_integrity_report(self):
+        """Recompute the company's custody chains and print the result."""
+        return self.env.ref("rma_recovery.action_report_custody_integrity").report_action(self.company_id)

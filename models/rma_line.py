@@ -47,6 +47,12 @@ class RmaLine(models.Model):
         [
             ("draft", "Requested"),
             ("authorized", "Authorized"),
+            ("received", "Received"),
+            ("inspection", "In Inspection"),
+            ("disposition", "Disposition Assigned"),
+            ("in_progress", "In Repair/Refurbishment"),
+            ("ready", "Ready for Restock/Remarketing"),
+            ("closed", "Closed"),
             ("rejected", "Rejected"),
             ("cancel", "Cancelled"),
         ],
@@ -55,7 +61,13 @@ class RmaLine(models.Model):
         copy=False,
         index=True,
         default="draft",
-        help="Follows the RMA until the unit is received; later steps track each unit on its own.",
+        help="Requested, Authorized, Rejected, Cancelled: follow the RMA's decision.\n"
+        "Received: scanned in at the warehouse, in quarantine.\n"
+        "In Inspection: a technician is grading the unit.\n"
+        "Disposition Assigned: its disposition code is decided.\n"
+        "In Repair/Refurbishment: at a work-in-progress location.\n"
+        "Ready for Restock/Remarketing: back in sellable or graded stock.\n"
+        "Closed: nothing more happens to the unit.",
     )
 
     # ------------------------------------------------------------------

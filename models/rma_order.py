@@ -26,6 +26,8 @@ class RmaOrder(models.Model):
         [
             ("draft", "Requested"),
             ("authorized", "Authorized"),
+            ("in_progress", "In Progress"),
+            ("done", "Closed"),
             ("rejected", "Rejected"),
             ("cancel", "Cancelled"),
         ],
@@ -37,6 +39,8 @@ class RmaOrder(models.Model):
         default="draft",
         help="Requested: the customer's request, checks shown, waiting for a manager.\n"
         "Authorized: an RMA number is issued; the units may be shipped back.\n"
+        "In Progress: units have arrived; each follows its own status.\n"
+        "Closed: every unit is closed.\n"
         "Rejected: a manager refused the return, with a reason.\n"
         "Cancelled: withdrawn.",
     )
@@ -112,6 +116,8 @@ class RmaOrder(models.Model):
         help="A unit failed a check and no manager has overridden it yet.",
     )
     lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
+    move_count = fields.Integer(compute="_compute_move_count", string="Stock Moves")
+    custody_event_count = fields.Integer(compute="_compute_custody_event_count", string="Custody Events")
     can_be_authorized = fields.Boolean(compute="_compute_can_be")
     can_be_rejected = fields.Boolean(compute="_compute_can_be")
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
@@ -147,6 +153,16 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.line_count = len(rma.line_ids)
 
+    @api.depends("line_ids.receipt_move_ids")
+    def _compute_move_count(self):
+        for rma in self:
+            rma.move_count = len(rma.line_ids.receipt_move_ids)
+
+    @api.depends("line_ids.custody_sequence")
+    def _compute_custody_event_count(self):
+        for rma in self:
+            rma.custody_event_count = sum(rma.line_ids.mapped("custody_sequence"))
+
     @api.depends("line_ids.has_flag", "line_ids.is_overridden")
     def _compute_has_flag(self):
         for rma in self:
@@ -157,12 +173,14 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.lot_ids = rma.line_ids.lot_id
 
-    @api.depends("state")
+    @api.depends("state", "line_ids.state")
     def _compute_can_be(self):
         for rma in self:
             rma.can_be_authorized = rma.state == "draft"
             rma.can_be_rejected = rma.state == "draft"
-            rma.can_be_cancelled = rma.state in ("draft", "authorized")
+            rma.can_be_cancelled = rma.state == "draft" or (
+                rma.state == "authorized" and all(line.state == "authorized" for line in rma.line_ids)
+            )
             rma.can_be_reset = rma.state in ("rejected", "cancel")
 
     # ------------------------------------------------------------------
@@ -247,6 +265,20 @@ class RmaOrder(models.Model):
     def action_view_lots(self):
         return self.lot_ids._get_records_action(name=self.env._("Serial Numbers"))
 
+    def action_view_moves(self):
+        return self.line_ids.receipt_move_ids._get_records_action(name=self.env._("Stock Moves"))
+
+    def action_view_custody_events(self):
+        return self.line_ids.custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))
+
+    def action_open_receive_screen(self):
+        return {
+            "type": "ir.actions.client",
+            "tag": "rma_recovery.receive",
+            "name": self.env._("Receive Returns"),
+            "params": {"rma_id": self.id},
+        }
+
     # ------------------------------------------------------------------
     # Guards
     # ------------------------------------------------------------------
@@ -298,7 +330,9 @@ class RmaOrder(models.Model):
 
     def _ensure_can_be_cancelled(self):
         if not all(self.mapped("can_be_cancelled")):
-            raise UserError(self.env._("Only requested or authorized RMAs can be cancelled."))
+            raise UserError(
+                self.env._("Only requested RMAs, or authorized ones whose units have not arrived, can be cancelled.")
+            )
 
     # ------------------------------------------------------------------
     # Business methods
@@ -320,6 +354,19 @@ class RmaOrder(models.Model):
                 )
             for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas)), strict=True):
                 rma.name = number
+
+    def _sync_state_from_units(self):
+        """An authorized RMA follows its units: in progress once one arrives, closed when all are closed."""
+        for rma in self.filtered(lambda rma: rma.state in ("authorized", "in_progress", "done")):
+            states = set(rma.line_ids.mapped("state")) - {"cancel", "rejected"}
+            if states and states <= {"closed"}:
+                new_state = "done"
+            elif states - {"authorized"}:
+                new_state = "in_progress"
+            else:
+                new_state = "authorized"
+            if rma.state != new_state:
+                rma.state = new_state
 
     def _open_wizard(self, model, title):
         return {

@@ -1,1 +1,2 @@
 from . import rma_label_report
+from . import rma_custody_integrity_report

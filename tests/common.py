@@ -127,6 +127,24 @@ class RmaCommon(BaseCommon):
         picking._action_done()
         return picking
 
+    def _authorized_rma(self, serials, product=None, **values):
+        """Deliver ``serials`` to the customer and return an authorized RMA for them."""
+        product = product or self.laptop
+        self._deliver(self.customer, product, serials)
+        rma = self._create_rma([(product, serial) for serial in serials], **values)
+        rma.action_authorize()
+        return rma
+
+    def _scan(self, *codes, rma=None, user=None, station="DOCK-1"):
+        """Scan codes on the Receive screen, as the screen does; returns the last answer."""
+        scan = self.env["rma.scan"].with_user(user) if user else self.env["rma.scan"]
+        result = None
+        for code in codes:
+            result = scan.receive_scan(
+                code, rma_id=rma.id if rma else (result or {}).get("rma", {}).get("id"), station=station
+            )
+        return result
+
     def _create_rma(self, units, partner=None, user=None, **values):
         """``units``: (product, serial) or (product, None, quantity) tuples."""
         env = self.env(user=user) if user else self.env

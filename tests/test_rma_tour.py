@@ -1,22 +1,18 @@
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestRmaTour(HttpCase):
-    def test_authorize_from_the_returns_menu(self):
+    def _deliver(self, customer, product, serials):
         env = self.env
-        admin = env.ref("base.user_admin")
-        company = admin.company_id
-        warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
-        customers = env.ref("stock.stock_location_customers")
-        customer = env["res.partner"].create({"name": "Tour Customer", "is_company": True})
-        env["rma.reason"].create({"name": "Tour reason", "code": "TOUR", "is_proof_required": False})
-        laptop = env["product.product"].create(
-            {"name": "Tour Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
+        warehouse = env["stock.warehouse"].search(
+            [("company_id", "=", env.ref("base.user_admin").company_id.id)], limit=1
         )
-        lot = env["stock.lot"].create({"product_id": laptop.id, "name": "TOUR-SN-0001"})
-        env["stock.quant"]._update_available_quantity(laptop, warehouse.lot_stock_id, 1, lot_id=lot)
+        customers = env.ref("stock.stock_location_customers")
+        lots = env["stock.lot"].create([{"product_id": product.id, "name": serial} for serial in serials])
+        for lot in lots:
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1, lot_id=lot)
         picking = env["stock.picking"].create(
             {
                 "partner_id": customer.id,
@@ -26,8 +22,8 @@ class TestRmaTour(HttpCase):
                 "move_ids": [
                     Command.create(
                         {
-                            "product_id": laptop.id,
-                            "product_uom_qty": 1,
+                            "product_id": product.id,
+                            "product_uom_qty": len(serials),
                             "location_id": warehouse.lot_stock_id.id,
                             "location_dest_id": customers.id,
                         }
@@ -39,7 +35,18 @@ class TestRmaTour(HttpCase):
         picking.action_assign()
         picking.move_ids.picked = True
         picking._action_done()
-        self.assertEqual(picking.move_line_ids.lot_id, lot)
+        self.assertEqual(picking.move_line_ids.lot_id, lots)
+        return lots
+
+    def test_authorize_from_the_returns_menu(self):
+        env = self.env
+        admin = env.ref("base.user_admin")
+        customer = env["res.partner"].create({"name": "Tour Customer", "is_company": True})
+        env["rma.reason"].create({"name": "Tour reason", "code": "TOUR", "is_proof_required": False})
+        laptop = env["product.product"].create(
+            {"name": "Tour Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
+        )
+        lot = self._deliver(customer, laptop, ["TOUR-SN-0001"])
 
         self.start_tour("/odoo/rma", "rma_recovery_authorize_tour", login="admin")
 
@@ -47,3 +54,42 @@ class TestRmaTour(HttpCase):
         self.assertRecordValues(rma, [{"state": "authorized", "authorized_by_id": admin.id}])
         self.assertTrue(rma.name.startswith("RMA/"))
         self.assertEqual(rma.line_ids.lot_id, lot)
+
+    def test_receive_by_scanning(self):
+        env = self.env
+        customer = env["res.partner"].create({"name": "Receiving Customer", "is_company": True})
+        reason = env["rma.reason"].create({"name": "Tour receive", "code": "TOURR", "is_proof_required": False})
+        laptop = env["product.product"].create(
+            {"name": "Tour Receive Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
+        )
+        self._deliver(customer, laptop, ["TOUR-RCV-0001", "TOUR-RCV-0002"])
+        self._deliver(env["res.partner"].create({"name": "Someone else"}), laptop, ["TOUR-RCV-OTHER"])
+        rma = env["rma.order"].create(
+            {
+                "partner_id": customer.id,
+                "reason_id": reason.id,
+                "line_ids": [
+                    Command.create({"product_id": laptop.id, "serial_number": serial})
+                    for serial in ("TOUR-RCV-0001", "TOUR-RCV-0002")
+                ],
+            }
+        )
+        rma.action_authorize()
+        # The tour scans a fixed code: give this RMA that number.
+        rma.name = "RMA-TOUR-NUMBER"
+        new_test_user(env, login="rma_dock", groups="rma_recovery.group_rma_user")
+
+        self.start_tour("/odoo/rma-receive", "rma_recovery_receive_tour", login="rma_dock")
+
+        first, second, substitute = rma.line_ids.sorted("id")
+        self.assertRecordValues(
+            first | second | substitute,
+            [
+                {"serial_number": "TOUR-RCV-0001", "state": "received", "is_substitution": False},
+                {"serial_number": "TOUR-RCV-0002", "state": "authorized", "is_substitution": False},
+                {"serial_number": "TOUR-RCV-OTHER", "state": "received", "is_substitution": True},
+            ],
+        )
+        self.assertEqual(first.received_by_id.login, "rma_dock")
+        self.assertEqual(first.location_id, rma.warehouse_id.rma_quarantine_location_id)
+        self.assertEqual(len(first.custody_event_ids), 1)

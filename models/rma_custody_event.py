@@ -1,0 +1,245 @@
+import hashlib
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# The hashed fields, in this order. Changing the list means a new version: old events keep theirs.
+HASH_VERSION = 1
+HASHED_FIELDS = (
+    "sequence",
+    "line_id",
+    "rma_id",
+    "company_id",
+    "product_id",
+    "lot_id",
+    "serial",
+    "event_type",
+    "location_id",
+    "location_dest_id",
+    "user_id",
+    "event_date",
+    "station",
+    "scanned_code",
+    "note",
+)
+
+
+def custody_hash(previous_hash, values):
+    """sha256 over the previous hash and the canonical JSON of the hashed fields, with a version prefix."""
+    payload = json.dumps(
+        {name: values[name] for name in HASHED_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    digest = hashlib.sha256(f"{previous_hash or ''}{payload}".encode()).hexdigest()
+    return f"${HASH_VERSION}${digest}"
+
+
+class RmaCustodyEvent(models.Model):
+    """One event of a returned unit's chain of custody: append-only and hash-chained per unit.
+
+    Each RMA unit (``rma.line``) has its own chain, so scans of different units never wait on each other;
+    the unit keeps the head of its chain (last sequence and hash), so deleting a unit's whole history is
+    detected too.
+    """
+
+    _name = "rma.custody.event"
+    _description = "Custody Event"
+    _order = "event_date desc, id desc"
+    _rec_name = "event_type"
+    _check_company_auto = True
+
+    sequence = fields.Integer(readonly=True, required=True, help="Position of the event in its unit's chain.")
+    line_id = fields.Many2one("rma.line", string="Unit", required=True, readonly=True, index=True, ondelete="restrict")
+    rma_id = fields.Many2one("rma.order", string="RMA", required=True, readonly=True, index=True, ondelete="restrict")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    product_id = fields.Many2one("product.product", readonly=True, required=True)
+    lot_id = fields.Many2one("stock.lot", string="Serial Number", readonly=True, index="btree_not_null")
+    serial = fields.Char(string="Serial / IMEI", readonly=True)
+    event_type = fields.Selection(
+        [
+            ("scan", "Scan"),
+            ("receipt", "Receipt"),
+            ("status", "Status Change"),
+            ("move", "Location Move"),
+            ("inspection", "Inspection"),
+            ("disposition", "Disposition"),
+            ("wipe", "Data Wipe"),
+            ("certificate", "Certificate"),
+            ("shipment", "Shipment"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    location_id = fields.Many2one("stock.location", string="From", readonly=True)
+    location_dest_id = fields.Many2one("stock.location", string="To", readonly=True)
+    user_id = fields.Many2one("res.users", string="User", required=True, readonly=True)
+    event_date = fields.Datetime(string="Server Time", required=True, readonly=True)
+    station = fields.Char(readonly=True, help="Scanning station or device.")
+    scanned_code = fields.Char(readonly=True)
+    note = fields.Text(readonly=True)
+    previous_hash = fields.Char(readonly=True)
+    hash = fields.Char(readonly=True, required=True)
+
+    _line_sequence_uniq = models.Constraint(
+        "UNIQUE(line_id, sequence)",
+        "A unit's custody chain cannot hold two events at the same position.",
+    )
+
+    # ------------------------------------------------------------------
+    # CRUD: append-only
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Number and hash the events in their units' chains, locking only the units concerned.
+
+        The server sets the position, user, time and hashes itself, whatever the caller passed.
+        """
+        line_ids = sorted({vals["line_id"] for vals in vals_list})
+        # Row locks on the units, in id order: concurrent scans of other units are not blocked.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, custody_sequence, custody_hash FROM rma_line WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                line_ids,
+            )
+        )
+        heads = {line_id: (sequence or 0, last_hash) for line_id, sequence, last_hash in self.env.cr.fetchall()}
+        lines = self.env["rma.line"].browse(line_ids)
+        line_by_id = {line.id: line for line in lines}
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            line = line_by_id[vals["line_id"]]
+            sequence, previous_hash = heads[line.id]
+            vals.update(
+                sequence=sequence + 1,
+                user_id=self.env.uid,
+                event_date=now,
+                rma_id=line.rma_id.id,
+                company_id=line.company_id.id,
+                product_id=line.product_id.id,
+                lot_id=vals.get("lot_id") or line.lot_id.id,
+                serial=vals.get("serial") or line.serial_number or False,
+                previous_hash=previous_hash or False,
+            )
+            vals["hash"] = custody_hash(previous_hash, self._hash_values(vals))
+            heads[line.id] = (vals["sequence"], vals["hash"])
+        events = super().create(vals_list)
+        lines._set_custody_heads(heads)
+        return events
+
+    def write(self, vals):
+        raise UserError(self.env._("Custody events are append-only: they cannot be modified."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("Custody events are append-only: they cannot be deleted."))
+
+    # ------------------------------------------------------------------
+    # Integrity
+    # ------------------------------------------------------------------
+    @api.model
+    def _hash_values(self, values):
+        """The hashed fields as plain JSON values, the same from create values as from a database row."""
+        result = {}
+        for name in HASHED_FIELDS:
+            value = values.get(name)
+            if name == "event_date":
+                value = fields.Datetime.to_string(value) if value else None
+            result[name] = value if value not in (False, "") else None
+        return result
+
+    @api.model
+    def _check_integrity(self, company):
+        """Recompute every custody chain of ``company`` from the database.
+
+        Returns a dict: ``ok``, ``event_count``, ``chain_count`` and, when a chain is broken, ``broken_event_id``
+        (the first event that does not match, or False when events are missing at the end of a chain),
+        ``broken_line_id`` and ``message``.
+        """
+        self.env.flush_all()
+        columns = SQL(", ").join(SQL.identifier(name) for name in HASHED_FIELDS)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE company_id = %s"
+                " ORDER BY line_id, sequence, id",
+                columns,
+                company.id,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, custody_sequence, custody_hash FROM rma_line WHERE company_id = %s"
+                " AND (custody_sequence > 0 OR state NOT IN ('draft', 'authorized', 'rejected', 'cancel'))",
+                company.id,
+            )
+        )
+        heads = {line_id: (sequence or 0, head_hash) for line_id, sequence, head_hash in self.env.cr.fetchall()}
+        result = {"ok": True, "event_count": len(rows), "chain_count": 0, "broken_event_id": False}
+
+        def broken(event_id, line_id, message):
+            result.update(ok=False, broken_event_id=event_id, broken_line_id=line_id, message=message)
+            return result
+
+        field_count = len(HASHED_FIELDS)
+        current_line, expected_sequence, previous_hash = None, 1, None
+        seen_lines = set()
+        for row in rows:
+            event_id, stored_previous, stored_hash = row[0], row[1], row[2]
+            values = dict(zip(HASHED_FIELDS, row[3 : 3 + field_count], strict=True))
+            line_id = values["line_id"]
+            if line_id != current_line:
+                if current_line is not None and not self._head_matches(
+                    heads, current_line, expected_sequence, previous_hash
+                ):
+                    return broken(False, current_line, self._missing_tail_message(current_line, expected_sequence))
+                current_line, expected_sequence, previous_hash = line_id, 1, None
+                seen_lines.add(line_id)
+                result["chain_count"] += 1
+            if values["sequence"] != expected_sequence:
+                return broken(
+                    event_id,
+                    line_id,
+                    self.env._(
+                        "Event %(event)s is at position %(found)s of its unit's chain where %(expected)s was expected:"
+                        " events were deleted or reordered.",
+                        event=event_id,
+                        found=values["sequence"],
+                        expected=expected_sequence,
+                    ),
+                )
+            if (stored_previous or None) != previous_hash:
+                return broken(
+                    event_id,
+                    line_id,
+                    self.env._("Event %(event)s does not follow the event before it in its chain.", event=event_id),
+                )
+            if custody_hash(previous_hash, self._hash_values(values)) != stored_hash:
+                return broken(
+                    event_id, line_id, self.env._("Event %(event)s was modified after it was recorded.", event=event_id)
+                )
+            previous_hash = stored_hash
+            expected_sequence += 1
+        if current_line is not None and not self._head_matches(heads, current_line, expected_sequence, previous_hash):
+            return broken(False, current_line, self._missing_tail_message(current_line, expected_sequence))
+        for line_id in sorted(set(heads) - seen_lines):
+            return broken(
+                False,
+                line_id,
+                self.env._("Unit %(unit)s has a custody history but none of its events remain.", unit=line_id),
+            )
+        return result
+
+    @api.model
+    def _head_matches(self, heads, line_id, next_sequence, last_hash):
+        head_sequence, head_hash = heads.get(line_id, (0, None))
+        return head_sequence == next_sequence - 1 and (head_hash or None) == last_hash
+
+    @api.model
+    def _missing_tail_message(self, line_id, next_sequence):
+        return self.env._(
+            "The custody chain of unit %(unit)s ends before its last recorded event: events from position"
+            " %(position)s on were deleted.",
+            unit=line_id,
+            position=next_sequence,
+        )

@@ -1,0 +1,319 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# Unit states in which the unit is physically with us (received and not closed).
+ON_HAND_STATES = ("received", "inspection", "disposition", "in_progress", "ready")
+RECEIVABLE_RMA_STATES = ("authorized", "in_progress")
+
+
+class RmaLine(models.Model):
+    """Receipt, physical moves, status and chain of custody of a returned unit."""
+
+    _inherit = "rma.line"
+
+    # ------------------------------------------------------------------
+    # Receipt
+    # ------------------------------------------------------------------
+    received_date = fields.Datetime(string="Received On", readonly=True, copy=False)
+    received_by_id = fields.Many2one(
+        "res.users", string="Received By", readonly=True, copy=False, help="The technician who scanned the unit in."
+    )
+    receipt_station = fields.Char(readonly=True, copy=False, help="The scanning station that received the unit.")
+    quantity_received = fields.Float(digits="Product Unit", readonly=True, copy=False)
+    receipt_move_ids = fields.One2many(
+        "stock.move", "rma_line_id", string="Stock Moves", readonly=True, help="Every stock move of the unit."
+    )
+    location_id = fields.Many2one(
+        "stock.location", string="Current Location", readonly=True, copy=False, index="btree_not_null"
+    )
+    is_substitution = fields.Boolean(
+        string="Substitution Suspected",
+        readonly=True,
+        copy=False,
+        help="A unit that arrived on this RMA but is not one of the units authorized: held for a manager,"
+        " received without reference to any original delivery.",
+    )
+
+    # ------------------------------------------------------------------
+    # Chain of custody: the head of the unit's chain, written only by rma.custody.event
+    # ------------------------------------------------------------------
+    custody_event_ids = fields.One2many("rma.custody.event", "line_id", string="Custody Events", readonly=True)
+    custody_sequence = fields.Integer(readonly=True, copy=False)
+    custody_hash = fields.Char(readonly=True, copy=False)
+
+    def write(self, vals):
+        if {"custody_sequence", "custody_hash"} & set(vals):
+            raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_custody_events(self):
+        return self.custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))
+
+    def action_accept_substitution(self):
+        """A manager accepts a unit that arrived in place of an authorized one; it may then be inspected."""
+        self.rma_id._ensure_manager()
+        if not all(self.mapped("is_substitution")):
+            raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
+        self.is_substitution = False
+        note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {"line_id": line.id, "event_type": "status", "location_id": line.location_id.id, "note": note}
+                for line in self
+            ]
+        )
+        for rma, lines in self.grouped("rma_id").items():
+            rma.message_post(
+                body=self.env._("%(note)s: %(units)s", note=note, units=", ".join(lines.mapped("serial_number")))
+            )
+        return True
+
+    # ------------------------------------------------------------------
+    # Receipt
+    # ------------------------------------------------------------------
+    def _action_receive(self, station=False, scanned_codes=None, quantity=None):
+        """Receive the units into their warehouse's quarantine, in one batch of stock moves.
+
+        ``scanned_codes``: {line id: code scanned}; ``quantity``: for one untracked line, how many came in.
+        Serial units keep their original delivery (so Odoo values the receipt at the original cost), except
+        suspected substitutions, which are received without it.
+        """
+        self._ensure_can_be_received(quantity)
+        scanned_codes = scanned_codes or {}
+        self._create_missing_lots()
+        moves = self.env["stock.move"].create([line._prepare_receipt_move_vals(quantity) for line in self])
+        moves._action_confirm(merge=False)
+        moves.move_line_ids.unlink()
+        self.env["stock.move.line"].create(
+            [
+                {
+                    "move_id": move.id,
+                    "product_id": move.product_id.id,
+                    "product_uom_id": move.product_uom.id,
+                    "lot_id": move.rma_line_id.lot_id.id,
+                    "quantity": move.product_uom_qty,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                }
+                for move in moves
+            ]
+        )
+        moves.picked = True
+        moves._action_done()
+
+        now = fields.Datetime.now()
+        for line, move in zip(self, moves, strict=True):
+            line.quantity_received += move.quantity
+            line.location_id = move.location_dest_id
+            if line.tracking != "serial" and line.quantity_received < line.quantity:
+                continue
+            line.update({"state": "received", "received_date": now, "received_by_id": self.env.uid})
+            line.receipt_station = station
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": move.rma_line_id.id,
+                    "event_type": "receipt",
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "station": station,
+                    "scanned_code": scanned_codes.get(move.rma_line_id.id),
+                    "note": self.env._("Substitution suspected") if move.rma_line_id.is_substitution else False,
+                }
+                for move in moves
+            ]
+        )
+        self.rma_id._sync_state_from_units()
+        return moves
+
+    def _ensure_can_be_received(self, quantity=None):
+        for line in self:
+            if line.rma_id.state not in RECEIVABLE_RMA_STATES:
+                raise UserError(
+                    self.env._(
+                        "%(rma)s is %(state)s: only authorized RMAs can be received.",
+                        rma=line.rma_id.display_name,
+                        state=dict(line.rma_id._fields["state"]._description_selection(self.env))[line.rma_id.state],
+                    )
+                )
+            if line.state != "authorized":
+                raise UserError(self.env._("%(unit)s was already received.", unit=line.display_name))
+            if not line.rma_id.warehouse_id.rma_quarantine_location_id:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no Returns Quarantine location.",
+                        warehouse=line.rma_id.warehouse_id.display_name,
+                    )
+                )
+            remaining = line.quantity - line.quantity_received
+            if line.tracking != "serial" and (quantity or remaining) > remaining:
+                raise UserError(
+                    self.env._(
+                        "Only %(remaining)s %(uom)s of %(product)s are still expected on %(rma)s.",
+                        remaining=remaining,
+                        uom=line.product_uom_id.name,
+                        product=line.product_id.display_name,
+                        rma=line.rma_id.display_name,
+                    )
+                )
+
+    def _create_missing_lots(self):
+        """Units whose serial was unknown (and overridden) get their lot when they physically arrive."""
+        missing = self.filtered(lambda line: line.tracking == "serial" and not line.lot_id)
+        if not missing:
+            return
+        lots = self.env["stock.lot"].create(
+            [
+                {"product_id": line.product_id.id, "name": line.serial_number.strip(), "company_id": line.company_id.id}
+                for line in missing
+            ]
+        )
+        for line, lot in zip(missing, lots, strict=True):
+            line.lot_id = lot
+
+    def _prepare_receipt_move_vals(self, quantity=None):
+        self.ensure_one()
+        warehouse = self.rma_id.warehouse_id
+        is_serial = self.tracking == "serial"
+        origin_move = self.delivery_move_id if not self.is_substitution else self.env["stock.move"]
+        return {
+            "product_id": self.product_id.id,
+            "product_uom": self.product_uom_id.id,
+            "product_uom_qty": 1.0 if is_serial else (quantity or self.quantity - self.quantity_received),
+            "location_id": self.env.ref("stock.stock_location_customers").id,
+            "location_dest_id": warehouse.rma_quarantine_location_id.id,
+            "picking_type_id": warehouse.rma_receipt_type_id.id,
+            "warehouse_id": warehouse.id,
+            "company_id": self.company_id.id,
+            "partner_id": self.rma_id.partner_id.id,
+            "origin": self.rma_id.name,
+            "origin_returned_move_id": origin_move.id,
+            "rma_line_id": self.id,
+        }
+
+    # ------------------------------------------------------------------
+    # Custody moves and status
+    # ------------------------------------------------------------------
+    def _action_move_to(self, destination, station=False, scanned_code=False, event_type="move", note=False):
+        """Move units already with us to ``destination`` (done immediately) and log the handoff."""
+        not_here = self.filtered(lambda line: line.state not in ON_HAND_STATES)
+        if not_here:
+            raise UserError(
+                self.env._("%(unit)s is not in our custody.", unit=", ".join(not_here.mapped("display_name")))
+            )
+        moving = self.filtered(lambda line: line.location_id != destination)
+        moves = self.env["stock.move"].create([line._prepare_custody_move_vals(destination) for line in moving])
+        if moves:
+            moves._action_confirm(merge=False)
+            moves.move_line_ids.unlink()
+            self.env["stock.move.line"].create(
+                [
+                    {
+                        "move_id": move.id,
+                        "product_id": move.product_id.id,
+                        "product_uom_id": move.product_uom.id,
+                        "lot_id": move.rma_line_id.lot_id.id,
+                        "quantity": move.product_uom_qty,
+                        "location_id": move.location_id.id,
+                        "location_dest_id": move.location_dest_id.id,
+                    }
+                    for move in moves
+                ]
+            )
+            moves.picked = True
+            moves._action_done()
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": line.id,
+                    "event_type": event_type,
+                    "location_id": line.location_id.id,
+                    "location_dest_id": destination.id,
+                    "station": station,
+                    "scanned_code": scanned_code,
+                    "note": note,
+                }
+                for line in self
+            ]
+        )
+        self.location_id = destination
+        return moves
+
+    def _prepare_custody_move_vals(self, destination):
+        self.ensure_one()
+        return {
+            "product_id": self.product_id.id,
+            "product_uom": self.product_uom_id.id,
+            "product_uom_qty": 1.0 if self.tracking == "serial" else self.quantity_received,
+            "location_id": self.location_id.id,
+            "location_dest_id": destination.id,
+            "company_id": self.company_id.id,
+            "origin": self.rma_id.name,
+            "rma_line_id": self.id,
+        }
+
+    def _set_unit_state(self, state, note=False, station=False):
+        """Change the units' status, with a custody event each, and let their RMAs follow."""
+        changing = self.filtered(lambda line: line.state != state)
+        if not changing:
+            return
+        label = dict(self._fields["state"]._description_selection(self.env))[state]
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": line.id,
+                    "event_type": "status",
+                    "location_id": line.location_id.id,
+                    "station": station,
+                    "note": note or label,
+                }
+                for line in changing
+            ]
+        )
+        changing.state = state
+        changing.rma_id._sync_state_from_units()
+
+    def _set_custody_heads(self, heads):
+        """Store the new heads of the units' chains (called by rma.custody.event.create only)."""
+        line_ids = list(heads)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE rma_line SET custody_sequence = head.sequence, custody_hash = head.hash
+                     FROM unnest(%s::int[], %s::int[], %s::varchar[]) AS head(id, sequence, hash)
+                    WHERE rma_line.id = head.id""",
+                line_ids,
+                [heads[line_id][0] for line_id in line_ids],
+                [heads[line_id][1] for line_id in line_ids],
+            )
+        )
+        self.browse(line_ids).invalidate_recordset(["custody_sequence", "custody_hash"])
+
+    @api.model
+    def _find_by_code(self, code, domain=None):
+        """Open units whose declared serial or matched lot is ``code`` (case-insensitive)."""
+        code = (code or "").strip()
+        if not code:
+            return self.browse()
+        return self.search(
+            [*(domain or []), "|", ("serial_number", "=ilike", code), ("lot_id.name", "=ilike", code)], order="id desc"
+        )
+
+    def _prepare_substitution_line_vals(self, lot, code):
+        """A line for a unit that arrived on ``self`` (an RMA's lines) although it is not one of them."""
+        rma = self.rma_id
+        rma.ensure_one()
+        return {
+            "rma_id": rma.id,
+            "product_id": lot.product_id.id,
+            "serial_number": code,
+            "quantity": 1.0,
+            "state": "authorized",
+            "is_substitution": True,
+            "override_reason": self.env._("Received on %(rma)s in place of an authorized unit.", rma=rma.name),
+            "override_user_id": self.env.uid,
+            "override_date": fields.Datetime.now(),
+        }

@@ -1,0 +1,198 @@
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from .rma_line_custody import ON_HAND_STATES, RECEIVABLE_RMA_STATES
+
+
+class RmaScan(models.AbstractModel):
+    """Server side of the scanning screens (Receive, Custody scan).
+
+    Each call handles one scan and returns what the screen shows next. Bad scans raise a UserError: the
+    screen shows its message and, the transaction being rolled back, nothing is written.
+    """
+
+    _name = "rma.scan"
+    _description = "RMA Scanning Screens"
+
+    # ------------------------------------------------------------------
+    # Receive screen
+    # ------------------------------------------------------------------
+    @api.model
+    def receive_scan(self, code, rma_id=False, station=False):
+        code = (code or "").strip()
+        if not code:
+            raise UserError(self.env._("Scan or type a code."))
+        scanned_rma = self.env["rma.order"].search([("name", "=ilike", code)], limit=1)
+        if scanned_rma:
+            if scanned_rma.state not in RECEIVABLE_RMA_STATES:
+                raise UserError(
+                    self.env._(
+                        "%(rma)s is %(state)s: only authorized RMAs can be received.",
+                        rma=scanned_rma.name,
+                        state=self._state_label(scanned_rma),
+                    )
+                )
+            return self._receive_state(
+                scanned_rma, self.env._("%(rma)s: scan each unit's serial number or IMEI.", rma=scanned_rma.name)
+            )
+        rma = self.env["rma.order"].browse(rma_id).exists()
+        if not rma:
+            raise UserError(
+                self.env._("“%(code)s” is not an RMA number: scan the RMA number on the parcel first.", code=code)
+            )
+
+        line = rma.line_ids._find_by_code(code, [("rma_id", "=", rma.id)])[:1]
+        if line:
+            line._action_receive(station=station, scanned_codes={line.id: code})
+            return self._receive_state(
+                rma, self.env._("%(unit)s received into quarantine.", unit=line.display_name), "success"
+            )
+
+        untracked = rma.line_ids.filtered(
+            lambda line: line.tracking == "none" and code in (line.product_id.barcode, line.product_id.default_code)
+        )
+        if untracked:
+            pending = untracked.filtered(lambda line: line.state == "authorized")[:1]
+            if not pending:
+                raise UserError(
+                    self.env._(
+                        "All the %(product)s expected on %(rma)s are already received.",
+                        product=untracked[0].product_id.display_name,
+                        rma=rma.name,
+                    )
+                )
+            pending._action_receive(station=station, scanned_codes={pending.id: code}, quantity=1.0)
+            return self._receive_state(
+                rma,
+                self.env._(
+                    "1 %(product)s received (%(done)s of %(expected)s).",
+                    product=pending.product_id.display_name,
+                    done=pending.quantity_received,
+                    expected=pending.quantity,
+                ),
+                "success",
+            )
+
+        lot = self.env["stock.lot"].search(
+            [("name", "=", code), ("company_id", "in", [False, rma.company_id.id])], limit=1
+        )
+        if lot:
+            substitute = self.env["rma.line"].create(rma.line_ids._prepare_substitution_line_vals(lot, code))
+            substitute._action_receive(station=station, scanned_codes={substitute.id: code})
+            return self._receive_state(
+                rma,
+                self.env._(
+                    "%(serial)s is not on %(rma)s: received into quarantine and held as a suspected substitution"
+                    " for a manager.",
+                    serial=code,
+                    rma=rma.name,
+                ),
+                "warning",
+            )
+        raise UserError(
+            self.env._(
+                "“%(code)s” is neither an RMA number, a unit of %(rma)s, nor a serial number we know."
+                " Nothing was recorded.",
+                code=code,
+                rma=rma.name,
+            )
+        )
+
+    @api.model
+    def receive_open(self, rma_id):
+        """The Receive screen opened from an RMA."""
+        rma = self.env["rma.order"].browse(rma_id)
+        return self._receive_state(rma, self.env._("%(rma)s: scan each unit's serial number or IMEI.", rma=rma.name))
+
+    @api.model
+    def _receive_state(self, rma, message, level="info"):
+        return {
+            "rma": {
+                "id": rma.id,
+                "name": rma.name,
+                "partner": rma.partner_id.display_name,
+                "state": self._state_label(rma),
+            },
+            "lines": [
+                {
+                    "id": line.id,
+                    "product": line.product_id.display_name,
+                    "serial": line.serial_number or "",
+                    "quantity": line.quantity,
+                    "quantity_received": line.quantity_received,
+                    "state": line.state,
+                    "state_label": self._state_label(line),
+                    "is_substitution": line.is_substitution,
+                }
+                for line in rma.line_ids
+            ],
+            "message": message,
+            "level": level,
+        }
+
+    # ------------------------------------------------------------------
+    # Custody scan screen
+    # ------------------------------------------------------------------
+    @api.model
+    def custody_scan(self, code, line_id=False, station=False):
+        """First a unit, then the location it is handed to."""
+        code = (code or "").strip()
+        if not code:
+            raise UserError(self.env._("Scan or type a code."))
+        unit = self.env["rma.line"]._find_by_code(code, [("state", "in", ON_HAND_STATES)])[:1]
+        if unit:
+            self.env["rma.custody.event"].sudo().create(
+                [
+                    {
+                        "line_id": unit.id,
+                        "event_type": "scan",
+                        "location_id": unit.location_id.id,
+                        "station": station,
+                        "scanned_code": code,
+                    }
+                ]
+            )
+            return self._custody_state(
+                unit, self.env._("%(unit)s: scan the location it goes to.", unit=unit.display_name)
+            )
+        line = self.env["rma.line"].browse(line_id).exists()
+        if not line:
+            raise UserError(
+                self.env._("“%(code)s” is not a returned unit in our custody: scan a unit first.", code=code)
+            )
+        location = self.env["stock.location"].search(
+            [("barcode", "=", code), ("company_id", "in", [False, line.company_id.id])], limit=1
+        )
+        if not location:
+            raise UserError(self.env._("“%(code)s” is neither a unit nor a location barcode.", code=code))
+        if location.usage != "internal":
+            raise UserError(
+                self.env._(
+                    "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
+                    location=location.display_name,
+                )
+            )
+        line._action_move_to(location, station=station, scanned_code=code)
+        return self._custody_state(
+            self.env["rma.line"],
+            self.env._("%(unit)s moved to %(location)s.", unit=line.display_name, location=location.display_name),
+            "success",
+        )
+
+    @api.model
+    def _custody_state(self, line, message, level="info"):
+        return {
+            "line": line
+            and {
+                "id": line.id,
+                "name": line.display_name,
+                "location": line.location_id.display_name,
+                "state_label": self._state_label(line),
+            },
+            "message": message,
+            "level": level,
+        }
+
+    @api.model
+    def _state_label(self, record):
+        return dict(record._fields["state"]._description_selection(self.env))[record.state]

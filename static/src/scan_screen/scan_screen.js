@@ -1,0 +1,112 @@
+import { Component, onMounted, useRef, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+
+const STATION_KEY = "rma_recovery.station";
+
+/**
+ * Scanning screen for the warehouse floor: one input that a keyboard-wedge scanner (or a person) types into,
+ * Enter submits. "Receive" (scan the RMA number, then each unit) and "Custody scan" (scan a unit, then the
+ * location it is handed to) share it; the server decides and answers with what to show next.
+ */
+export class RmaScanScreen extends Component {
+    static template = "rma_recovery.ScanScreen";
+    static props = { ...standardActionServiceProps };
+
+    setup() {
+        this.orm = useService("orm");
+        this.isCustody = this.props.action.tag === "rma_recovery.custody_scan";
+        this.state = useState({
+            code: "",
+            station: localStorage.getItem(STATION_KEY) || "",
+            rma: null,
+            lines: [],
+            line: null,
+            message: this.isCustody
+                ? _t("Scan a returned unit, then the location it is handed to.")
+                : _t("Scan the RMA number on the parcel."),
+            level: "info",
+            busy: false,
+        });
+        this.inputRef = useRef("scanInput");
+        onMounted(async () => {
+            const rmaId = this.props.action.params?.rma_id;
+            if (rmaId && !this.isCustody) {
+                this.apply(await this.orm.call("rma.scan", "receive_open", [rmaId]));
+            }
+            this.focus();
+        });
+    }
+
+    get title() {
+        return this.isCustody ? _t("Custody Scan") : _t("Receive Returns");
+    }
+
+    focus() {
+        this.inputRef.el?.focus();
+    }
+
+    onStationChange(ev) {
+        this.state.station = ev.target.value.trim();
+        localStorage.setItem(STATION_KEY, this.state.station);
+    }
+
+    async onKeydown(ev) {
+        if (ev.key === "Enter") {
+            ev.preventDefault();
+            await this.submit();
+        }
+    }
+
+    async submit() {
+        const code = this.state.code.trim();
+        if (!code || this.state.busy) {
+            return;
+        }
+        this.state.code = "";
+        this.state.busy = true;
+        const station = this.state.station || false;
+        try {
+            const result = this.isCustody
+                ? await this.orm.call("rma.scan", "custody_scan", [code], {
+                      line_id: this.state.line?.id || false,
+                      station,
+                  })
+                : await this.orm.call("rma.scan", "receive_scan", [code], {
+                      rma_id: this.state.rma?.id || false,
+                      station,
+                  });
+            this.apply(result);
+        } catch (error) {
+            this.state.message = error.data?.message || error.message || String(error);
+            this.state.level = "danger";
+        } finally {
+            this.state.busy = false;
+            this.focus();
+        }
+    }
+
+    apply(result) {
+        if ("rma" in result) {
+            this.state.rma = result.rma;
+            this.state.lines = result.lines;
+        }
+        if ("line" in result) {
+            this.state.line = result.line || null;
+        }
+        this.state.message = result.message;
+        this.state.level = result.level;
+    }
+
+    badgeClass(line) {
+        if (line.is_substitution) {
+            return "text-bg-warning";
+        }
+        return line.state === "authorized" ? "text-bg-secondary" : "text-bg-success";
+    }
+}
+
+registry.category("actions").add("rma_recovery.receive", RmaScanScreen);
+registry.category("actions").add("rma_recovery.custody_scan", RmaScanScreen);
