@@ -9,6 +9,7 @@ back at the end, so benchmarks leave the database as they found it.
 
 import argparse
 import importlib.util
+import os
 import sys
 import time
 
@@ -57,6 +58,7 @@ def main():
     parser.add_argument("script")
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))  # the scripts share bench/common.py
     spec = importlib.util.spec_from_file_location("rma_bench_script", args.script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -85,25 +85,11 @@ class RmaLine(models.Model):
         self._ensure_can_be_received(quantity)
         scanned_codes = scanned_codes or {}
         self._create_missing_lots()
-        moves = self.env["stock.move"].create([line._prepare_receipt_move_vals(quantity) for line in self])
-        moves._action_confirm(merge=False)
-        moves.move_line_ids.unlink()
-        self.env["stock.move.line"].create(
-            [
-                {
-                    "move_id": move.id,
-                    "product_id": move.product_id.id,
-                    "product_uom_id": move.product_uom.id,
-                    "lot_id": move.rma_line_id.lot_id.id,
-                    "quantity": move.product_uom_qty,
-                    "location_id": move.location_id.id,
-                    "location_dest_id": move.location_dest_id.id,
-                }
-                for move in moves
-            ]
-        )
-        moves.picked = True
-        moves._action_done()
+        move_vals_list = [line._prepare_receipt_move_vals(quantity) for line in self]
+        origins = self.env["stock.move"].browse({vals["origin_returned_move_id"] for vals in move_vals_list} - {False})
+        # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
+        valued_qty = tuple((origin.id, origin._get_valued_qty()) for origin in origins)
+        moves = self._create_done_moves(move_vals_list, rma_valued_qty=valued_qty)
 
         now = fields.Datetime.now()
         for line, move in zip(self, moves, strict=True):
@@ -193,6 +179,11 @@ class RmaLine(models.Model):
             "origin": self.rma_id.name,
             "origin_returned_move_id": origin_move.id,
             "rma_line_id": self.id,
+            **self._prepare_done_move_line_vals(
+                self.env.ref("stock.stock_location_customers"),
+                warehouse.rma_quarantine_location_id,
+                1.0 if is_serial else (quantity or self.quantity - self.quantity_received),
+            ),
         }
 
     # ------------------------------------------------------------------
@@ -206,26 +197,7 @@ class RmaLine(models.Model):
                 self.env._("%(unit)s is not in our custody.", unit=", ".join(not_here.mapped("display_name")))
             )
         moving = self.filtered(lambda line: line.location_id != destination)
-        moves = self.env["stock.move"].create([line._prepare_custody_move_vals(destination) for line in moving])
-        if moves:
-            moves._action_confirm(merge=False)
-            moves.move_line_ids.unlink()
-            self.env["stock.move.line"].create(
-                [
-                    {
-                        "move_id": move.id,
-                        "product_id": move.product_id.id,
-                        "product_uom_id": move.product_uom.id,
-                        "lot_id": move.rma_line_id.lot_id.id,
-                        "quantity": move.product_uom_qty,
-                        "location_id": move.location_id.id,
-                        "location_dest_id": move.location_dest_id.id,
-                    }
-                    for move in moves
-                ]
-            )
-            moves.picked = True
-            moves._action_done()
+        moves = self._create_done_moves([line._prepare_custody_move_vals(destination) for line in moving])
         self.env["rma.custody.event"].sudo().create(
             [
                 {
@@ -245,16 +217,44 @@ class RmaLine(models.Model):
 
     def _prepare_custody_move_vals(self, destination):
         self.ensure_one()
+        quantity = 1.0 if self.tracking == "serial" else self.quantity_received
         return {
             "product_id": self.product_id.id,
             "product_uom": self.product_uom_id.id,
-            "product_uom_qty": 1.0 if self.tracking == "serial" else self.quantity_received,
+            "product_uom_qty": quantity,
             "location_id": self.location_id.id,
             "location_dest_id": destination.id,
             "company_id": self.company_id.id,
             "origin": self.rma_id.name,
             "rma_line_id": self.id,
+            **self._prepare_done_move_line_vals(self.location_id, destination, quantity),
         }
+
+    def _prepare_done_move_line_vals(self, source, destination, quantity):
+        """The unit's move line (its serial, picked): the move is done as is, without reservation."""
+        self.ensure_one()
+        return {
+            "picked": True,
+            "move_line_ids": [
+                Command.create(
+                    {
+                        "product_id": self.product_id.id,
+                        "product_uom_id": self.product_uom_id.id,
+                        "lot_id": self.lot_id.id,
+                        "quantity": quantity,
+                        "location_id": source.id,
+                        "location_dest_id": destination.id,
+                        "company_id": self.company_id.id,
+                    }
+                )
+            ],
+        }
+
+    def _create_done_moves(self, move_vals_list, **context):
+        """Create the units' moves and validate them at once (as repair does for its repaired products)."""
+        moves = self.env["stock.move"].create(move_vals_list)
+        moves.with_context(**context)._action_done()
+        return moves
 
     def _set_unit_state(self, state, note=False, station=False):
         """Change the units' status, with a custody event each, and let their RMAs follow."""

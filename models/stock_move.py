@@ -14,3 +14,24 @@ class StockMove(models.Model):
         for move in rma_moves:
             move.reference = move.rma_line_id.rma_id.name
         super(StockMove, self - rma_moves)._compute_reference()
+
+    def _get_valued_qty(self, lot=None):
+        # A receipt batch values each returned unit from its original delivery move (stock_account's
+        # _get_value_from_returns), which re-reads all the delivery's move lines for every unit: for a
+        # delivery of 1,000 serials that is quadratic. The batch computes each delivery's valued quantity
+        # once and passes it here (rma_valued_qty: ((move id, quantity), ...)).
+        if lot is None and self.env.context.get("rma_valued_qty"):
+            known = dict(self.env.context["rma_valued_qty"])
+            if self.id in known:
+                return known[self.id]
+        return super()._get_valued_qty(lot=lot)
+
+    def _skip_push(self):
+        # A returned unit goes exactly where the RMA flow sends it (quarantine, a handoff location): the
+        # warehouse's push rules must not carry it on into sellable stock.
+        return bool(self.rma_line_id) or super()._skip_push()
+
+    def _should_be_assigned(self):
+        # A returned unit's moves belong to its RMA (their reference is the RMA number), not to a picking:
+        # each scan is done on the spot, and a transfer document per scan would only add noise.
+        return not self.rma_line_id and super()._should_be_assigned()
