@@ -11,9 +11,8 @@ import time
 from common import Fixture, native_return
 
 from odoo import Command, fields
-from odoo.tools import SQL
-
 from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
+from odoo.tools import SQL
 
 SINGLE_UNITS = 30
 BATCH = 1000
@@ -120,7 +119,8 @@ def run(env, measure):
     assert result["ok"], result
     rate = result["event_count"] / elapsed
     print(
-        f"  integrity check: {result['event_count']} events ({count} seeded) in {elapsed * 1000:.0f} ms: {rate:,.0f} events/s"
+        f"  integrity check: {result['event_count']} events ({count} seeded) in {elapsed * 1000:.0f} ms:"
+        f" {rate:,.0f} events/s"
     )
     print(
         f"  targets: scan <= 0.5x native one-unit: ms {scan_ms:.2f} {'met' if scan_ms <= 0.5 else 'NOT met'},"
