@@ -71,6 +71,22 @@ class RmaDemo(models.AbstractModel):
         rma(northwind, old_order, "warranty", [(switch, delivered(old_order, switch)[0])])
         authorized = rma(acme, acme_order, "warranty", [(laptop, acme_laptops[1]), (phone, acme_phones[1])])
         authorized.action_authorize()
+        # Both units arrived; the laptop is graded, the phone waits in quarantine.
+        authorized.line_ids._action_receive(station="DEMO-DOCK")
+        laptop_line = authorized.line_ids.filtered(lambda line: line.product_id == laptop)
+        inspection = self.env["rma.inspection"].browse(laptop_line.action_start_inspection()["res_id"])
+        inspection.write(
+            {
+                "grade_id": env.ref("rma_recovery.rma_grade_b").id,
+                "functional_result": "fail",
+                "failure_code_ids": [fields.Command.set(env.ref("rma_recovery.rma_failure_keyboard").ids)],
+                "is_data_bearing": True,
+                "data_security": "wipe",
+            }
+        )
+        inspection.action_done()
+        # Authorized and waiting for the parcel: receive it on Inventory > Returns > Receive.
+        rma(acme, acme_order, "doa", [(laptop, acme_laptops[3]), (laptop, acme_laptops[4])]).action_authorize()
         rma(acme, acme_order, "failed", [(laptop, acme_laptops[2])]).action_reject(
             "Physical damage not covered by the warranty."
         )
