@@ -11,6 +11,7 @@ from . import stock_move
 from . import stock_warehouse
 from . import rma_custody_event
 from . import rma_line_custody
+from . import rma_code_mixin
 from . import rma_grade
 from . import rma_failure_code
 from . import rma_disposition

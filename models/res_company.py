@@ -21,6 +21,13 @@ class ResCompany(models.Model):
         companies._create_rma_sequences()
         return companies
 
+    @api.model
+    def _rma_setup_existing(self):
+        """At install (before demo data): RMA sequences for the companies and return locations for the
+        warehouses that already exist; those created later get theirs in their own create."""
+        self.search([])._create_rma_sequences()
+        self.env["stock.warehouse"].with_context(active_test=False).search([])._create_rma_data()
+
     def _create_rma_sequences(self):
         """Give each company its own RMA number sequence (numbers restart per company)."""
         existing = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.ids)])

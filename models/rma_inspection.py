@@ -94,7 +94,11 @@ class RmaInspection(models.Model):
     # CRUD
     # ------------------------------------------------------------------
     def write(self, vals):
-        if any(inspection.state == "done" for inspection in self) and set(vals) - {"notes", "photo_ids"}:
+        if any(inspection.state == "done" for inspection in self) and set(vals) - {
+            "notes",
+            "photo_ids",
+            "message_main_attachment_id",
+        }:
             raise UserError(self.env._("A finished inspection cannot be changed; its notes and photos can."))
         return super().write(vals)
 
