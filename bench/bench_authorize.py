@@ -59,9 +59,12 @@ def run(env, measure):
     )
     measure.ratio(f"rma create + authorize, batch of {largest}", "native return wizard, one unit at a time")
     small, large = (measure.per_unit(f"rma create + authorize, batch of {size}", "queries") for size in SIZES)
-    drift = abs(large - small) / small
-    print(f"  queries/unit {SIZES[0]} -> {largest} units: {small:.2f} -> {large:.2f} ({drift:+.1%})")
+    growth = (large - small) / small
+    print(f"  queries/unit {SIZES[0]} -> {largest} units: {small:.2f} -> {large:.2f} ({growth:+.1%})")
+    # The batch costs a fixed number of queries (none per unit), so per unit they shrink as it grows:
+    # what must not happen is growth, the mark of a query per record.
     print(
         f"  target ms ratio <= 1.0: {'met' if ratio <= 1.0 else 'NOT met'};"
-        f" queries flat within 10%: {'met' if drift <= 0.10 else 'NOT met'}"
+        f" queries/unit do not grow from {SIZES[0]} to {largest} units (<= +10%):"
+        f" {'met' if growth <= 0.10 else 'NOT met'}"
     )

@@ -11,8 +11,9 @@ import time
 from common import Fixture, native_return
 
 from odoo import Command, fields
-from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
 from odoo.tools import SQL
+
+from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
 
 SINGLE_UNITS = 30
 BATCH = 1000

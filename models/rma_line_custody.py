@@ -253,7 +253,7 @@ class RmaLine(models.Model):
     def _create_done_moves(self, move_vals_list, **context):
         """Create the units' moves and validate them at once (as repair does for its repaired products)."""
         moves = self.env["stock.move"].create(move_vals_list)
-        moves.with_context(**context)._action_done()
+        moves.with_context(rma_new_move_ids=frozenset(moves.ids), **context)._action_done()
         return moves
 
     def _set_unit_state(self, state, note=False, station=False):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from odoo.addons.stock_account.models.stock_move import VALUATION_DICT
+
 
 class StockMove(models.Model):
     _inherit = "stock.move"
@@ -35,3 +37,10 @@ class StockMove(models.Model):
         # A returned unit's moves belong to its RMA (their reference is the RMA number), not to a picking:
         # each scan is done on the spot, and a transfer document per scan would only add noise.
         return not self.rma_line_id and super()._should_be_assigned()
+
+    def _get_manual_value(self, quantity, at_date=None):
+        # Moves a returned-unit batch has just created cannot carry a manual value yet: skip the lookup,
+        # one query per move otherwise (rma_new_move_ids: the ids of those moves).
+        if self.id in self.env.context.get("rma_new_move_ids", ()):
+            return dict(VALUATION_DICT)
+        return super()._get_manual_value(quantity, at_date=at_date)

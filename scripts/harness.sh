@@ -16,7 +16,7 @@ DB_PORT=${RMA_DB_PORT:-5432}
 DB_USER=${RMA_DB_USER:-odoo}
 DB_PASSWORD=${RMA_DB_PASSWORD:-odoo}
 HTTP_PORT=${RMA_HTTP_PORT:-8069}
-SYSTEM_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev build-essential wkhtmltopdf chromium
+SYSTEM_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev build-essential python3-venv wkhtmltopdf chromium
                  fonts-dejavu-core)
 
 log() { printf '[rma] %s\n' "$*" >&2; }

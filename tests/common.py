@@ -1,7 +1,8 @@
 from odoo import Command
+from odoo.tests import new_test_user
+
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
-from odoo.tests import new_test_user
 
 
 class RmaCommon(BaseCommon):

@@ -1,9 +1,10 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
-from odoo.addons.rma_recovery.models.rma_line import is_luhn_valid
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+
+from odoo.addons.rma_recovery.models.rma_line import is_luhn_valid
 
 from .common import RmaCommon
 
