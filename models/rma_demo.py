@@ -57,6 +57,7 @@ class RmaDemo(models.AbstractModel):
                     "customer_reference": order.client_order_ref or order.name if order else False,
                     "reason_id": reasons[reason].id,
                     "proof_attachment_ids": [fields.Command.link(proof.id)],
+                    "user_id": env.ref("base.user_admin").id,
                     "line_ids": [
                         fields.Command.create({"product_id": product.id, "serial_number": serial})
                         for product, serial in units

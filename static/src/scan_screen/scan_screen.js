@@ -65,7 +65,9 @@ export class RmaScanScreen extends Component {
         if (!code || this.state.busy) {
             return;
         }
+        // Clear the field at once: the next scan must not be appended to this one.
         this.state.code = "";
+        this.inputRef.el.value = "";
         this.state.busy = true;
         const station = this.state.station || false;
         try {
