@@ -46,6 +46,4 @@
         ],
     },
     "uninstall_hook": "_uninstall_hook",
-    "installable": True,
-    "application": False,
 }

@@ -25,8 +25,9 @@ class ResCompany(models.Model):
     def _rma_setup_existing(self):
         """At install (before demo data): RMA sequences for the companies and return locations for the
         warehouses that already exist; those created later get theirs in their own create."""
-        self.search([])._create_rma_sequences()
-        self.env["stock.warehouse"].with_context(active_test=False).search([])._create_rma_data()
+        self.search([])._create_rma_sequences()  # pylint: disable=no-search-all
+        warehouses = self.env["stock.warehouse"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
+        warehouses._create_rma_data()
 
     def _create_rma_sequences(self):
         """Give each company its own RMA number sequence (numbers restart per company)."""

@@ -79,7 +79,7 @@ class RmaCustodyEvent(models.Model):
     )
     location_id = fields.Many2one("stock.location", string="From", readonly=True)
     location_dest_id = fields.Many2one("stock.location", string="To", readonly=True)
-    user_id = fields.Many2one("res.users", string="User", required=True, readonly=True)
+    user_id = fields.Many2one("res.users", required=True, readonly=True)
     event_date = fields.Datetime(string="Server Time", required=True, readonly=True)
     station = fields.Char(readonly=True, help="Scanning station or device.")
     scanned_code = fields.Char(readonly=True)
@@ -135,7 +135,7 @@ class RmaCustodyEvent(models.Model):
         lines._set_custody_heads(heads)
         return events
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("Custody events are append-only: they cannot be modified."))
 
     @api.ondelete(at_uninstall=False)

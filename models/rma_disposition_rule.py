@@ -24,7 +24,6 @@ class RmaDispositionRule(models.Model):
     )
     data_security = fields.Selection(
         [("none", "None"), ("wipe", "Wipe"), ("destroy", "Destroy")],
-        string="Data Security",
         help="Empty: any requirement.",
     )
     disposition_id = fields.Many2one(

@@ -27,9 +27,7 @@ class RmaInspection(models.Model):
         tracking=True,
         help="In Progress: the technician is testing the unit.\nDone: the findings are recorded and final.",
     )
-    technician_id = fields.Many2one(
-        "res.users", string="Technician", required=True, default=lambda self: self.env.user, tracking=True
-    )
+    technician_id = fields.Many2one("res.users", required=True, default=lambda self: self.env.user, tracking=True)
     date = fields.Datetime(required=True, default=fields.Datetime.now)
 
     # ------------------------------------------------------------------
@@ -62,9 +60,7 @@ class RmaInspection(models.Model):
         string="Restocking Fee Eligible", compute="_compute_restocking_fee", store=True
     )
     restocking_fee_percent = fields.Float(string="Restocking Fee (%)", compute="_compute_restocking_fee", store=True)
-    suggested_disposition_id = fields.Many2one(
-        "rma.disposition", compute="_compute_suggested_disposition", store=True, string="Suggested Disposition"
-    )
+    suggested_disposition_id = fields.Many2one("rma.disposition", compute="_compute_suggested_disposition", store=True)
 
     @api.depends("line_id.display_name", "date")
     def _compute_display_name(self):

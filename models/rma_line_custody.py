@@ -17,7 +17,7 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     received_date = fields.Datetime(string="Received On", readonly=True, copy=False)
     received_by_id = fields.Many2one(
-        "res.users", string="Received By", readonly=True, copy=False, help="The technician who scanned the unit in."
+        "res.users", readonly=True, copy=False, help="The technician who scanned the unit in."
     )
     receipt_station = fields.Char(readonly=True, copy=False, help="The scanning station that received the unit.")
     quantity_received = fields.Float(digits="Product Unit", readonly=True, copy=False)

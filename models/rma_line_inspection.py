@@ -11,7 +11,7 @@ class RmaLine(models.Model):
 
     inspection_ids = fields.One2many("rma.inspection", "line_id", string="Inspections", readonly=True)
     inspection_id = fields.Many2one(
-        "rma.inspection", string="Inspection", compute="_compute_inspection_id", store=True, help="The last one."
+        "rma.inspection", compute="_compute_inspection_id", store=True, help="The last one."
     )
     grade_id = fields.Many2one(related="inspection_id.grade_id", string="Grade")
     suggested_disposition_id = fields.Many2one(related="inspection_id.suggested_disposition_id")

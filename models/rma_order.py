@@ -101,7 +101,7 @@ class RmaOrder(models.Model):
     # Decision
     # ------------------------------------------------------------------
     authorize_date = fields.Datetime(string="Authorized On", readonly=True, copy=False)
-    authorized_by_id = fields.Many2one("res.users", string="Authorized By", readonly=True, copy=False)
+    authorized_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     reject_reason = fields.Text(readonly=True, copy=False, tracking=True)
 
     # ------------------------------------------------------------------

@@ -205,6 +205,8 @@ cmd_bench() {
 cmd_lint() {
     ruff check "$REPO"
     ruff format --check "$REPO"
+    # pylint-odoo reads the addon through its module name, like Odoo.
+    (cd "$RUN_DIR/addons" && PYTHONPATH="$ODOO_PATH" pylint --rcfile="$REPO/.pylintrc" "$MODULE")
 }
 
 case "${1:-}" in

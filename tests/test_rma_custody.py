@@ -306,7 +306,8 @@ class TestRmaCustodyConcurrency(RmaCommon):
             )
             line_a, line_b = rma.line_ids.ids
             ids = {"partner": partner.id, "reason": reason.id, "product": product.id, "rma": rma.id}
-            cr.commit()
+            # Committed, so that the other transactions see the units.
+            cr.commit()  # pylint: disable=invalid-commit
         try:
             holder_ready, release = threading.Event(), threading.Event()
             outcome = {}
@@ -344,4 +345,4 @@ class TestRmaCustodyConcurrency(RmaCommon):
                 env["product.product"].browse(ids["product"]).product_tmpl_id.unlink()
                 env["rma.reason"].browse(ids["reason"]).unlink()
                 env["res.partner"].browse(ids["partner"]).unlink()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
