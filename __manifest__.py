@@ -27,6 +27,7 @@
         "views/rma_disposition_rule_views.xml",
         "views/rma_restocking_rule_views.xml",
         "views/stock_views.xml",
+        "views/account_move_line_views.xml",
         "views/rma_scan_actions.xml",
         "views/product_views.xml",
         "views/res_config_settings_views.xml",

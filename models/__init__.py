@@ -21,3 +21,5 @@ from . import rma_inspection
 from . import rma_line_inspection
 from . import rma_scan
 from . import stock_lot
+from . import account_move_line
+from . import rma_line_accounting

@@ -29,6 +29,28 @@ class ResCompany(models.Model):
         warehouses = self.env["stock.warehouse"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
         warehouses._create_rma_data()
 
+    def _get_rma_journal(self):
+        """The company's "RMA Dispositions" journal, created on first use (its chart may come after install)."""
+        self.ensure_one()
+        journal = (
+            self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "=", self.id)], limit=1)
+        )
+        if not journal:
+            journal = (
+                self.env["account.journal"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._("RMA Dispositions"),
+                        "code": "RMAD",
+                        "type": "general",
+                        "company_id": self.id,
+                        "restrict_mode_hash_table": True,
+                    }
+                )
+            )
+        return journal
+
     def _create_rma_sequences(self):
         """Give each company its own RMA number sequence (numbers restart per company)."""
         existing = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.ids)])

@@ -90,6 +90,8 @@ class RmaLine(models.Model):
         # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
         valued_qty = tuple((origin.id, origin._get_valued_qty()) for origin in origins)
         moves = self._create_done_moves(move_vals_list, rma_valued_qty=valued_qty)
+        self._hold_substitutions_at_zero(moves)
+        self._post_receipt_entries(moves)
 
         now = fields.Datetime.now()
         for line, move in zip(self, moves, strict=True):
@@ -115,6 +117,13 @@ class RmaLine(models.Model):
         )
         self.rma_id._sync_state_from_units()
         return moves
+
+    def _hold_substitutions_at_zero(self, moves):
+        """A suspected substitution enters stock at zero value until a manager resolves it (accounting contract)."""
+        held = moves.filtered(lambda move: move.rma_line_id.is_substitution and move.value)
+        self.env["product.value"].sudo().create(
+            [{"move_id": move.id, "value": 0.0, "company_id": move.company_id.id} for move in held]
+        )
 
     def _ensure_can_be_received(self, quantity=None):
         for line in self:

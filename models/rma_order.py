@@ -118,6 +118,7 @@ class RmaOrder(models.Model):
     lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
     move_count = fields.Integer(compute="_compute_move_count", string="Stock Moves")
     custody_event_count = fields.Integer(compute="_compute_custody_event_count", string="Custody Events")
+    journal_item_count = fields.Integer(compute="_compute_journal_item_count", string="Journal Items")
     can_be_authorized = fields.Boolean(compute="_compute_can_be")
     can_be_rejected = fields.Boolean(compute="_compute_can_be")
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
@@ -157,6 +158,11 @@ class RmaOrder(models.Model):
     def _compute_move_count(self):
         for rma in self:
             rma.move_count = len(rma.line_ids.receipt_move_ids)
+
+    @api.depends("line_ids.account_move_line_ids")
+    def _compute_journal_item_count(self):
+        for rma in self:
+            rma.journal_item_count = len(rma.line_ids.account_move_line_ids)
 
     @api.depends("line_ids.custody_sequence")
     def _compute_custody_event_count(self):
@@ -267,6 +273,11 @@ class RmaOrder(models.Model):
 
     def action_view_moves(self):
         return self.line_ids.receipt_move_ids._get_records_action(name=self.env._("Stock Moves"))
+
+    def action_view_journal_items(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("rma_recovery.account_move_line_action_rma")
+        action["domain"] = [("rma_id", "in", self.ids)]
+        return action
 
     def action_view_custody_events(self):
         return self.line_ids.custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))

@@ -59,19 +59,20 @@ class RmaCommon(BaseCommon):
         return with_luhn_digit(f"35693803{index:06d}")
 
     @classmethod
-    def _deliver(cls, partner, product, serials=(), quantity=0, sale_order=None):
-        """Put the units in stock and deliver them to ``partner`` through a validated outgoing picking."""
+    def _deliver(cls, partner, product, serials=(), quantity=0, sale_order=None, from_stock=False):
+        """Put the units in stock (unless ``from_stock``: they are there already) and deliver them to ``partner``
+        through a validated outgoing picking."""
         quant_model = cls.env["stock.quant"]
         lot_model = cls.env["stock.lot"]
         existing = lot_model.search([("product_id", "=", product.id), ("name", "in", list(serials))])
         lots = existing | lot_model.create(
             [{"product_id": product.id, "name": serial} for serial in serials if serial not in existing.mapped("name")]
         )
-        for lot in lots:
+        for lot in lots if not from_stock else ():
             if lot in existing:  # a unit that came back: take it out of the customer's location first
                 quant_model._update_available_quantity(product, cls.customer_location, -1, lot_id=lot)
             quant_model._update_available_quantity(product, cls.stock_location, 1, lot_id=lot)
-        if quantity:
+        if quantity and not from_stock:
             quant_model._update_available_quantity(product, cls.stock_location, quantity)
         picking = cls.env["stock.picking"].create(
             {
