@@ -89,7 +89,8 @@ class RmaLine(models.Model):
         origins = self.env["stock.move"].browse({vals["origin_returned_move_id"] for vals in move_vals_list} - {False})
         # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
         valued_qty = tuple((origin.id, origin._get_valued_qty()) for origin in origins)
-        moves = self._create_done_moves(move_vals_list, rma_valued_qty=valued_qty)
+        # Receipt moves are new and valued from their delivery: no manual value to look up for each of them.
+        moves = self._create_done_moves(move_vals_list, rma_valued_qty=valued_qty, rma_skip_manual_value=True)
         self._hold_substitutions_at_zero(moves)
         self._post_receipt_entries(moves)
 
@@ -262,7 +263,9 @@ class RmaLine(models.Model):
     def _create_done_moves(self, move_vals_list, **context):
         """Create the units' moves and validate them at once (as repair does for its repaired products)."""
         moves = self.env["stock.move"].create(move_vals_list)
-        moves.with_context(rma_new_move_ids=frozenset(moves.ids), **context)._action_done()
+        if context.pop("rma_skip_manual_value", False):
+            context["rma_new_move_ids"] = frozenset(moves.ids)
+        moves.with_context(**context)._action_done()
         return moves
 
     def _set_unit_state(self, state, note=False, station=False):

@@ -39,8 +39,9 @@ class StockMove(models.Model):
         return not self.rma_line_id and super()._should_be_assigned()
 
     def _get_manual_value(self, quantity, at_date=None):
-        # Moves a returned-unit batch has just created cannot carry a manual value yet: skip the lookup,
-        # one query per move otherwise (rma_new_move_ids: the ids of those moves).
+        # Receipt moves a batch has just created cannot carry a manual value yet: skip the lookup, one query
+        # per move otherwise (rma_new_move_ids: the ids of those moves). Other moves (a unit leaving WIP at its
+        # net realizable value) do carry one, created before they are done.
         if self.id in self.env.context.get("rma_new_move_ids", ()):
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
