@@ -174,13 +174,17 @@ class RmaLine(models.Model):
     def _prepare_receipt_move_vals(self, quantity=None):
         self.ensure_one()
         warehouse = self.rma_id.warehouse_id
-        is_serial = self.tracking == "serial"
+        customers = self.env.ref("stock.stock_location_customers")
+        if self.tracking == "serial":
+            quantity = 1.0
+        else:
+            quantity = quantity or self.quantity - self.quantity_received
         origin_move = self.delivery_move_id if not self.is_substitution else self.env["stock.move"]
         return {
             "product_id": self.product_id.id,
             "product_uom": self.product_uom_id.id,
-            "product_uom_qty": 1.0 if is_serial else (quantity or self.quantity - self.quantity_received),
-            "location_id": self.env.ref("stock.stock_location_customers").id,
+            "product_uom_qty": quantity,
+            "location_id": customers.id,
             "location_dest_id": warehouse.rma_quarantine_location_id.id,
             "picking_type_id": warehouse.rma_receipt_type_id.id,
             "warehouse_id": warehouse.id,
@@ -189,11 +193,7 @@ class RmaLine(models.Model):
             "origin": self.rma_id.name,
             "origin_returned_move_id": origin_move.id,
             "rma_line_id": self.id,
-            **self._prepare_done_move_line_vals(
-                self.env.ref("stock.stock_location_customers"),
-                warehouse.rma_quarantine_location_id,
-                1.0 if is_serial else (quantity or self.quantity - self.quantity_received),
-            ),
+            **self._prepare_done_move_line_vals(customers, warehouse.rma_quarantine_location_id, quantity),
         }
 
     # ------------------------------------------------------------------
