@@ -38,6 +38,18 @@ class RmaLine(models.Model):
     _order = "rma_id, sequence, id"
     _check_company_auto = True
     _rec_names_search = ["serial_number", "rma_id", "product_id"]
+    _workflow_fields = (
+        "state",
+        "override_reason",
+        "override_user_id",
+        "override_date",
+        "is_substitution",
+        "received_date",
+        "received_by_id",
+        "receipt_station",
+        "quantity_received",
+        "location_id",
+    )
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
@@ -367,6 +379,11 @@ class RmaLine(models.Model):
             if len(serials) != len(set(serials)):
                 raise ValidationError(self.env._("A serial number appears twice on %(rma)s.", rma=rma.display_name))
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_decided(self):
+        if any(line.state != "draft" for line in self):
+            raise UserError(self.env._("Only units of requested RMAs can be removed."))
+
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
@@ -387,7 +404,7 @@ class RmaLine(models.Model):
             raise UserError(self.env._("None of these units has a flag to override."))
         if lines.filtered(lambda line: line.state != "draft"):
             raise UserError(self.env._("Flags can only be overridden before the RMA is decided."))
-        lines.write(
+        lines._workflow().write(
             {"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()}
         )
         for rma, rma_lines in lines.grouped("rma_id").items():

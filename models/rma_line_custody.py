@@ -2,6 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .rma_workflow_guard import WORKFLOW_CONTEXT, ensure_workflow_fields
+
 # Unit states in which the unit is physically with us (received and not closed).
 ON_HAND_STATES = ("received", "inspection", "disposition", "in_progress", "ready")
 RECEIVABLE_RMA_STATES = ("authorized", "in_progress")
@@ -42,10 +44,20 @@ class RmaLine(models.Model):
     custody_sequence = fields.Integer(readonly=True, copy=False)
     custody_hash = fields.Char(readonly=True, copy=False)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
     def write(self, vals):
         if {"custody_sequence", "custody_hash"} & set(vals):
             raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
+        ensure_workflow_fields(self, vals)
         return super().write(vals)
+
+    def _workflow(self):
+        """These units, allowed to write their workflow fields (see rma_workflow_guard)."""
+        return self.with_context(**{WORKFLOW_CONTEXT: True})
 
     # ------------------------------------------------------------------
     # Actions
@@ -58,7 +70,7 @@ class RmaLine(models.Model):
         self.rma_id._ensure_manager()
         if not all(self.mapped("is_substitution")):
             raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
-        self.is_substitution = False
+        self._workflow().is_substitution = False
         note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
         self.env["rma.custody.event"].sudo().create(
             [
@@ -95,7 +107,7 @@ class RmaLine(models.Model):
         self._post_receipt_entries(moves)
 
         now = fields.Datetime.now()
-        for line, move in zip(self, moves, strict=True):
+        for line, move in zip(self._workflow(), moves, strict=True):
             line.quantity_received += move.quantity
             line.location_id = move.location_dest_id
             if line.tracking != "serial" and line.quantity_received < line.quantity:
@@ -222,7 +234,7 @@ class RmaLine(models.Model):
                 for line in self
             ]
         )
-        self.location_id = destination
+        self._workflow().location_id = destination
         return moves
 
     def _prepare_custody_move_vals(self, destination):
@@ -286,7 +298,7 @@ class RmaLine(models.Model):
                 for line in changing
             ]
         )
-        changing.state = state
+        changing._workflow().state = state
         changing.rma_id._sync_state_from_units()
 
     def _set_custody_heads(self, heads):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .rma_workflow_guard import WORKFLOW_CONTEXT, ensure_workflow_fields
+
 MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
 
@@ -11,6 +13,7 @@ class RmaOrder(models.Model):
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
+    _workflow_fields = ("name", "state", "authorize_date", "authorized_by_id", "reject_reason")
 
     # ------------------------------------------------------------------
     # Identification
@@ -210,7 +213,12 @@ class RmaOrder(models.Model):
     def create(self, vals_list):
         if any(not vals.get("reason_id") for vals in vals_list):
             raise ValidationError(self.env._("Choose the reason of the return."))
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_decided(self):
@@ -223,29 +231,33 @@ class RmaOrder(models.Model):
     def action_authorize(self):
         """Issue the RMA numbers. Flagged units need a manager's override first."""
         self._ensure_can_be_authorized()
-        self._assign_rma_numbers()
+        rmas = self._workflow()
+        rmas._assign_rma_numbers()
         now = fields.Datetime.now()
-        self.write({"state": "authorized", "authorize_date": now, "authorized_by_id": self.env.uid})
-        self.line_ids.write({"state": "authorized"})
+        rmas.write({"state": "authorized", "authorize_date": now, "authorized_by_id": self.env.uid})
+        rmas.line_ids.write({"state": "authorized"})
         return True
 
     def action_reject(self, reason):
         self._ensure_can_be_rejected(reason)
-        self.write({"state": "rejected", "reject_reason": reason})
-        self.line_ids.write({"state": "rejected"})
+        rmas = self._workflow()
+        rmas.write({"state": "rejected", "reject_reason": reason})
+        rmas.line_ids.write({"state": "rejected"})
         return True
 
     def action_cancel(self):
         self._ensure_can_be_cancelled()
-        self.write({"state": "cancel"})
-        self.line_ids.write({"state": "cancel"})
+        rmas = self._workflow()
+        rmas.write({"state": "cancel"})
+        rmas.line_ids.write({"state": "cancel"})
         return True
 
     def action_reset_to_draft(self):
         if not all(self.mapped("can_be_reset")):
             raise UserError(self.env._("Only rejected or cancelled RMAs can be set back to requested."))
-        self.write({"state": "draft", "reject_reason": False})
-        self.line_ids.write({"state": "draft"})
+        rmas = self._workflow()
+        rmas.write({"state": "draft", "reject_reason": False})
+        rmas.line_ids.write({"state": "draft"})
         self.line_ids._run_checks()
         return True
 
@@ -368,7 +380,7 @@ class RmaOrder(models.Model):
 
     def _sync_state_from_units(self):
         """An authorized RMA follows its units: in progress once one arrives, closed when all are closed."""
-        for rma in self.filtered(lambda rma: rma.state in ("authorized", "in_progress", "done")):
+        for rma in self._workflow().filtered(lambda rma: rma.state in ("authorized", "in_progress", "done")):
             states = set(rma.line_ids.mapped("state")) - {"cancel", "rejected"}
             if states and states <= {"closed"}:
                 new_state = "done"
@@ -378,6 +390,10 @@ class RmaOrder(models.Model):
                 new_state = "authorized"
             if rma.state != new_state:
                 rma.state = new_state
+
+    def _workflow(self):
+        """These records, allowed to write their workflow fields (see rma_workflow_guard)."""
+        return self.with_context(**{WORKFLOW_CONTEXT: True})
 
     def _open_wizard(self, model, title):
         return {

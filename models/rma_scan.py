@@ -77,7 +77,9 @@ class RmaScan(models.AbstractModel):
             [("name", "=", code), ("company_id", "in", [False, rma.company_id.id])], limit=1
         )
         if lot:
-            substitute = self.env["rma.line"].create(rma.line_ids._prepare_substitution_line_vals(lot, code))
+            substitute = (
+                self.env["rma.line"]._workflow().create(rma.line_ids._prepare_substitution_line_vals(lot, code))
+            )
             substitute._action_receive(station=station, scanned_codes={substitute.id: code})
             return self._receive_state(
                 rma,

@@ -170,6 +170,8 @@ class TestRmaAuthorization(RmaCommon):
         rma.action_authorize()
         with self.assertRaises(UserError):
             rma.unlink()
+        with self.assertRaises(UserError):
+            rma.line_ids.unlink()
         rma.action_cancel()
         self.assertRecordValues(rma, [{"state": "cancel"}])
         with self.assertRaises(UserError):

@@ -49,10 +49,29 @@ class TestRmaSecurity(RmaCommon):
             self.env["rma.override.wizard"].with_user(self.rma_user).create({"rma_ids": rma.ids, "reason": "x"})
         self.assertFalse(rma.line_ids.is_overridden)
 
-    def test_user_cannot_write_decision_fields(self):
-        rma = self._create_rma([(self.laptop, "SEC-0001")], user=self.rma_user)
+    def test_workflow_fields_only_change_through_actions(self):
+        """A plain write cannot authorize, override or receive, even for a manager: only the actions can."""
+        rma = self._create_rma([(self.laptop, "SEC-UNKNOWN-2")], user=self.rma_user)
         rma.with_user(self.rma_user).customer_reference = "PO-42"
-        self.assertEqual(rma.customer_reference, "PO-42")
+        self.assertEqual(rma.customer_reference, "PO-42", "the request itself stays editable")
+        line = rma.line_ids
+        for user in (self.rma_user, self.rma_manager):
+            with self.subTest(user=user.login):
+                for record, values in (
+                    (rma, {"state": "authorized"}),
+                    (rma, {"name": "RMA/FAKE/00001"}),
+                    (line, {"override_reason": "self-approved"}),
+                    (line, {"state": "received"}),
+                    (line, {"is_substitution": True}),
+                ):
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).write(values)
+                with self.assertRaises(AccessError):
+                    self.env["rma.line"].with_user(user).create(
+                        {"rma_id": rma.id, "product_id": self.cable.id, "override_reason": "self-approved"}
+                    )
+        self.assertRecordValues(rma, [{"state": "draft", "name": False, "has_flag": True}])
+        self.assertFalse(line.is_overridden)
 
     def test_user_cannot_delete_or_configure(self):
         rma = self._create_rma([(self.laptop, "SEC-0001")], user=self.rma_user)
