@@ -23,3 +23,7 @@ from . import rma_scan
 from . import stock_lot
 from . import account_move_line
 from . import rma_line_accounting
+from . import rma_line_disposition
+from . import repair_order
+from . import rma_order_disposition
+from . import account_chart_template

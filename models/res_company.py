@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 
 class ResCompany(models.Model):
@@ -28,6 +28,41 @@ class ResCompany(models.Model):
         self.search([])._create_rma_sequences()  # pylint: disable=no-search-all
         warehouses = self.env["stock.warehouse"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
         warehouses._create_rma_data()
+        self.search([("chart_template", "!=", False)])._rma_setup_accounts()
+
+    def _rma_setup_accounts(self):
+        """Default accounts of the disposition codes in each company, once its chart is loaded: accrued
+        refurbishment/repair costs and recovery clearing (created: few charts have them) and other income."""
+        default_model = self.env["ir.default"].sudo()
+        for company in self:
+            accounts = self.env["account.account"].sudo().with_company(company)
+            domain = accounts._check_company_domain(company)
+
+            def first_account(account_type, domain=domain, accounts=accounts):
+                return accounts.search([*domain, ("account_type", "=", account_type)], order="code", limit=1)
+
+            wanted = {
+                "accrued_cost_account_id": (
+                    self.env._("Accrued Refurbishment and Repair Costs"),
+                    "liability_current",
+                ),
+                "recovery_account_id": (self.env._("Returns Recovery Clearing"), "asset_current"),
+            }
+            for field_name, (name, account_type) in wanted.items():
+                if default_model._get("rma.disposition", field_name, company_id=company.id):
+                    continue
+                account = accounts.create(
+                    {
+                        "name": name,
+                        "code": accounts._search_new_account_code(first_account(account_type).code or "9990"),
+                        "account_type": account_type,
+                        "company_ids": [Command.link(company.id)],
+                    }
+                )
+                default_model.set("rma.disposition", field_name, account.id, company_id=company.id)
+            income = first_account("income_other")
+            if income and not default_model._get("rma.disposition", "income_account_id", company_id=company.id):
+                default_model.set("rma.disposition", "income_account_id", income.id, company_id=company.id)
 
     def _get_rma_journal(self):
         """The company's "RMA Dispositions" journal, created on first use (its chart may come after install)."""
@@ -52,18 +87,29 @@ class ResCompany(models.Model):
         return journal
 
     def _create_rma_sequences(self):
-        """Give each company its own RMA number sequence (numbers restart per company)."""
-        existing = self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "in", self.ids)])
-        missing = self - existing.company_id
+        """Give each company its own RMA number and disposition batch sequences (numbers restart per company)."""
+        sequences = {
+            "rma.order": (lambda company: self.env._("RMA Number (%(company)s)", company=company.name), "RMA/%(year)s/"),
+            "rma.disposition.batch": (
+                lambda company: self.env._("RMA Disposition Batch (%(company)s)", company=company.name),
+                "DISP/%(year)s/",
+            ),
+        }
+        existing = self.env["ir.sequence"].sudo().search(
+            [("code", "in", list(sequences)), ("company_id", "in", self.ids)]
+        )
+        have = {(sequence.code, sequence.company_id) for sequence in existing}
         self.env["ir.sequence"].sudo().create(
             [
                 {
-                    "name": self.env._("RMA Number (%(company)s)", company=company.name),
-                    "code": "rma.order",
-                    "prefix": "RMA/%(year)s/",
+                    "name": name(company),
+                    "code": code,
+                    "prefix": prefix,
                     "padding": 5,
                     "company_id": company.id,
                 }
-                for company in missing
+                for company in self
+                for code, (name, prefix) in sequences.items()
+                if (code, company) not in have
             ]
         )

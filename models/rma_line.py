@@ -49,6 +49,19 @@ class RmaLine(models.Model):
         "receipt_station",
         "quantity_received",
         "location_id",
+        "disposition_id",
+        "repair_level",
+        "net_realizable_value",
+        "work_cost",
+        "recovery_value",
+        "book_value",
+        "carrying_value",
+        "disposition_date",
+        "disposition_user_id",
+        "disposition_note",
+        "disposition_batch",
+        "disposition_valuation",
+        "repair_id",
     )
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)

@@ -1,6 +1,8 @@
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
+from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
+
 
 class RmaLine(models.Model):
     """Journal entries of returned units (see the accounting contract)."""
@@ -13,6 +15,12 @@ class RmaLine(models.Model):
         """Line labels carry the RMA number, the serial and the code: labels are covered by the journal's hash."""
         self.ensure_one()
         return f"{self.rma_id.name} {self.serial_number or self.product_id.display_name} {code}"
+
+    def _disposition_label(self):
+        """The disposition code as line labels show it: REF, REP L2..."""
+        self.ensure_one()
+        level = dict(REPAIR_LEVELS).get(self.repair_level)
+        return f"{self.disposition_id.code} {level}" if level else self.disposition_id.code or ""
 
     def _post_receipt_entries(self, moves):
         """Real-time valuation: Dr stock valuation / Cr COGS at the value Odoo gave each receipt move.
@@ -44,22 +52,85 @@ class RmaLine(models.Model):
                 line_vals += move.rma_line_id._prepare_entry_line_vals(
                     stock_account, cogs_account, move.value, move.rma_line_id._entry_label("RECEIPT"), move
                 )
-            entries |= (
-                self.env["account.move"]
-                .sudo()
-                .create(
-                    {
-                        "move_type": "entry",
-                        "journal_id": company._get_rma_journal().id,
-                        "company_id": company.id,
-                        "date": self.env.context.get("force_period_date") or fields.Date.context_today(self),
-                        "ref": ", ".join(company_moves.rma_line_id.rma_id.mapped("name")),
-                        "line_ids": [Command.create(vals) for vals in line_vals],
-                    }
-                )
+            entries |= self._create_entry(
+                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
             )
-        entries._post()
         return entries
+
+    def _post_disposition_entries(self, batch):
+        """The addon's side of the disposition (contract): write-down to the net realizable value and work cost
+        accrual (refurbish, repair), recovery income (harvest, recycle). Odoo posts the book value with the moves.
+        The same lines in perpetual and periodic valuation: none of them touches a stock valuation account."""
+        entries = self.env["account.move"].sudo()
+        for company, lines in self.grouped("company_id").items():
+            line_vals = []
+            for line in lines:
+                line_vals += line._prepare_disposition_entry_line_vals()
+            rmas = lines.rma_id
+            entries |= self._create_entry(company, line_vals, rmas.name if len(rmas) == 1 else batch)
+        return entries
+
+    def _prepare_disposition_entry_line_vals(self):
+        self.ensure_one()
+        code = self.disposition_id
+        accounts = code._get_accounts(self.product_id, self.company_id)
+        label = self._entry_label(self._disposition_label())
+        currency = self.company_id.currency_id
+        vals = []
+        if code.treatment in WORK_TREATMENTS:
+            writedown = self.book_value - self.carrying_value
+            if currency.compare_amounts(writedown, 0.0) > 0:
+                vals += self._prepare_entry_line_vals(accounts["writedown"], accounts["location"], writedown, label)
+            if currency.compare_amounts(self.work_cost, 0.0) > 0:
+                vals += self._prepare_entry_line_vals(
+                    accounts["work_cost"], accounts["accrued_cost"], self.work_cost, label
+                )
+        elif code.treatment == "salvage" and currency.compare_amounts(self.recovery_value, 0.0) > 0:
+            vals += self._prepare_entry_line_vals(accounts["recovery"], accounts["income"], self.recovery_value, label)
+        return vals
+
+    def _post_work_close_entries(self, moves):
+        """A unit leaves WIP at the value Odoo gave its move: its carrying value, or the standard price of a
+        standard-cost product. The difference between the two (standard cost only) moves between WIP and the
+        write-down account, so that WIP is empty once the work is finished."""
+        entries = self.env["account.move"].sudo()
+        for company, company_moves in moves.grouped("company_id").items():
+            line_vals = []
+            for move in company_moves:
+                line = move.rma_line_id
+                difference = move.value - line.carrying_value
+                if company.currency_id.is_zero(difference):
+                    continue
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                debit, credit = accounts["location"], accounts["writedown"]
+                if difference < 0:
+                    debit, credit, difference = credit, debit, -difference
+                line_vals += line._prepare_entry_line_vals(
+                    debit, credit, difference, line._entry_label(f"{line._disposition_label()} CLOSE"), move
+                )
+            entries |= self._create_entry(company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name")))
+        return entries
+
+    def _create_entry(self, company, line_vals, ref):
+        """One posted entry in the company's RMA Dispositions journal, or nothing without lines."""
+        if not line_vals:
+            return self.env["account.move"]
+        entry = (
+            self.env["account.move"]
+            .sudo()
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": company._get_rma_journal().id,
+                    "company_id": company.id,
+                    "date": self.env.context.get("force_period_date") or fields.Date.context_today(self),
+                    "ref": ref,
+                    "line_ids": [Command.create(vals) for vals in line_vals],
+                }
+            )
+        )
+        entry._post()
+        return entry
 
     def _prepare_entry_line_vals(self, debit_account, credit_account, amount, label, move=None):
         """A balanced debit/credit pair for this unit."""
@@ -69,6 +140,7 @@ class RmaLine(models.Model):
             "product_id": self.product_id.id,
             "quantity": move.quantity if move else self.quantity,
             "rma_line_id": self.id,
+            "rma_disposition_id": self.disposition_id.id,
             "partner_id": self.rma_id.partner_id.commercial_partner_id.id,
         }
         return [

@@ -167,6 +167,14 @@ class RmaScan(models.AbstractModel):
         )
         if not location:
             raise UserError(self.env._("“%(code)s” is neither a unit nor a location barcode.", code=code))
+        if line.location_id.usage != "internal":
+            raise UserError(
+                self.env._(
+                    "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
+                    unit=line.display_name,
+                    location=line.location_id.display_name,
+                )
+            )
         if location.usage != "internal":
             raise UserError(
                 self.env._(

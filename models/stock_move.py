@@ -45,3 +45,49 @@ class StockMove(models.Model):
         if self.id in self.env.context.get("rma_new_move_ids", ()):
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
+
+    def _action_done(self, cancel_backorder=False):
+        # A unit leaving its refurbishment/repair WIP (the explicit action, or its repair order done) is valued
+        # at its carrying value, then finished (status, custody, standard-cost difference).
+        closing = self._rma_work_closing_moves()
+        closing.rma_line_id._prepare_work_close(closing)
+        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        if closing:
+            self.env["rma.line"]._finish_work(closing)
+        return moves
+
+    def _rma_work_closing_moves(self):
+        """Moves taking a unit in refurbishment or repair out of its WIP location into stock. A repair order's
+        move of the repaired unit is linked to the unit here."""
+        closing = self.browse()
+        for move in self:
+            if move.state == "done":
+                continue
+            line = move.rma_line_id
+            if not line and move.repair_id.rma_line_id and move.repair_id.move_id == move:
+                line = move.repair_id.rma_line_id
+                move.rma_line_id = line
+            if (
+                line
+                and line.state == "in_progress"
+                and move.location_id == line.location_id
+                and move.location_dest_id.usage == "internal"
+            ):
+                closing |= move
+        return closing
+
+    def _get_account_move_line_vals(self):
+        # Odoo's own valuation lines of a returned unit carry its label (RMA, serial, code) and link to it.
+        vals_list = super()._get_account_move_line_vals()
+        line = self.rma_line_id
+        if line:
+            label = line._entry_label(line._disposition_label())
+            for vals in vals_list:
+                vals.update(
+                    {
+                        "name": label,
+                        "rma_line_id": line.id,
+                        "rma_disposition_id": line.disposition_id.id,
+                    }
+                )
+        return vals_list

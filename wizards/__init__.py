@@ -1,3 +1,4 @@
 from . import rma_wizard_mixin
 from . import rma_reject_wizard
 from . import rma_override_wizard
+from . import rma_disposition_wizard

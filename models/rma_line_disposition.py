@@ -1,0 +1,374 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
+from .rma_order import MANAGER_GROUP
+
+# Unit status after the disposition, per treatment. Destroyed units wait for their destruction certificate.
+STATE_AFTER_DISPOSITION = {
+    "restock": "closed",
+    "refurbish": "in_progress",
+    "repair": "in_progress",
+    "salvage": "closed",
+    "destroy": "disposition",
+}
+
+
+class RmaLine(models.Model):
+    """Disposition of an inspected unit (steps 4-5): where it goes, its entries, its repair order, and the end of
+    its refurbishment or repair."""
+
+    _inherit = "rma.line"
+
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    disposition_id = fields.Many2one("rma.disposition", string="Disposition", readonly=True, copy=False, index=True)
+    disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
+    repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
+    net_realizable_value = fields.Monetary(
+        readonly=True, copy=False, help="Estimated selling price after the work, less the costs to sell it."
+    )
+    work_cost = fields.Monetary(string="Estimated Work Cost", readonly=True, copy=False)
+    recovery_value = fields.Monetary(
+        string="Residual Recovery Value", readonly=True, copy=False, help="Harvested parts, recycler rebate."
+    )
+    book_value = fields.Monetary(
+        readonly=True, copy=False, help="The unit's value in stock when it was disposed, as Odoo valued its move."
+    )
+    carrying_value = fields.Monetary(
+        readonly=True,
+        copy=False,
+        help="Value of a unit in refurbishment or repair: its book value, written down to its net realizable value.",
+    )
+    disposition_date = fields.Datetime(readonly=True, copy=False)
+    disposition_user_id = fields.Many2one("res.users", string="Disposed By", readonly=True, copy=False)
+    disposition_note = fields.Text(readonly=True, copy=False)
+    disposition_batch = fields.Char(
+        readonly=True, copy=False, index="btree_not_null", help="Reference of the confirmation that disposed the unit."
+    )
+    disposition_valuation = fields.Selection(
+        [("real_time", "Perpetual"), ("periodic", "Periodic")],
+        string="Valuation",
+        readonly=True,
+        copy=False,
+        help="Perpetual: Odoo posted the book value with the move, the addon the rest.\n"
+        "Periodic: the stock closing aligns the stock accounts; the addon posted only the write-down, accrual and"
+        " recovery lines.",
+    )
+    requires_certificate = fields.Boolean(related="disposition_id.requires_certificate")
+    repair_id = fields.Many2one("repair.order", string="Repair Order", readonly=True, copy=False)
+    can_be_disposed = fields.Boolean(compute="_compute_can_be_disposed")
+
+    @api.depends("state", "inspection_id.state", "location_id", "is_substitution")
+    def _compute_can_be_disposed(self):
+        for line in self:
+            line.can_be_disposed = not line._disposition_blocker()
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_open_disposition_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Disposition"),
+            "res_model": "rma.disposition.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def action_view_repair(self):
+        return self.repair_id._get_records_action(name=self.env._("Repair Order"))
+
+    def action_finish_refurbishment(self):
+        """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
+        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
+            raise AccessError(self.env._("Only Returns Inspectors finish refurbishments."))
+        wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Only units in refurbishment can be finished here (repairs finish with their repair order): %s",
+                    ", ".join(wrong.mapped("display_name")),
+                )
+            )
+        move_vals_list = []
+        for line in self:
+            graded = line.rma_id.warehouse_id.rma_graded_location_id
+            if not graded:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no Graded / Remarketing location.",
+                        warehouse=line.rma_id.warehouse_id.display_name,
+                    )
+                )
+            move_vals_list.append(line._prepare_custody_move_vals(graded))
+        # stock.move._action_done values each move at its unit's carrying value and finishes the units.
+        self._create_done_moves(move_vals_list)
+        return True
+
+    # ------------------------------------------------------------------
+    # Disposition
+    # ------------------------------------------------------------------
+    def _disposition_blocker(self):
+        """Why this unit cannot be disposed now, or False."""
+        self.ensure_one()
+        if self.state != "inspection" or self.inspection_id.state != "done":
+            return self.env._("%(unit)s has no finished inspection.", unit=self.display_name)
+        if self.is_substitution:
+            return self.env._("%(unit)s is held as a suspected substitution.", unit=self.display_name)
+        quarantine = self.rma_id.warehouse_id.rma_quarantine_location_id
+        if not quarantine or self.location_id != quarantine:
+            return self.env._(
+                "%(unit)s is not in quarantine (it is in %(location)s).",
+                unit=self.display_name,
+                location=self.location_id.display_name,
+            )
+        return False
+
+    def _action_dispose(self, values):
+        """Dispose the units, all or nothing: ``values`` = {line id: {disposition_id, repair_level,
+        net_realizable_value, work_cost, recovery_value, note}}.
+
+        Each unit moves to its code's location in one batch of moves (Odoo posts the book value of those that
+        leave stock into a valued location), then the addon posts its entries, creates the repair orders and
+        logs the custody events.
+        """
+        self._ensure_can_be_disposed(values)
+        codes = self.env["rma.disposition"].browse({vals["disposition_id"] for vals in values.values()})
+        destinations = {line: line._disposition_code(values)._get_destination(line.rma_id.warehouse_id) for line in self}
+        self._check_disposition_accounts(values, destinations)
+        batch = self._next_disposition_batch()
+        now = fields.Datetime.now()
+        for line in self._workflow():
+            vals = values[line.id]
+            code = codes.browse(vals["disposition_id"])
+            line.update(
+                {
+                    "disposition_id": code.id,
+                    "repair_level": vals.get("repair_level") if code.treatment == "repair" else False,
+                    "net_realizable_value": vals.get("net_realizable_value", 0.0),
+                    "work_cost": vals.get("work_cost", 0.0),
+                    "recovery_value": vals.get("recovery_value", 0.0),
+                    "disposition_note": vals.get("note"),
+                    "disposition_date": now,
+                    "disposition_user_id": self.env.uid,
+                    "disposition_batch": batch,
+                    "disposition_valuation": line.product_id.valuation,
+                }
+            )
+        moves = self.env["stock.move"]
+        for (destination, code, level), lines in self._group_by_destination(destinations).items():
+            note = f"{code.display_name} {dict(REPAIR_LEVELS)[level]}" if level else code.display_name
+            moves |= lines._action_move_to(destination, event_type="disposition", note=note)
+        self._set_book_values(moves)
+        self._post_disposition_entries(batch)
+        self.filtered(lambda line: line.disposition_treatment == "repair")._create_repair_orders()
+        for state, lines in self.grouped(lambda line: STATE_AFTER_DISPOSITION[line.disposition_treatment]).items():
+            lines._set_unit_state(state)
+        for rma, lines in self.grouped("rma_id").items():
+            rma.message_post(
+                body=self.env._(
+                    "Disposition %(batch)s: %(units)s",
+                    batch=batch,
+                    units=", ".join(f"{line.display_name} → {line.disposition_id.code}" for line in lines),
+                )
+            )
+        return moves
+
+    def _disposition_code(self, values):
+        self.ensure_one()
+        return self.env["rma.disposition"].browse(values[self.id]["disposition_id"])
+
+    def _group_by_destination(self, destinations):
+        """{(location, code, repair level): units}: one batch of moves and events per group."""
+        grouped = {}
+        for line in self:
+            key = (destinations[line], line.disposition_id, line.repair_level)
+            grouped[key] = grouped.get(key, self.browse()) | line
+        return grouped
+
+    def _ensure_can_be_disposed(self, values):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
+        if not self:
+            raise UserError(self.env._("Select the units to dispose."))
+        for line in self:
+            blocker = line._disposition_blocker()
+            if blocker:
+                raise UserError(blocker)
+            vals = values.get(line.id) or {}
+            code = self.env["rma.disposition"].browse(vals.get("disposition_id")).exists()
+            if not code:
+                raise UserError(self.env._("Choose a disposition code for %(unit)s.", unit=line.display_name))
+            if code.company_id and code.company_id != line.company_id:
+                raise UserError(
+                    self.env._(
+                        "Disposition %(code)s belongs to another company than %(unit)s.",
+                        code=code.display_name,
+                        unit=line.display_name,
+                    )
+                )
+            amounts = {
+                self.env._("net realizable value"): vals.get("net_realizable_value") or 0.0,
+                self.env._("work cost"): vals.get("work_cost") or 0.0,
+                self.env._("recovery value"): vals.get("recovery_value") or 0.0,
+            }
+            negative = [name for name, amount in amounts.items() if amount < 0]
+            if negative:
+                raise UserError(
+                    self.env._(
+                        "%(unit)s: the %(amounts)s cannot be negative.",
+                        unit=line.display_name,
+                        amounts=", ".join(negative),
+                    )
+                )
+            if code.treatment in WORK_TREATMENTS and not vals.get("net_realizable_value"):
+                raise UserError(
+                    self.env._(
+                        "%(unit)s: enter the net realizable value of the unit once %(treatment)s.",
+                        unit=line.display_name,
+                        treatment=self.env._("refurbished") if code.treatment == "refurbish" else self.env._("repaired"),
+                    )
+                )
+            if code.treatment == "repair" and not vals.get("repair_level"):
+                raise UserError(self.env._("%(unit)s: choose the repair level (L1-L4).", unit=line.display_name))
+
+    def _check_disposition_accounts(self, values, destinations):
+        """Every account a unit's entries need exists, and its destination location posts to the code's account:
+        a configuration error is reported before anything is written."""
+        account_labels = {
+            "location": self.env._("destination account"),
+            "writedown": self.env._("returns write-down account"),
+            "work_cost": self.env._("refurbishment/repair cost account"),
+            "accrued_cost": self.env._("accrued refurbishment/repair costs account"),
+            "income": self.env._("recovery income account"),
+            "recovery": self.env._("recovery receivable account"),
+        }
+        for line in self:
+            vals = values[line.id]
+            code = line._disposition_code(values)
+            needed = code._required_accounts(vals.get("work_cost") or 0.0, vals.get("recovery_value") or 0.0)
+            if not needed:
+                continue
+            accounts = code._get_accounts(line.product_id, line.company_id)
+            missing = [account_labels[name] for name in needed if not accounts[name]]
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Disposition %(code)s has no %(accounts)s in %(company)s: set it on the code"
+                        " (Inventory > Configuration > Returns > Dispositions).",
+                        code=code.display_name,
+                        accounts=", ".join(missing),
+                        company=line.company_id.name,
+                    )
+                )
+            location = destinations[line]
+            location_account = location.sudo().valuation_account_id
+            if location_account and location_account != accounts["location"]:
+                raise UserError(
+                    self.env._(
+                        "%(location)s posts to %(location_account)s but disposition %(code)s expects %(account)s:"
+                        " make them the same.",
+                        location=location.display_name,
+                        location_account=location_account.display_name,
+                        code=code.display_name,
+                        account=accounts["location"].display_name,
+                    )
+                )
+            if not location_account:
+                # First disposition into this location: it posts to the code's account from now on (the
+                # perpetual entries at each move, the periodic closing's reclassification).
+                location.sudo().valuation_account_id = accounts["location"]
+
+    def _next_disposition_batch(self):
+        company = self.company_id[:1]
+        return self.env["ir.sequence"].with_company(company).next_by_code("rma.disposition.batch") or fields.Datetime.to_string(
+            fields.Datetime.now()
+        )
+
+    def _set_book_values(self, moves):
+        """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
+        stock); units in work carry it down to their net realizable value."""
+        move_by_line = {move.rma_line_id: move for move in moves}
+        for line in self._workflow():
+            move = move_by_line.get(line)
+            if line.disposition_treatment == "restock" or not move:
+                book_value = sum(line.receipt_move_ids.filtered(lambda m: m.location_id.usage == "customer").mapped("value"))
+            else:
+                book_value = move.value
+            line.book_value = book_value
+            if line.disposition_treatment in WORK_TREATMENTS:
+                line.carrying_value = min(book_value, line.net_realizable_value)
+
+    def _create_repair_orders(self):
+        """A confirmed repair order per unit to repair: from the Repair WIP location to graded stock."""
+        if not self:
+            return
+        vals_list = []
+        for line in self:
+            warehouse = line.rma_id.warehouse_id
+            if not warehouse.repair_type_id:
+                raise UserError(
+                    self.env._("Warehouse %(warehouse)s has no repair operation type.", warehouse=warehouse.display_name)
+                )
+            vals_list.append(
+                {
+                    "product_id": line.product_id.id,
+                    "product_uom": line.product_uom_id.id,
+                    "product_qty": line.quantity_received,
+                    "lot_id": line.lot_id.id,
+                    "partner_id": line.rma_id.partner_id.id,
+                    "company_id": line.company_id.id,
+                    "picking_type_id": warehouse.repair_type_id.id,
+                    "product_location_src_id": line.location_id.id,
+                    "product_location_dest_id": warehouse.rma_graded_location_id.id,
+                    "under_warranty": line.warranty_state == "in_warranty",
+                    "internal_notes": self.env._(
+                        "%(rma)s, level %(level)s. %(note)s",
+                        rma=line.rma_id.name,
+                        level=dict(REPAIR_LEVELS)[line.repair_level],
+                        note=line.disposition_note or "",
+                    ),
+                    "rma_line_id": line.id,
+                }
+            )
+        repairs = self.env["repair.order"].sudo().create(vals_list)
+        repairs._action_repair_confirm()
+        for line, repair in zip(self._workflow(), repairs, strict=True):
+            line.repair_id = repair
+
+    # ------------------------------------------------------------------
+    # End of the work (called by stock.move._action_done)
+    # ------------------------------------------------------------------
+    def _prepare_work_close(self, moves):
+        """Value each unit's move out of WIP at its carrying value (before Odoo values it). Standard-cost products
+        keep their standard price (Odoo values their stock at it); _finish_work books the difference."""
+        self.env["product.value"].sudo().create(
+            [
+                {"move_id": move.id, "value": move.rma_line_id.carrying_value, "company_id": move.company_id.id}
+                for move in moves
+                if move.product_id.cost_method != "standard"
+            ]
+        )
+
+    def _finish_work(self, moves):
+        """The units' work is finished: they are in graded stock, ready for remarketing."""
+        lines = moves.rma_line_id.sudo()
+        lines._post_work_close_entries(moves)
+        events = []
+        for move in moves:
+            line = move.rma_line_id
+            events.append(
+                {
+                    "line_id": line.id,
+                    "event_type": "move",
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "note": self.env._("Repair %(repair)s done", repair=line.repair_id.name)
+                    if line.repair_id
+                    else self.env._("Refurbishment finished"),
+                }
+            )
+            line._workflow().location_id = move.location_dest_id
+        self.env["rma.custody.event"].sudo().create(events)
+        lines._set_unit_state("ready")

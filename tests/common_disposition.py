@@ -1,0 +1,98 @@
+from odoo.tests import Form
+
+from .common_accounting import RmaAccountingCommon
+
+
+class RmaDispositionCommon(RmaAccountingCommon):
+    """Inspected units in quarantine, ready for the disposition wizard, with the accounts the contract names."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ref = cls.env.ref
+        cls.code = {code: ref(f"rma_recovery.rma_disposition_{code.lower()}") for code in ("RTS", "REF", "REP", "PH", "REC", "SD")}
+        cls.grade_a = ref("rma_recovery.rma_grade_a")
+        company = cls.company
+        cls.wip_account = company.account_production_wip_account_id
+        cls.expense_account = company.expense_account_id
+        accounts = cls.code["REF"]._get_accounts(cls.laptop, company)
+        cls.accrued_account = accounts["accrued_cost"]
+        cls.income_account = cls.code["PH"]._get_accounts(cls.laptop, company)["income"]
+        cls.recovery_account = cls.code["PH"]._get_accounts(cls.laptop, company)["recovery"]
+        cls.warehouse_locations = {
+            code: cls.code[code]._get_destination(cls.warehouse) for code in cls.code
+        }
+        cls.graded_location = cls.warehouse.rma_graded_location_id
+        cls.quarantine = cls.warehouse.rma_quarantine_location_id
+        cls._product_count = 0
+
+    @classmethod
+    def _new_product(cls, cost_method="fifo", valuation="real_time"):
+        """A serial-tracked product of its own category (own average cost, own FIFO queue)."""
+        cls._product_count += 1
+        category = cls.env["product.category"].create(
+            {
+                "name": f"RMA {cost_method} {valuation} {cls._product_count}",
+                "property_cost_method": cost_method,
+                "property_valuation": valuation,
+                "property_stock_valuation_account_id": cls.stock_valuation_account.id,
+                "property_account_expense_categ_id": cls.cogs_account.id,
+            }
+        )
+        return cls.env["product.product"].create(
+            {
+                "name": f"Returned device {cls._product_count}",
+                "type": "consu",
+                "is_storable": True,
+                "tracking": "serial",
+                "categ_id": category.id,
+            }
+        )
+
+    def _inspected_units(self, product, serials, price=500.0, customer=None):
+        """Bought at ``price``, delivered to the customer, returned, received into quarantine and inspected."""
+        customer = customer or self.customer
+        self._purchase(product, serials, price)
+        self._deliver(customer, product, serials, from_stock=True)
+        rma = self._create_rma([(product, serial) for serial in serials], partner=customer)
+        rma.action_authorize()
+        rma.line_ids._action_receive(station="DOCK-1")
+        return self._inspect(rma.line_ids)
+
+    def _inspect(self, lines, grade=None, functional_result="pass"):
+        inspector_lines = lines.with_user(self.rma_inspector)
+        inspector_lines.action_start_inspection()
+        inspector_lines.inspection_id.write({"grade_id": (grade or self.grade_a).id, "functional_result": functional_result})
+        inspector_lines.inspection_id.action_done()
+        return lines
+
+    def _dispose(self, lines, code, user=None, per_unit=None, **values):
+        """Dispose ``lines`` through the wizard (as a manager by default): ``code`` is a disposition or
+        {unit: disposition}; ``values`` apply to every unit, ``per_unit`` = {unit: values} to one."""
+        wizard_model = self.env["rma.disposition.wizard"].with_user(user or self.rma_manager)
+        form = Form(wizard_model.with_context(active_model="rma.line", active_ids=lines.ids))
+        for index in range(len(form.line_ids)):
+            with form.line_ids.edit(index) as row:
+                unit = row.unit_id
+                row.disposition_id = code[unit] if isinstance(code, dict) else code
+                for name, value in {**values, **(per_unit or {}).get(unit, {})}.items():
+                    setattr(row, name, value)
+        return form.save().action_confirm()
+
+    def _unit_quants(self, line):
+        """{location: quantity} of the unit's serial in the company's locations, where it is not zero (the
+        partners' locations hold the other side of each quant move)."""
+        quants = self.env["stock.quant"].search(
+            [
+                ("lot_id", "=", line.lot_id.id),
+                ("quantity", "!=", 0),
+                ("location_id.usage", "not in", ("supplier", "customer")),
+            ]
+        )
+        return {quant.location_id: quant.quantity for quant in quants}
+
+    def _disposition_lines(self, line):
+        """The unit's journal items after its receipt, addon's and Odoo's, sorted for assertRecordValues."""
+        return line.account_move_line_ids.filtered(lambda aml: "RECEIPT" not in aml.name).sorted(
+            lambda aml: (aml.move_id.id, aml.account_id.code, -aml.debit)
+        )

@@ -1,0 +1,119 @@
+from odoo.tests import tagged
+
+from .common_disposition import RmaDispositionCommon
+
+PRICE = 500.0
+NRV = 300.0  # below cost: REF and REP units are written down by 200
+REF_COST = 40.0  # entered in the wizard
+REP_LEVEL = "l2"  # the code's L2 estimate is accrued
+RECOVERY = {"PH": 35.0, "REC": 12.0}
+
+
+@tagged("post_install", "-at_install")
+class TestRmaDispositionAccounting(RmaDispositionCommon):
+    """The accounting contract, code by code, in perpetual and periodic valuation, for each cost method."""
+
+    def _wizard_values(self, code):
+        if code == "REF":
+            return {"net_realizable_value": NRV, "work_cost": REF_COST}
+        if code == "REP":
+            return {"repair_level": REP_LEVEL, "net_realizable_value": NRV}
+        if code in RECOVERY:
+            return {"recovery_value": RECOVERY[code]}
+        return {}
+
+    def _expected_lines(self, code, line, valuation):
+        """The unit's journal items once disposed, as the contract's table says (sorted as _disposition_lines)."""
+        label = f"{line.rma_id.name} {line.serial_number} {code}"
+        accounts = self.code[code]._get_accounts(line.product_id, self.company)
+        odoo_lines, addon_lines = [], []
+        if valuation == "real_time" and code != "RTS":
+            odoo_lines = [(accounts["location"], PRICE, 0.0), (self.stock_valuation_account, 0.0, PRICE)]
+        if code in ("REF", "REP"):
+            work_cost = REF_COST if code == "REF" else self.code["REP"].repair_cost_l2
+            label += " L2" if code == "REP" else ""
+            addon_lines = [
+                (accounts["writedown"], PRICE - NRV, 0.0),
+                (accounts["location"], 0.0, PRICE - NRV),
+                (accounts["work_cost"], work_cost, 0.0),
+                (accounts["accrued_cost"], 0.0, work_cost),
+            ]
+        elif code in RECOVERY:
+            addon_lines = [(self.recovery_account, RECOVERY[code], 0.0), (self.income_account, 0.0, RECOVERY[code])]
+        expected = []
+        for lines in (odoo_lines, addon_lines):  # Odoo's entry is created first, with the moves
+            expected += sorted(
+                ({"account_id": account.id, "debit": debit, "credit": credit, "name": label, "rma_line_id": line.id}
+                 for account, debit, credit in lines),
+                key=lambda vals: (self.env["account.account"].browse(vals["account_id"]).code, -vals["debit"]),
+            )
+        return expected
+
+    def _check_dispositions(self, cost_method, valuation):
+        """One unit per code, disposed in one confirmation (so every unit leaves stock at the same cost)."""
+        product = self._new_product(cost_method, valuation)
+        codes = list(self.code)
+        lines = self._inspected_units(product, [f"{code}-{cost_method[:3]}-{valuation[:4]}" for code in codes], PRICE)
+        code_by_line = dict(zip(lines, codes, strict=True))
+        before = self._values()
+        self._dispose(
+            lines,
+            {line: self.code[code] for line, code in code_by_line.items()},
+            per_unit={line: self._wizard_values(code) for line, code in code_by_line.items()},
+        )
+        if valuation == "real_time":
+            self._assert_step_balanced(before, self._values())
+        for line, code in code_by_line.items():
+            with self.subTest(code=code):
+                destination = self.warehouse_locations[code]
+                self.assertEqual(self._unit_quants(line), {destination: 1.0}, "the unit is in its code's location only")
+                self.assertRecordValues(
+                    self._disposition_lines(line),
+                    self._expected_lines(code, line, valuation),
+                    field_names=["account_id", "debit", "credit", "name", "rma_line_id"],
+                )
+                self.assertRecordValues(
+                    line,
+                    [
+                        {
+                            "disposition_id": self.code[code].id,
+                            "location_id": destination.id,
+                            "book_value": PRICE,
+                            "disposition_valuation": valuation,
+                        }
+                    ],
+                )
+        return code_by_line
+
+    def _check_work_closed(self, line, cost_method, valuation):
+        """The refurbishment or repair is finished: the unit is in graded stock at its net realizable value
+        (its standard price for standard cost) and WIP holds nothing for it any more."""
+        before = self._values()
+        if line.disposition_id.treatment == "repair":
+            repair = line.repair_id
+            repair.action_repair_start()
+            repair.action_repair_end()
+        else:
+            line.with_user(self.rma_inspector).action_finish_refurbishment()
+        if valuation == "real_time":
+            self._assert_step_balanced(before, self._values())
+        self.assertEqual(self._unit_quants(line), {self.graded_location: 1.0})
+        self.assertEqual(line.state, "ready")
+        close_move = line.receipt_move_ids.filtered(lambda move: move.location_dest_id == self.graded_location)
+        self.assertAlmostEqual(close_move.value, PRICE if cost_method == "standard" else NRV)
+        wip_lines = line.account_move_line_ids.filtered(lambda aml: aml.account_id == self.wip_account)
+        if valuation == "real_time":
+            self.assertAlmostEqual(sum(wip_lines.mapped("balance")), 0.0, msg="WIP is empty once the work is done")
+        else:
+            # Periodic: the stock closing reclassifies the moves in and out of WIP (500 in, the close move out).
+            self.assertAlmostEqual(sum(wip_lines.mapped("balance")) + PRICE - close_move.value, 0.0)
+
+    def test_every_code_every_cost_method_perpetual_and_periodic(self):
+        for valuation in ("real_time", "periodic"):
+            for cost_method in ("fifo", "average", "standard"):
+                with self.subTest(valuation=valuation, cost_method=cost_method):
+                    code_by_line = self._check_dispositions(cost_method, valuation)
+                    for line, code in code_by_line.items():
+                        if code in ("REF", "REP"):
+                            with self.subTest(code=code, step="work closed"):
+                                self._check_work_closed(line, cost_method, valuation)

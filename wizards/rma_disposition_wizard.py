@@ -1,0 +1,104 @@
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.rma_disposition import REPAIR_LEVELS
+
+
+class RmaDispositionWizard(models.TransientModel):
+    """Decide what happens to inspected units, one or many, from one or several RMAs."""
+
+    _name = "rma.disposition.wizard"
+    _description = "Disposition Wizard"
+
+    line_ids = fields.One2many("rma.disposition.wizard.line", "wizard_id", string="Units")
+    note = fields.Text(help="Added to every unit's disposition note.")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if "line_ids" not in fields_list:
+            return values
+        context = self.env.context
+        units = self.env["rma.line"]
+        if context.get("active_model") == "rma.line":
+            units = units.browse(context.get("active_ids", []))
+        elif context.get("active_model") == "rma.order":
+            units = self.env["rma.order"].browse(context.get("active_ids", [])).line_ids
+        units = units.filtered("can_be_disposed")
+        if not units:
+            raise UserError(self.env._("None of these units is inspected and waiting in quarantine."))
+        values["line_ids"] = [
+            Command.create({"unit_id": unit.id, "disposition_id": unit.suggested_disposition_id.id}) for unit in units
+        ]
+        return values
+
+    def action_confirm(self):
+        """All or nothing: any error rolls back every move, entry and repair order of the confirmation."""
+        self.ensure_one()
+        values = {
+            line.unit_id.id: {
+                "disposition_id": line.disposition_id.id,
+                "repair_level": line.repair_level,
+                "net_realizable_value": line.net_realizable_value,
+                "work_cost": line.work_cost,
+                "recovery_value": line.recovery_value,
+                "note": "\n".join(filter(None, [line.note, self.note])) or False,
+            }
+            for line in self.line_ids
+        }
+        with self.env.cr.savepoint():
+            self.line_ids.unit_id._action_dispose(values)
+        return {"type": "ir.actions.act_window_close"}
+
+
+class RmaDispositionWizardLine(models.TransientModel):
+    _name = "rma.disposition.wizard.line"
+    _description = "Disposition Wizard Unit"
+
+    wizard_id = fields.Many2one("rma.disposition.wizard", required=True, ondelete="cascade")
+    unit_id = fields.Many2one("rma.line", string="Unit", required=True)
+    rma_id = fields.Many2one(related="unit_id.rma_id")
+    product_id = fields.Many2one(related="unit_id.product_id")
+    lot_id = fields.Many2one(related="unit_id.lot_id", string="Serial Number")
+    grade_id = fields.Many2one(related="unit_id.grade_id")
+    suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
+    company_id = fields.Many2one(related="unit_id.company_id")
+    currency_id = fields.Many2one(related="unit_id.currency_id")
+    receipt_value = fields.Monetary(
+        compute="_compute_receipt_value", help="The value the unit was received at (its original cost)."
+    )
+    disposition_id = fields.Many2one(
+        "rma.disposition",
+        string="Disposition",
+        required=True,
+        domain="[('company_id', 'in', [False, company_id])]",
+    )
+    treatment = fields.Selection(related="disposition_id.treatment")
+    repair_level = fields.Selection(REPAIR_LEVELS)
+    net_realizable_value = fields.Monetary(
+        help="Estimated selling price once refurbished or repaired, less the costs to sell it."
+    )
+    work_cost = fields.Monetary(
+        string="Estimated Work Cost",
+        compute="_compute_work_cost",
+        store=True,
+        readonly=False,
+        help="Accrued when the disposition is confirmed. Repairs default to the code's estimate for the level.",
+    )
+    recovery_value = fields.Monetary(string="Residual Recovery Value", help="Harvested parts, recycler rebate.")
+    note = fields.Char()
+
+    @api.depends("unit_id.receipt_move_ids.value")
+    def _compute_receipt_value(self):
+        for line in self:
+            line.receipt_value = sum(
+                line.unit_id.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer").mapped("value")
+            )
+
+    @api.depends("disposition_id", "repair_level")
+    def _compute_work_cost(self):
+        for line in self:
+            if line.treatment == "repair":
+                line.work_cost = line.disposition_id._get_repair_cost(line.repair_level)
+            elif line.treatment != "refurbish":
+                line.work_cost = 0.0
