@@ -25,18 +25,19 @@ class RmaDemo(models.AbstractModel):
         acme = env.ref("rma_recovery.demo_partner_acme")
         northwind = env.ref("rma_recovery.demo_partner_northwind")
         serials = {
-            laptop: [f"PB14-{index:05d}" for index in range(1, 9)],
+            laptop: [f"PB14-{index:05d}" for index in range(1, 15)],
             phone: [with_luhn_digit(f"35693803{index:06d}") for index in range(1, 7)],
             switch: [f"SW24-{index:05d}" for index in range(1, 5)],
         }
         warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
         self._put_in_stock(warehouse.lot_stock_id, serials)
 
-        acme_order = self._deliver_sale(acme, {laptop: 5, phone: 3, switch: 2})
+        acme_order = self._deliver_sale(acme, {laptop: 11, phone: 3, switch: 2})
         northwind_order = self._deliver_sale(northwind, {laptop: 2, phone: 2})
         old_order = self._deliver_sale(northwind, {switch: 1})
         # An old delivery, out of warranty and outside the return window.
         old_order.picking_ids.move_ids.write({"date": fields.Datetime.now() - relativedelta(years=3)})
+        self._align_stock_ledger()
 
         def delivered(order, product):
             lines = order.picking_ids.move_ids.move_line_ids.filtered(lambda ml: ml.product_id == product)
@@ -92,6 +93,41 @@ class RmaDemo(models.AbstractModel):
             "Physical damage not covered by the warranty."
         )
         rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).action_cancel()
+        self._demo_units_to_dispose(rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]]))
+
+    def _demo_units_to_dispose(self, rma):
+        """Six laptops received and inspected, one finding per disposition code: Inventory > Returns > Units,
+        filter To Dispose, then Dispose."""
+        env = self.env
+        rma.action_authorize()
+        rma.line_ids._action_receive(station="DEMO-DOCK")
+        rma.line_ids.action_start_inspection()
+        grade = {code: env.ref(f"rma_recovery.rma_grade_{code}") for code in ("a", "b", "c", "d", "salvage")}
+        failure = {code: env.ref(f"rma_recovery.rma_failure_{code}") for code in ("keyboard", "liquid")}
+        findings = [
+            {"grade_id": grade["a"].id, "functional_result": "pass"},  # RTS
+            {"grade_id": grade["b"].id, "functional_result": "pass"},  # REF
+            {
+                "grade_id": grade["b"].id,
+                "functional_result": "fail",
+                "failure_code_ids": [fields.Command.set(failure["keyboard"].ids)],
+            },  # REP
+            {"grade_id": grade["salvage"].id, "functional_result": "not_testable"},  # PH
+            {"grade_id": grade["d"].id, "functional_result": "pass"},  # REC
+            {"grade_id": grade["c"].id, "functional_result": "pass", "is_data_bearing": True, "data_security": "destroy"},
+        ]
+        for line, values in zip(rma.line_ids, findings, strict=True):
+            line.inspection_id.write(values)
+        rma.line_ids.inspection_id.action_done()
+
+    def _align_stock_ledger(self):
+        """The demo stock came in by inventory adjustment and left uninvoiced, which posts nothing: a stock
+        closing aligns the ledger on the stock value before the returns start, so the valuation report shows
+        what the returns themselves do to it."""
+        company = self.env.company
+        if company.chart_template and company.account_stock_journal_id and company.account_stock_valuation_id:
+            if company._action_close_stock_valuation():
+                company.action_close_stock_valuation(auto_post=True)
 
     def _put_in_stock(self, location, serials):
         quants = self.env["stock.quant"]

@@ -49,11 +49,13 @@ class StockMove(models.Model):
     def _action_done(self, cancel_backorder=False):
         # A unit leaving its refurbishment/repair WIP (the explicit action, or its repair order done) is valued
         # at its carrying value, then finished (status, custody, standard-cost difference).
-        closing = self._rma_work_closing_moves()
+        # Who finishes the work (a repair technician) need not have rights on returns: the unit's side is done
+        # as superuser, the custody events still name the user.
+        closing = self.sudo()._rma_work_closing_moves()
         closing.rma_line_id._prepare_work_close(closing)
         moves = super()._action_done(cancel_backorder=cancel_backorder)
         if closing:
-            self.env["rma.line"]._finish_work(closing)
+            closing.rma_line_id._finish_work(closing)
         return moves
 
     def _rma_work_closing_moves(self):
@@ -79,7 +81,7 @@ class StockMove(models.Model):
     def _get_account_move_line_vals(self):
         # Odoo's own valuation lines of a returned unit carry its label (RMA, serial, code) and link to it.
         vals_list = super()._get_account_move_line_vals()
-        line = self.rma_line_id
+        line = self.rma_line_id.sudo()
         if line:
             label = line._entry_label(line._disposition_label())
             for vals in vals_list:

@@ -7,3 +7,4 @@ from . import test_rma_custody
 from . import test_rma_inspection
 from . import test_rma_receipt_accounting
 from . import test_rma_disposition_accounting
+from . import test_rma_disposition

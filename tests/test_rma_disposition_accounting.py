@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import tagged
 
 from .common_disposition import RmaDispositionCommon
@@ -117,3 +118,45 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
                         if code in ("REF", "REP"):
                             with self.subTest(code=code, step="work closed"):
                                 self._check_work_closed(line, cost_method, valuation)
+
+    def test_end_to_end_from_posted_sale(self):
+        """Bought, sold and invoiced (with its COGS lines), returned, refurbished and back in graded stock: stock
+        value and ledger agree on the stock valuation account at the end, and COGS was reversed once."""
+        product = self._new_product("fifo", "real_time")
+        product.list_price = 900.0
+        serial = "E2E-0001"
+        self._purchase(product, [serial], PRICE)
+        # Receipts post nothing in Odoo 19 (the vendor bill would): the closing aligns the ledger on stock first.
+        self.company.action_close_stock_valuation(auto_post=True)
+        stock_account = self.stock_valuation_account
+        self.assertAlmostEqual(self.company.stock_value()[stock_account], self.company.stock_accounting_value()[stock_account])
+
+        order = self.env["sale.order"].create(
+            {"partner_id": self.customer.id, "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})]}
+        )
+        order.action_confirm()
+        delivery = order.picking_ids
+        delivery.move_ids.move_line_ids.lot_id = self.env["stock.lot"].search([("name", "=", serial)])
+        delivery.move_ids.picked = True
+        delivery.button_validate()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        cogs_on_invoice = invoice.line_ids.filtered(lambda aml: aml.account_id == self.cogs_account)
+        self.assertAlmostEqual(sum(cogs_on_invoice.mapped("debit")), PRICE, msg="the sale's COGS")
+
+        rma = self._create_rma([(product, serial)], sale_order_id=order.id)
+        rma.action_authorize()
+        self._scan(rma.name, serial)
+        line = self._inspect(rma.line_ids)
+        self._dispose(line, self.code["REF"], net_realizable_value=NRV, work_cost=REF_COST)
+        line.with_user(self.rma_inspector).action_finish_refurbishment()
+
+        values, ledger = self.company.stock_value(), self.company.stock_accounting_value()
+        self.assertAlmostEqual(values[stock_account], ledger[stock_account])
+        self.assertAlmostEqual(values[stock_account], NRV, msg="the unit is in graded stock at its net realizable value")
+        cogs_reversals = line.account_move_line_ids.filtered(
+            lambda aml: aml.account_id == self.cogs_account and aml.credit and "RECEIPT" in aml.name
+        )
+        self.assertEqual(len(cogs_reversals), 1)
+        self.assertAlmostEqual(cogs_reversals.credit, PRICE)
+        self.assertFalse(self.company._action_close_stock_valuation(), "nothing left for the closing to correct")

@@ -1,0 +1,299 @@
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common_disposition import RmaDispositionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRmaDisposition(RmaDispositionCommon):
+    """The disposition wizard: units, repair orders, custody, all-or-nothing, access and bad input."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grade_b = cls.env.ref("rma_recovery.rma_grade_b")
+        cls.product = cls._new_product("fifo", "real_time")
+
+    def _state(self, lines):
+        """Everything a confirmation writes, to compare before and after a refused one."""
+        lines.invalidate_recordset()
+        return {
+            "units": lines.read(["state", "location_id", "disposition_id", "custody_sequence", "repair_id"]),
+            "moves": lines.receipt_move_ids.ids,
+            "journal_items": lines.account_move_line_ids.ids,
+            "repairs": self.env["repair.order"].search_count([("rma_line_id", "in", lines.ids)]),
+            "quants": [self._unit_quants(line) for line in lines],
+        }
+
+    def test_batch_over_rmas_and_codes(self):
+        first = self._inspected_units(self.product, ["BT-0001", "BT-0002"])
+        second = self._inspected_units(self.product, ["BT-0003", "BT-0004"], customer=self.other_customer)
+        lines = first | second
+        wizard = Form(
+            self.env["rma.disposition.wizard"]
+            .with_user(self.rma_manager)
+            .with_context(active_model="rma.order", active_ids=lines.rma_id.ids)
+        )
+        self.assertEqual(len(wizard.line_ids), 4, "the RMAs' inspected units")
+        with wizard.line_ids.edit(0) as row:
+            self.assertEqual(row.disposition_id, self.code["RTS"], "defaults to the inspection's suggestion")
+
+        rts, ref, rep, sd = lines
+        codes = {rts: self.code["RTS"], ref: self.code["REF"], rep: self.code["REP"], sd: self.code["SD"]}
+        self._dispose(
+            lines,
+            codes,
+            per_unit={
+                ref: {"net_realizable_value": 450.0, "work_cost": 30.0},
+                rep: {"repair_level": "l3", "net_realizable_value": 420.0},
+            },
+        )
+        self.assertRecordValues(
+            lines,
+            [
+                {"state": "closed", "location_id": self.stock_location.id, "work_cost": 0.0},
+                {"state": "in_progress", "location_id": self.warehouse_locations["REF"].id, "work_cost": 30.0},
+                {
+                    "state": "in_progress",
+                    "location_id": self.warehouse_locations["REP"].id,
+                    "work_cost": self.code["REP"].repair_cost_l3,
+                },
+                {"state": "disposition", "location_id": self.warehouse_locations["SD"].id, "work_cost": 0.0},
+            ],
+        )
+        self.assertTrue(sd.requires_certificate, "destroyed units wait for their certificate")
+        self.assertEqual(first.rma_id.state, "in_progress")
+        self.assertEqual(len(set(lines.mapped("disposition_batch"))), 1)
+
+        # The repair order of the REP unit: its serial, level, from Repair WIP to graded stock.
+        self.assertRecordValues(
+            rep.repair_id,
+            [
+                {
+                    "state": "confirmed",
+                    "product_id": self.product.id,
+                    "lot_id": rep.lot_id.id,
+                    "rma_line_id": rep.id,
+                    "rma_id": rep.rma_id.id,
+                    "rma_repair_level": "l3",
+                    "product_location_src_id": self.warehouse_locations["REP"].id,
+                    "product_location_dest_id": self.graded_location.id,
+                }
+            ],
+        )
+        self.assertEqual(second.rma_id.repair_count, 1)
+        self.assertEqual(second.rma_id.action_view_repairs()["res_id"], rep.repair_id.id)
+
+        # One addon entry for the batch, referenced by the batch (it spans two RMAs); each line traceable to its unit.
+        addon_entries = lines.account_move_line_ids.move_id.filtered(
+            lambda entry: entry.journal_id == self.company._get_rma_journal() and "RECEIPT" not in entry.line_ids[0].name
+        )
+        self.assertEqual(len(addon_entries), 1)
+        self.assertEqual(addon_entries.ref, rts.disposition_batch)
+        self.assertEqual(addon_entries.line_ids.rma_line_id, ref | rep, "write-downs and accruals of REF and REP")
+        self.assertEqual(set(addon_entries.line_ids.rma_disposition_id.mapped("code")), {"REF", "REP"})
+        self.assertTrue(all(line.rma_id.name in line.name for line in addon_entries.line_ids))
+        # The RMA lists every journal item of its units, Odoo's valuation lines included.
+        items = self.env["account.move.line"].search(first.rma_id.action_view_journal_items()["domain"])
+        self.assertEqual(items, first.account_move_line_ids)
+        self.assertIn(self.wip_account, items.account_id)
+
+        # Custody: each unit's chain records the disposition (with the handoff) and the new status.
+        for line in lines:
+            events = line.custody_event_ids.sorted("sequence")
+            self.assertEqual(events[-2:].mapped("event_type"), ["disposition", "status"])
+            self.assertEqual(events[-2].location_id, self.quarantine)
+            self.assertEqual(events[-2].location_dest_id, line.location_id)
+        self.assertTrue(self.env["rma.custody.event"]._check_integrity(self.company)["ok"])
+
+        # Units in WIP or destroyed are not available to deliveries; the returned-to-stock one is.
+        quant_model = self.env["stock.quant"]
+        self.assertEqual(quant_model._get_available_quantity(self.product, self.stock_location, lot_id=rts.lot_id), 1.0)
+        for line in (ref, rep, sd):
+            self.assertEqual(quant_model._get_available_quantity(self.product, self.stock_location, lot_id=line.lot_id), 0.0)
+            self.assertNotEqual(line.location_id.usage, "internal")
+
+    def test_failure_midway_leaves_nothing(self):
+        lines = self._inspected_units(self.product, ["FM-0001", "FM-0002", "FM-0003"])
+        before = self._state(lines)
+        wip_location = self.warehouse_locations["REF"]
+        self.assertFalse(wip_location.valuation_account_id)
+        ref, ph, rep = lines
+        codes = {ref: self.code["REF"], ph: self.code["PH"], rep: self.code["REP"]}
+        per_unit = {
+            ref: {"net_realizable_value": 300.0},
+            ph: {"recovery_value": 20.0},
+            rep: {"repair_level": "l1", "net_realizable_value": 300.0},
+        }
+        # The moves are done and the entries posted when the repair orders are created: fail there.
+        with (
+            patch.object(self.registry["rma.line"], "_create_repair_orders", side_effect=UserError("repair service down")),
+            self.assertRaisesRegex(UserError, "repair service down"),
+        ):
+            self._dispose(lines, codes, per_unit=per_unit)
+        self.assertEqual(self._state(lines), before)
+        self.assertFalse(wip_location.valuation_account_id, "the location setup is rolled back too")
+        self.assertFalse(self.env["account.move.line"].search_count([("rma_disposition_id", "!=", False)]))
+
+    def test_only_managers_confirm(self):
+        line = self._inspected_units(self.product, ["AC-D001"])
+        for user in (self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    self._dispose(line, self.code["RTS"], user=user)
+                with self.assertRaises(AccessError):
+                    line.with_user(user)._action_dispose({line.id: {"disposition_id": self.code["RTS"].id}})
+        self.assertEqual(line.state, "inspection")
+        self._dispose(line, self.code["SD"])
+        self.assertEqual(line.location_id, self.warehouse_locations["SD"])
+
+        # Accountants (no returns rights) read the entries, labelled with the RMA, and follow them to the RMA.
+        accountant = new_test_user(
+            self.env,
+            login="rma_accountant",
+            groups="account.group_account_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        action = self.env["ir.actions.act_window"].with_user(accountant)._for_xml_id(
+            "rma_recovery.account_move_line_action_rma"
+        )
+        items = self.env["account.move.line"].with_user(accountant).search(safe_eval(action["domain"]))
+        self.assertEqual(items, line.account_move_line_ids)
+        self.assertEqual(items.rma_id.name, line.rma_id.name)
+        # Posted RMA entries are append-only: their journal is hash-locked.
+        with self.assertRaisesRegex(UserError, "locked"):
+            items.move_id.filtered(lambda entry: entry.journal_id.restrict_mode_hash_table).with_user(
+                accountant
+            ).unlink()
+
+    def test_bad_input_is_refused_and_writes_nothing(self):
+        inspected = self._inspected_units(self.product, ["BI-0001", "BI-0002"])
+        received = self._authorized_rma(["BI-0003"], product=self.product)
+        self._scan(received.name, "BI-0003")
+        moved = self._inspected_units(self.product, ["BI-0004"])
+        self.assertTrue(self.stock_location.barcode)
+        self.env["rma.scan"].custody_scan("BI-0004")
+        self.env["rma.scan"].custody_scan(self.stock_location.barcode, line_id=moved.id)
+        unit, other = inspected
+        ref, rep, ph = self.code["REF"], self.code["REP"], self.code["PH"]
+        cases = [
+            (unit, {"disposition_id": ref.id, "net_realizable_value": -5.0}, "cannot be negative"),
+            (unit, {"disposition_id": ph.id, "recovery_value": -1.0}, "cannot be negative"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": -2.0}, "cannot be negative"),
+            (unit, {"disposition_id": ref.id}, "net realizable value"),
+            (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0}, "repair level"),
+            (unit, {}, "Choose a disposition code"),
+            (received.line_ids, {"disposition_id": ph.id}, "no finished inspection"),
+            (moved, {"disposition_id": ph.id}, "not in quarantine"),
+        ]
+        for lines, values, message in cases:
+            with self.subTest(message=message, values=values):
+                batch = lines | other  # a valid unit in the same batch is not disposed either
+                before = self._state(batch)
+                all_values = {lines.id: values, other.id: {"disposition_id": ph.id, "recovery_value": 10.0}}
+                with self.assertRaisesRegex(UserError, message):
+                    batch.with_user(self.rma_manager)._action_dispose(all_values)
+                self.assertEqual(self._state(batch), before)
+        with self.assertRaisesRegex(UserError, "None of these units"):
+            Form(
+                self.env["rma.disposition.wizard"]
+                .with_user(self.rma_manager)
+                .with_context(active_model="rma.line", active_ids=received.line_ids.ids)
+            )
+
+    def test_missing_or_conflicting_account_is_a_configuration_error(self):
+        unit = self._inspected_units(self.product, ["MA-0001"])
+        before = self._state(unit)
+        values = {unit.id: {"disposition_id": self.code["REF"].id, "net_realizable_value": 300.0}}
+        wip = self.company.account_production_wip_account_id
+        self.company.account_production_wip_account_id = False
+        with self.assertRaisesRegex(UserError, "REF - Refurbish has no destination account"):
+            unit.with_user(self.rma_manager)._action_dispose(values)
+        self.assertEqual(self._state(unit), before)
+
+        self.company.account_production_wip_account_id = wip
+        self.warehouse_locations["REF"].valuation_account_id = self.expense_account
+        with self.assertRaisesRegex(UserError, "make them the same"):
+            unit.with_user(self.rma_manager)._action_dispose(values)
+        self.assertEqual(self._state(unit), before)
+
+        # A code's own account wins over the defaults.
+        self.warehouse_locations["REF"].valuation_account_id = False
+        self.code["REF"].with_company(self.company).location_account_id = self.expense_account
+        unit.with_user(self.rma_manager)._action_dispose(values)
+        self.assertEqual(self.warehouse_locations["REF"].valuation_account_id, self.expense_account)
+        self.assertIn(self.expense_account, unit.account_move_line_ids.account_id)
+
+    def test_multi_company(self):
+        unit = self._inspected_units(self.product, ["MC-0001"])
+        other_company = self.env["res.company"].create({"name": "RMA Other Company"})
+        self.env["account.chart.template"]._load("generic_coa", other_company, install_demo=False)
+        foreign_code = self.env["rma.disposition"].create(
+            {
+                "name": "Broker resale",
+                "code": "BRK",
+                "treatment": "salvage",
+                "destination": "rma_recycle_location_id",
+                "company_id": other_company.id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "another company"):
+            unit.with_user(self.rma_manager)._action_dispose({unit.id: {"disposition_id": foreign_code.id}})
+        # Shared codes post to each company's own accounts.
+        accrued = self.code["REF"]._get_accounts(self.product, self.company)["accrued_cost"]
+        other_accrued = self.code["REF"]._get_accounts(self.product, other_company)["accrued_cost"]
+        self.assertEqual(accrued.company_ids, self.company)
+        self.assertEqual(other_accrued.company_ids, other_company)
+        # A manager of the other company only does not see this company's units.
+        other_manager = new_test_user(
+            self.env,
+            login="rma_other_manager",
+            groups="rma_recovery.group_rma_manager",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            self.env["rma.line"].with_user(other_manager).browse(unit.id).read(["state"])
+
+    def test_repair_done_by_a_repair_technician_finishes_the_unit(self):
+        unit = self._inspected_units(self.product, ["RP-0001"])
+        self._dispose(unit, self.code["REP"], repair_level="l1", net_realizable_value=350.0)
+        technician = new_test_user(
+            self.env,
+            login="repair_technician",
+            groups="stock.group_stock_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        repair = unit.repair_id.with_user(technician)
+        repair.action_repair_start()
+        repair.action_repair_end()
+        self.assertEqual(unit.repair_id.state, "done")
+        self.assertRecordValues(unit, [{"state": "ready", "location_id": self.graded_location.id}])
+        self.assertEqual(self._unit_quants(unit), {self.graded_location: 1.0})
+        last = unit.custody_event_ids.sorted("sequence")[-2:]
+        self.assertEqual(last.mapped("event_type"), ["move", "status"])
+        self.assertIn(unit.repair_id.name, last[0].note)
+        self.assertEqual(unit.repair_id.move_id.rma_line_id, unit)
+        # A repair order's unit comes back through its repair order only.
+        with self.assertRaisesRegex(UserError, "refurbishment"):
+            unit.with_user(self.rma_inspector).action_finish_refurbishment()
+
+    def test_units_in_work_leave_wip_only_when_finished(self):
+        unit = self._inspected_units(self.product, ["WK-0001"])
+        self._dispose(unit, self.code["REF"], net_realizable_value=400.0)
+        self.env["rma.scan"].custody_scan("WK-0001")
+        with self.assertRaisesRegex(UserError, "comes back when its refurbishment"):
+            self.env["rma.scan"].custody_scan(self.graded_location.barcode, line_id=unit.id)
+        with self.assertRaises(AccessError):
+            unit.with_user(self.rma_user).action_finish_refurbishment()
+        unit.with_user(self.rma_inspector).action_finish_refurbishment()
+        self.assertRecordValues(unit, [{"state": "ready", "location_id": self.graded_location.id}])
+        self.assertEqual(
+            self.env["stock.quant"]._get_available_quantity(self.product, self.graded_location, lot_id=unit.lot_id), 1.0
+        )
