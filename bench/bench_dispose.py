@@ -21,6 +21,8 @@ def chart_company_env(env):
     company = env["res.company"].create({"name": "RMA Bench Company"})
     env["account.chart.template"]._load("generic_coa", company, install_demo=False)
     env.user.company_ids |= company
+    # Odoo creates a new company's warehouse only under tests.
+    env["stock.warehouse"].create({"name": "Bench Returns", "code": "BRMA", "company_id": company.id})
     return env(context=dict(env.context, allowed_company_ids=[company.id]))
 
 

@@ -36,6 +36,7 @@ class RmaLine(models.Model):
             )
         )
         entries = self.env["account.move"].sudo()
+        analytic_cache = {}
         for company, company_moves in moves.grouped("company_id").items():
             line_vals = []
             for move in company_moves:
@@ -50,7 +51,12 @@ class RmaLine(models.Model):
                         )
                     )
                 line_vals += move.rma_line_id._prepare_entry_line_vals(
-                    stock_account, cogs_account, move.value, move.rma_line_id._entry_label("RECEIPT"), move
+                    stock_account,
+                    cogs_account,
+                    move.value,
+                    move.rma_line_id._entry_label("RECEIPT"),
+                    move,
+                    analytic_cache,
                 )
             entries |= self._create_entry(
                 company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
@@ -62,15 +68,16 @@ class RmaLine(models.Model):
         accrual (refurbish, repair), recovery income (harvest, recycle). Odoo posts the book value with the moves.
         The same lines in perpetual and periodic valuation: none of them touches a stock valuation account."""
         entries = self.env["account.move"].sudo()
+        analytic_cache = {}
         for company, lines in self.grouped("company_id").items():
             line_vals = []
             for line in lines:
-                line_vals += line._prepare_disposition_entry_line_vals()
+                line_vals += line._prepare_disposition_entry_line_vals(analytic_cache)
             rmas = lines.rma_id
             entries |= self._create_entry(company, line_vals, rmas.name if len(rmas) == 1 else batch)
         return entries
 
-    def _prepare_disposition_entry_line_vals(self):
+    def _prepare_disposition_entry_line_vals(self, analytic_cache=None):
         self.ensure_one()
         code = self.disposition_id
         accounts = code._get_accounts(self.product_id, self.company_id)
@@ -80,13 +87,17 @@ class RmaLine(models.Model):
         if code.treatment in WORK_TREATMENTS:
             writedown = self.book_value - self.carrying_value
             if currency.compare_amounts(writedown, 0.0) > 0:
-                vals += self._prepare_entry_line_vals(accounts["writedown"], accounts["location"], writedown, label)
+                vals += self._prepare_entry_line_vals(
+                    accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
+                )
             if currency.compare_amounts(self.work_cost, 0.0) > 0:
                 vals += self._prepare_entry_line_vals(
-                    accounts["work_cost"], accounts["accrued_cost"], self.work_cost, label
+                    accounts["work_cost"], accounts["accrued_cost"], self.work_cost, label, analytic_cache=analytic_cache
                 )
         elif code.treatment == "salvage" and currency.compare_amounts(self.recovery_value, 0.0) > 0:
-            vals += self._prepare_entry_line_vals(accounts["recovery"], accounts["income"], self.recovery_value, label)
+            vals += self._prepare_entry_line_vals(
+                accounts["recovery"], accounts["income"], self.recovery_value, label, analytic_cache=analytic_cache
+            )
         return vals
 
     def _post_work_close_entries(self, moves):
@@ -115,9 +126,11 @@ class RmaLine(models.Model):
         """One posted entry in the company's RMA Dispositions journal, or nothing without lines."""
         if not line_vals:
             return self.env["account.move"]
+        # Analytic lines are made at posting; skip their synchronisation on each line of the draft.
         entry = (
             self.env["account.move"]
             .sudo()
+            .with_context(skip_analytic_sync=True)
             .create(
                 {
                     "move_type": "entry",
@@ -129,21 +142,30 @@ class RmaLine(models.Model):
                 }
             )
         )
-        entry._post()
+        entry.with_context(skip_analytic_sync=False)._post()
         return entry
 
-    def _prepare_entry_line_vals(self, debit_account, credit_account, amount, label, move=None):
-        """A balanced debit/credit pair for this unit."""
+    def _prepare_entry_line_vals(self, debit_account, credit_account, amount, label, move=None, analytic_cache=None):
+        """A balanced debit/credit pair for this unit (``analytic_cache``: shared by the lines of a batch)."""
         self.ensure_one()
+        partner = self.rma_id.partner_id.commercial_partner_id
+        cache = {} if analytic_cache is None else analytic_cache
+        distribution = self.env["account.move.line"]._rma_analytic_distribution
         common = {
             "name": label,
             "product_id": self.product_id.id,
             "quantity": move.quantity if move else self.quantity,
             "rma_line_id": self.id,
             "rma_disposition_id": self.disposition_id.id,
-            "partner_id": self.rma_id.partner_id.commercial_partner_id.id,
+            "partner_id": partner.id,
         }
         return [
-            {**common, "account_id": debit_account.id, "debit": amount, "credit": 0.0},
-            {**common, "account_id": credit_account.id, "debit": 0.0, "credit": amount},
+            {
+                **common,
+                "account_id": account.id,
+                "debit": debit,
+                "credit": credit,
+                "analytic_distribution": distribution(self.product_id, partner, account, self.company_id, cache),
+            }
+            for account, debit, credit in ((debit_account, amount, 0.0), (credit_account, 0.0, amount))
         ]

@@ -212,29 +212,35 @@ class RmaLine(models.Model):
     # Custody moves and status
     # ------------------------------------------------------------------
     def _action_move_to(self, destination, station=False, scanned_code=False, event_type="move", note=False):
-        """Move units already with us to ``destination`` (done immediately) and log the handoff."""
+        """Move units already with us to ``destination`` (done immediately) and log the handoff.
+
+        ``destination`` and ``note`` may also be {unit: value}: one batch of moves whatever the destinations.
+        """
         not_here = self.filtered(lambda line: line.state not in ON_HAND_STATES)
         if not_here:
             raise UserError(
                 self.env._("%(unit)s is not in our custody.", unit=", ".join(not_here.mapped("display_name")))
             )
-        moving = self.filtered(lambda line: line.location_id != destination)
-        moves = self._create_done_moves([line._prepare_custody_move_vals(destination) for line in moving])
+        destinations = destination if isinstance(destination, dict) else dict.fromkeys(self, destination)
+        notes = note if isinstance(note, dict) else dict.fromkeys(self, note)
+        moving = self.filtered(lambda line: line.location_id != destinations[line])
+        moves = self._create_done_moves([line._prepare_custody_move_vals(destinations[line]) for line in moving])
         self.env["rma.custody.event"].sudo().create(
             [
                 {
                     "line_id": line.id,
                     "event_type": event_type,
                     "location_id": line.location_id.id,
-                    "location_dest_id": destination.id,
+                    "location_dest_id": destinations[line].id,
                     "station": station,
                     "scanned_code": scanned_code,
-                    "note": note,
+                    "note": notes[line],
                 }
                 for line in self
             ]
         )
-        self._workflow().location_id = destination
+        for location, lines in self._workflow().grouped(lambda line: destinations[line]).items():
+            lines.location_id = location
         return moves
 
     def _prepare_custody_move_vals(self, destination):
@@ -274,11 +280,12 @@ class RmaLine(models.Model):
 
     def _create_done_moves(self, move_vals_list, **context):
         """Create the units' moves and validate them at once (as repair does for its repaired products)."""
-        moves = self.env["stock.move"].create(move_vals_list)
+        # Moves done on the spot reserve nothing (see stock.move._should_bypass_reservation).
+        moves = self.env["stock.move"].with_context(rma_done_now=True).create(move_vals_list)
         if context.pop("rma_skip_manual_value", False):
             context["rma_new_move_ids"] = frozenset(moves.ids)
-        moves.with_context(**context)._action_done()
-        return moves
+        moves.with_context(rma_done_now=True, **context)._action_done()
+        return moves.with_env(self.env)
 
     def _set_unit_state(self, state, note=False, station=False):
         """Change the units' status, with a custody event each, and let their RMAs follow."""

@@ -156,10 +156,13 @@ class RmaLine(models.Model):
                     "disposition_valuation": line.product_id.valuation,
                 }
             )
-        moves = self.env["stock.move"]
-        for (destination, code, level), lines in self._group_by_destination(destinations).items():
-            note = f"{code.display_name} {dict(REPAIR_LEVELS)[level]}" if level else code.display_name
-            moves |= lines._action_move_to(destination, event_type="disposition", note=note)
+        notes = {
+            line: f"{line.disposition_id.display_name} {dict(REPAIR_LEVELS)[line.repair_level]}"
+            if line.repair_level
+            else line.disposition_id.display_name
+            for line in self
+        }
+        moves = self._action_move_to(destinations, event_type="disposition", note=notes)
         self._set_book_values(moves)
         self._post_disposition_entries(batch)
         self.filtered(lambda line: line.disposition_treatment == "repair")._create_repair_orders()
@@ -178,14 +181,6 @@ class RmaLine(models.Model):
     def _disposition_code(self, values):
         self.ensure_one()
         return self.env["rma.disposition"].browse(values[self.id]["disposition_id"])
-
-    def _group_by_destination(self, destinations):
-        """{(location, code, repair level): units}: one batch of moves and events per group."""
-        grouped = {}
-        for line in self:
-            key = (destinations[line], line.disposition_id, line.repair_level)
-            grouped[key] = grouped.get(key, self.browse()) | line
-        return grouped
 
     def _ensure_can_be_disposed(self, values):
         if not self.env.user.has_group(MANAGER_GROUP):

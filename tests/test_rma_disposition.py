@@ -297,3 +297,29 @@ class TestRmaDisposition(RmaDispositionCommon):
         self.assertEqual(
             self.env["stock.quant"]._get_available_quantity(self.product, self.graded_location, lot_id=unit.lot_id), 1.0
         )
+
+    def test_analytic_distribution_models_apply_to_rma_lines(self):
+        plan = self.env["account.analytic.plan"].create({"name": "Returns"})
+        analytic = self.env["account.analytic.account"].create(
+            {"name": "Refurbishment desk", "plan_id": plan.id, "company_id": self.company.id}
+        )
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "product_id": self.product.id,
+                "account_prefix": self.wip_account.code,
+                "analytic_distribution": {str(analytic.id): 100},
+                "company_id": self.company.id,
+            }
+        )
+        unit = self._inspected_units(self.product, ["AN-0001"])
+        self._dispose(unit, self.code["REF"], net_realizable_value=300.0)
+        wip_lines = unit.account_move_line_ids.filtered(lambda aml: aml.account_id == self.wip_account)
+        self.assertEqual(len(wip_lines), 2, "Odoo's Dr WIP and the addon's write-down Cr WIP")
+        analytic_lines = self.env["account.analytic.line"].search([("move_line_id", "in", wip_lines.ids)])
+        for line in wip_lines:
+            self.assertEqual(line.analytic_distribution, {str(analytic.id): 100})
+            # The analytic item, made when the entry was posted (its account sits in the plan's own column).
+            analytic_line = analytic_lines.filtered(lambda al, line=line: al.move_line_id == line)
+            self.assertAlmostEqual(analytic_line.amount, -line.balance)
+        others = unit.account_move_line_ids - wip_lines
+        self.assertFalse(any(others.mapped("analytic_distribution")), "the model matches the WIP account only")
