@@ -99,13 +99,18 @@ def run(env, measure):
         )
 
     print()
-    big, small = f"rma disposition wizard confirm, {BATCHES[-1]} units", f"rma disposition wizard confirm, {BATCHES[0]} units"
+    big, small = (
+        f"rma disposition wizard confirm, {BATCHES[-1]} units",
+        f"rma disposition wizard confirm, {BATCHES[0]} units",
+    )
     native = f"native return wizard, batch of {BATCHES[-1]}"
     ms_ratio = measure.ratio(big, native)
     measure.ratio(big, native, key="queries")
     small_queries, big_queries = measure.per_unit(small, "queries"), measure.per_unit(big, "queries")
     growth = (big_queries - small_queries) / small_queries
-    print(f"  queries/unit {BATCHES[0]} -> {BATCHES[-1]} units: {small_queries:.2f} -> {big_queries:.2f} ({growth:+.1%})")
+    print(
+        f"  queries/unit {BATCHES[0]} -> {BATCHES[-1]} units: {small_queries:.2f} -> {big_queries:.2f} ({growth:+.1%})"
+    )
     print(
         f"  targets: confirm <= 2x native batch per unit: {ms_ratio:.2f} {'met' if ms_ratio <= 2 else 'NOT met'};"
         f" queries/unit flat within 10%: {'met' if growth <= 0.10 else 'NOT met'}"

@@ -19,15 +19,19 @@ class AccountMoveLine(models.Model):
         document distribution, so the models are all there is to apply."""
         key = (product.id, partner.id, account.id, company.id)
         if key not in cache:
-            cache[key] = self.env["account.analytic.distribution.model"].sudo()._get_distribution(
-                {
-                    "product_id": product.id,
-                    "product_categ_id": product.categ_id.id,
-                    "partner_id": partner.id,
-                    "partner_category_id": partner.category_id.ids,
-                    "account_prefix": account.code,
-                    "company_id": company.id,
-                    "related_root_plan_ids": self.env["account.analytic.plan"],
-                }
+            cache[key] = (
+                self.env["account.analytic.distribution.model"]
+                .sudo()
+                ._get_distribution(
+                    {
+                        "product_id": product.id,
+                        "product_categ_id": product.categ_id.id,
+                        "partner_id": partner.id,
+                        "partner_category_id": partner.category_id.ids,
+                        "account_prefix": account.code,
+                        "company_id": company.id,
+                        "related_root_plan_ids": self.env["account.analytic.plan"],
+                    }
+                )
             )
         return cache[key] or False

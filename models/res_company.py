@@ -89,14 +89,17 @@ class ResCompany(models.Model):
     def _create_rma_sequences(self):
         """Give each company its own RMA number and disposition batch sequences (numbers restart per company)."""
         sequences = {
-            "rma.order": (lambda company: self.env._("RMA Number (%(company)s)", company=company.name), "RMA/%(year)s/"),
+            "rma.order": (
+                lambda company: self.env._("RMA Number (%(company)s)", company=company.name),
+                "RMA/%(year)s/",
+            ),
             "rma.disposition.batch": (
                 lambda company: self.env._("RMA Disposition Batch (%(company)s)", company=company.name),
                 "DISP/%(year)s/",
             ),
         }
-        existing = self.env["ir.sequence"].sudo().search(
-            [("code", "in", list(sequences)), ("company_id", "in", self.ids)]
+        existing = (
+            self.env["ir.sequence"].sudo().search([("code", "in", list(sequences)), ("company_id", "in", self.ids)])
         )
         have = {(sequence.code, sequence.company_id) for sequence in existing}
         self.env["ir.sequence"].sudo().create(

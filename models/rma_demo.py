@@ -93,7 +93,9 @@ class RmaDemo(models.AbstractModel):
             "Physical damage not covered by the warranty."
         )
         rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).action_cancel()
-        self._demo_units_to_dispose(rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]]))
+        self._demo_units_to_dispose(
+            rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]])
+        )
 
     def _demo_units_to_dispose(self, rma):
         """Six laptops received and inspected, one finding per disposition code: Inventory > Returns > Units,
@@ -114,7 +116,12 @@ class RmaDemo(models.AbstractModel):
             },  # REP
             {"grade_id": grade["salvage"].id, "functional_result": "not_testable"},  # PH
             {"grade_id": grade["d"].id, "functional_result": "pass"},  # REC
-            {"grade_id": grade["c"].id, "functional_result": "pass", "is_data_bearing": True, "data_security": "destroy"},
+            {
+                "grade_id": grade["c"].id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": "destroy",
+            },
         ]
         for line, values in zip(rma.line_ids, findings, strict=True):
             line.inspection_id.write(values)

@@ -92,7 +92,11 @@ class RmaLine(models.Model):
                 )
             if currency.compare_amounts(self.work_cost, 0.0) > 0:
                 vals += self._prepare_entry_line_vals(
-                    accounts["work_cost"], accounts["accrued_cost"], self.work_cost, label, analytic_cache=analytic_cache
+                    accounts["work_cost"],
+                    accounts["accrued_cost"],
+                    self.work_cost,
+                    label,
+                    analytic_cache=analytic_cache,
                 )
         elif code.treatment == "salvage" and currency.compare_amounts(self.recovery_value, 0.0) > 0:
             vals += self._prepare_entry_line_vals(
@@ -119,7 +123,9 @@ class RmaLine(models.Model):
                 line_vals += line._prepare_entry_line_vals(
                     debit, credit, difference, line._entry_label(f"{line._disposition_label()} CLOSE"), move
                 )
-            entries |= self._create_entry(company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name")))
+            entries |= self._create_entry(
+                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
+            )
         return entries
 
     def _create_entry(self, company, line_vals, ref):

@@ -71,6 +71,7 @@ class RmaLine(models.Model):
         if not all(self.mapped("is_substitution")):
             raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
         self._workflow().is_substitution = False
+        self._value_accepted_substitutions()
         note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
         self.env["rma.custody.event"].sudo().create(
             [
@@ -130,6 +131,31 @@ class RmaLine(models.Model):
         )
         self.rma_id._sync_state_from_units()
         return moves
+
+    def _value_accepted_substitutions(self):
+        """Accounting contract: an accepted substitution is re-linked to the delivery of the serial that came in
+        (when we shipped it), revalued by Odoo from it (or from the product's cost), and posts its receipt entry."""
+        receipts = self.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer")
+        deliveries = self.env["stock.move.line"].search(
+            [
+                ("lot_id", "in", self.lot_id.ids),
+                ("state", "=", "done"),
+                ("location_dest_id.usage", "=", "customer"),
+                ("move_id.is_out", "=", True),
+            ],
+            order="date desc, id desc",
+        )
+        latest_delivery = {}
+        for move_line in deliveries:
+            latest_delivery.setdefault(move_line.lot_id, move_line.move_id)
+        for move in receipts:
+            origin = latest_delivery.get(move.rma_line_id.lot_id)
+            if origin:
+                move.origin_returned_move_id = origin
+        held = self.env["product.value"].sudo().search([("move_id", "in", receipts.ids)])
+        held.unlink()
+        receipts.sudo()._set_value()
+        self._post_receipt_entries(receipts)
 
     def _hold_substitutions_at_zero(self, moves):
         """A suspected substitution enters stock at zero value until a manager resolves it (accounting contract)."""

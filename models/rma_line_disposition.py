@@ -21,7 +21,7 @@ class RmaLine(models.Model):
     _inherit = "rma.line"
 
     currency_id = fields.Many2one(related="company_id.currency_id")
-    disposition_id = fields.Many2one("rma.disposition", string="Disposition", readonly=True, copy=False, index=True)
+    disposition_id = fields.Many2one("rma.disposition", readonly=True, copy=False, index=True)
     disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
     repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
     net_realizable_value = fields.Monetary(
@@ -135,7 +135,9 @@ class RmaLine(models.Model):
         """
         self._ensure_can_be_disposed(values)
         codes = self.env["rma.disposition"].browse({vals["disposition_id"] for vals in values.values()})
-        destinations = {line: line._disposition_code(values)._get_destination(line.rma_id.warehouse_id) for line in self}
+        destinations = {
+            line: line._disposition_code(values)._get_destination(line.rma_id.warehouse_id) for line in self
+        }
         self._check_disposition_accounts(values, destinations)
         batch = self._next_disposition_batch()
         now = fields.Datetime.now()
@@ -222,7 +224,9 @@ class RmaLine(models.Model):
                     self.env._(
                         "%(unit)s: enter the net realizable value of the unit once %(treatment)s.",
                         unit=line.display_name,
-                        treatment=self.env._("refurbished") if code.treatment == "refurbish" else self.env._("repaired"),
+                        treatment=self.env._("refurbished")
+                        if code.treatment == "refurbish"
+                        else self.env._("repaired"),
                     )
                 )
             if code.treatment == "repair" and not vals.get("repair_level"):
@@ -277,9 +281,9 @@ class RmaLine(models.Model):
 
     def _next_disposition_batch(self):
         company = self.company_id[:1]
-        return self.env["ir.sequence"].with_company(company).next_by_code("rma.disposition.batch") or fields.Datetime.to_string(
-            fields.Datetime.now()
-        )
+        return self.env["ir.sequence"].with_company(company).next_by_code(
+            "rma.disposition.batch"
+        ) or fields.Datetime.to_string(fields.Datetime.now())
 
     def _set_book_values(self, moves):
         """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
@@ -288,7 +292,9 @@ class RmaLine(models.Model):
         for line in self._workflow():
             move = move_by_line.get(line)
             if line.disposition_treatment == "restock" or not move:
-                book_value = sum(line.receipt_move_ids.filtered(lambda m: m.location_id.usage == "customer").mapped("value"))
+                book_value = sum(
+                    line.receipt_move_ids.filtered(lambda m: m.location_id.usage == "customer").mapped("value")
+                )
             else:
                 book_value = move.value
             line.book_value = book_value
@@ -304,7 +310,9 @@ class RmaLine(models.Model):
             warehouse = line.rma_id.warehouse_id
             if not warehouse.repair_type_id:
                 raise UserError(
-                    self.env._("Warehouse %(warehouse)s has no repair operation type.", warehouse=warehouse.display_name)
+                    self.env._(
+                        "Warehouse %(warehouse)s has no repair operation type.", warehouse=warehouse.display_name
+                    )
                 )
             vals_list.append(
                 {

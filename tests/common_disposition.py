@@ -10,7 +10,10 @@ class RmaDispositionCommon(RmaAccountingCommon):
     def setUpClass(cls):
         super().setUpClass()
         ref = cls.env.ref
-        cls.code = {code: ref(f"rma_recovery.rma_disposition_{code.lower()}") for code in ("RTS", "REF", "REP", "PH", "REC", "SD")}
+        cls.code = {
+            code: ref(f"rma_recovery.rma_disposition_{code.lower()}")
+            for code in ("RTS", "REF", "REP", "PH", "REC", "SD")
+        }
         cls.grade_a = ref("rma_recovery.rma_grade_a")
         company = cls.company
         cls.wip_account = company.account_production_wip_account_id
@@ -19,9 +22,7 @@ class RmaDispositionCommon(RmaAccountingCommon):
         cls.accrued_account = accounts["accrued_cost"]
         cls.income_account = cls.code["PH"]._get_accounts(cls.laptop, company)["income"]
         cls.recovery_account = cls.code["PH"]._get_accounts(cls.laptop, company)["recovery"]
-        cls.warehouse_locations = {
-            code: cls.code[code]._get_destination(cls.warehouse) for code in cls.code
-        }
+        cls.warehouse_locations = {code: cls.code[code]._get_destination(cls.warehouse) for code in cls.code}
         cls.graded_location = cls.warehouse.rma_graded_location_id
         cls.quarantine = cls.warehouse.rma_quarantine_location_id
         cls._product_count = 0
@@ -62,7 +63,9 @@ class RmaDispositionCommon(RmaAccountingCommon):
     def _inspect(self, lines, grade=None, functional_result="pass"):
         inspector_lines = lines.with_user(self.rma_inspector)
         inspector_lines.action_start_inspection()
-        inspector_lines.inspection_id.write({"grade_id": (grade or self.grade_a).id, "functional_result": functional_result})
+        inspector_lines.inspection_id.write(
+            {"grade_id": (grade or self.grade_a).id, "functional_result": functional_result}
+        )
         inspector_lines.inspection_id.action_done()
         return lines
 

@@ -90,7 +90,9 @@ class TestRmaDisposition(RmaDispositionCommon):
 
         # One addon entry for the batch, referenced by the batch (it spans two RMAs); each line traceable to its unit.
         addon_entries = lines.account_move_line_ids.move_id.filtered(
-            lambda entry: entry.journal_id == self.company._get_rma_journal() and "RECEIPT" not in entry.line_ids[0].name
+            lambda entry: (
+                entry.journal_id == self.company._get_rma_journal() and "RECEIPT" not in entry.line_ids[0].name
+            )
         )
         self.assertEqual(len(addon_entries), 1)
         self.assertEqual(addon_entries.ref, rts.disposition_batch)
@@ -114,7 +116,9 @@ class TestRmaDisposition(RmaDispositionCommon):
         quant_model = self.env["stock.quant"]
         self.assertEqual(quant_model._get_available_quantity(self.product, self.stock_location, lot_id=rts.lot_id), 1.0)
         for line in (ref, rep, sd):
-            self.assertEqual(quant_model._get_available_quantity(self.product, self.stock_location, lot_id=line.lot_id), 0.0)
+            self.assertEqual(
+                quant_model._get_available_quantity(self.product, self.stock_location, lot_id=line.lot_id), 0.0
+            )
             self.assertNotEqual(line.location_id.usage, "internal")
 
     def test_failure_midway_leaves_nothing(self):
@@ -131,7 +135,9 @@ class TestRmaDisposition(RmaDispositionCommon):
         }
         # The moves are done and the entries posted when the repair orders are created: fail there.
         with (
-            patch.object(self.registry["rma.line"], "_create_repair_orders", side_effect=UserError("repair service down")),
+            patch.object(
+                self.registry["rma.line"], "_create_repair_orders", side_effect=UserError("repair service down")
+            ),
             self.assertRaisesRegex(UserError, "repair service down"),
         ):
             self._dispose(lines, codes, per_unit=per_unit)
@@ -159,8 +165,10 @@ class TestRmaDisposition(RmaDispositionCommon):
             company_id=self.company.id,
             company_ids=[Command.set(self.company.ids)],
         )
-        action = self.env["ir.actions.act_window"].with_user(accountant)._for_xml_id(
-            "rma_recovery.account_move_line_action_rma"
+        action = (
+            self.env["ir.actions.act_window"]
+            .with_user(accountant)
+            ._for_xml_id("rma_recovery.account_move_line_action_rma")
         )
         items = self.env["account.move.line"].with_user(accountant).search(safe_eval(action["domain"]))
         self.assertEqual(items, line.account_move_line_ids)

@@ -44,8 +44,10 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         expected = []
         for lines in (odoo_lines, addon_lines):  # Odoo's entry is created first, with the moves
             expected += sorted(
-                ({"account_id": account.id, "debit": debit, "credit": credit, "name": label, "rma_line_id": line.id}
-                 for account, debit, credit in lines),
+                (
+                    {"account_id": account.id, "debit": debit, "credit": credit, "name": label, "rma_line_id": line.id}
+                    for account, debit, credit in lines
+                ),
                 key=lambda vals: (self.env["account.account"].browse(vals["account_id"]).code, -vals["debit"]),
             )
         return expected
@@ -129,10 +131,15 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         # Receipts post nothing in Odoo 19 (the vendor bill would): the closing aligns the ledger on stock first.
         self.company.action_close_stock_valuation(auto_post=True)
         stock_account = self.stock_valuation_account
-        self.assertAlmostEqual(self.company.stock_value()[stock_account], self.company.stock_accounting_value()[stock_account])
+        self.assertAlmostEqual(
+            self.company.stock_value()[stock_account], self.company.stock_accounting_value()[stock_account]
+        )
 
         order = self.env["sale.order"].create(
-            {"partner_id": self.customer.id, "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})]}
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})],
+            }
         )
         order.action_confirm()
         delivery = order.picking_ids
@@ -153,7 +160,9 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
 
         values, ledger = self.company.stock_value(), self.company.stock_accounting_value()
         self.assertAlmostEqual(values[stock_account], ledger[stock_account])
-        self.assertAlmostEqual(values[stock_account], NRV, msg="the unit is in graded stock at its net realizable value")
+        self.assertAlmostEqual(
+            values[stock_account], NRV, msg="the unit is in graded stock at its net realizable value"
+        )
         cogs_reversals = line.account_move_line_ids.filtered(
             lambda aml: aml.account_id == self.cogs_account and aml.credit and "RECEIPT" in aml.name
         )

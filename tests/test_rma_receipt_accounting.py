@@ -77,7 +77,7 @@ class TestRmaReceiptAccounting(RmaAccountingCommon):
             rma.line_ids[:1]._action_receive()
         self.assertEqual(len(rma.line_ids.account_move_line_ids.move_id), 1, "no second COGS reversal")
 
-    def test_substitution_is_received_at_zero_value(self):
+    def test_substitution_is_received_at_zero_value_until_accepted(self):
         # Not "standard": there Odoo values stock at quantity x standard price whatever the move's value, so a
         # zero-valued unit still adds its standard price to stock value (reported on the issue; #4 decides).
         for index, cost_method in enumerate(("fifo", "average")):
@@ -92,6 +92,25 @@ class TestRmaReceiptAccounting(RmaAccountingCommon):
                 self.assertEqual(substitute.receipt_move_ids.value, 0.0)
                 self.assertFalse(substitute.account_move_line_ids)
                 self._assert_step_balanced(before, self._values())
+
+                # Accepted: re-linked to the delivery of the serial that came in, valued from it, receipt entry.
+                before = self._values()
+                substitute.with_user(self.rma_manager).action_accept_substitution()
+                self._assert_step_balanced(before, self._values())
+                receipt = substitute.receipt_move_ids
+                delivered = self.env["stock.move.line"].search(
+                    [("lot_id.name", "=", other), ("location_dest_id", "=", self.customer_location.id)]
+                )
+                self.assertTrue(delivered)
+                self.assertEqual(receipt.origin_returned_move_id, delivered.move_id)
+                self.assertAlmostEqual(receipt.value, 500.0)
+                self.assertRecordValues(
+                    substitute.account_move_line_ids.sorted("debit", reverse=True),
+                    [
+                        {"account_id": self.stock_valuation_account.id, "debit": 500.0, "credit": 0.0},
+                        {"account_id": self.cogs_account.id, "debit": 0.0, "credit": 500.0},
+                    ],
+                )
 
     def test_periodic_valuation_posts_nothing(self):
         self.category.property_valuation = "periodic"

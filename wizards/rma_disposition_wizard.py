@@ -56,7 +56,7 @@ class RmaDispositionWizardLine(models.TransientModel):
     _description = "Disposition Wizard Unit"
 
     wizard_id = fields.Many2one("rma.disposition.wizard", required=True, ondelete="cascade")
-    unit_id = fields.Many2one("rma.line", string="Unit", required=True)
+    unit_id = fields.Many2one("rma.line", required=True)
     rma_id = fields.Many2one(related="unit_id.rma_id")
     product_id = fields.Many2one(related="unit_id.product_id")
     lot_id = fields.Many2one(related="unit_id.lot_id", string="Serial Number")
@@ -69,7 +69,6 @@ class RmaDispositionWizardLine(models.TransientModel):
     )
     disposition_id = fields.Many2one(
         "rma.disposition",
-        string="Disposition",
         required=True,
         domain="[('company_id', 'in', [False, company_id])]",
     )
@@ -92,7 +91,9 @@ class RmaDispositionWizardLine(models.TransientModel):
     def _compute_receipt_value(self):
         for line in self:
             line.receipt_value = sum(
-                line.unit_id.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer").mapped("value")
+                line.unit_id.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer").mapped(
+                    "value"
+                )
             )
 
     @api.depends("disposition_id", "repair_level")
