@@ -93,3 +93,46 @@ class TestRmaTour(HttpCase):
         self.assertEqual(first.received_by_id.login, "rma_dock")
         self.assertEqual(first.location_id, rma.warehouse_id.rma_quarantine_location_id)
         self.assertEqual(len(first.custody_event_ids), 1)
+
+    def test_dispose_from_the_rma(self):
+        env = self.env
+        customer = env["res.partner"].create({"name": "Disposing Customer", "is_company": True})
+        reason = env["rma.reason"].create({"name": "Tour dispose", "code": "TOURD", "is_proof_required": False})
+        laptop = env["product.product"].create(
+            {"name": "Tour Dispose Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
+        )
+        self._deliver(customer, laptop, ["TOUR-DSP-0001", "TOUR-DSP-0002"])
+        rma = env["rma.order"].create(
+            {
+                "partner_id": customer.id,
+                "reason_id": reason.id,
+                "line_ids": [
+                    Command.create({"product_id": laptop.id, "serial_number": serial})
+                    for serial in ("TOUR-DSP-0001", "TOUR-DSP-0002")
+                ],
+            }
+        )
+        rma.action_authorize()
+        rma.line_ids._action_receive(station="TOUR")
+        rma.line_ids.action_start_inspection()
+        grades = (env.ref("rma_recovery.rma_grade_a"), env.ref("rma_recovery.rma_grade_b"))
+        for line, grade in zip(rma.line_ids.sorted("id"), grades, strict=True):
+            line.inspection_id.write({"grade_id": grade.id, "functional_result": "pass"})
+        rma.line_ids.inspection_id.action_done()
+
+        self.start_tour(f"/odoo/rma/{rma.id}", "rma_recovery_dispose_tour", login="admin")
+
+        rts, ref = rma.line_ids.sorted("id")
+        warehouse = rma.warehouse_id
+        self.assertRecordValues(
+            rts | ref,
+            [
+                {"state": "closed", "location_id": warehouse.lot_stock_id.id, "net_realizable_value": 0.0},
+                {
+                    "state": "in_progress",
+                    "location_id": warehouse.rma_refurbish_location_id.id,
+                    "net_realizable_value": 300.0,
+                },
+            ],
+        )
+        self.assertEqual(rts.disposition_user_id.login, "admin")
