@@ -43,10 +43,12 @@ class RmaDisposition(models.Model):
         string="Destruction Certificate", help="Units disposed with this code need a data destruction certificate."
     )
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
-    repair_cost_l1 = fields.Monetary(string="L1 Cost Estimate", help="Default repair cost of a level 1 repair.")
-    repair_cost_l2 = fields.Monetary(string="L2 Cost Estimate")
-    repair_cost_l3 = fields.Monetary(string="L3 Cost Estimate")
-    repair_cost_l4 = fields.Monetary(string="L4 Cost Estimate")
+    repair_cost_l1 = fields.Monetary(
+        currency_field="currency_id", string="L1 Cost Estimate", help="Default repair cost of a level 1 repair."
+    )
+    repair_cost_l2 = fields.Monetary(currency_field="currency_id", string="L2 Cost Estimate")
+    repair_cost_l3 = fields.Monetary(currency_field="currency_id", string="L3 Cost Estimate")
+    repair_cost_l4 = fields.Monetary(currency_field="currency_id", string="L4 Cost Estimate")
 
     # Accounts, per company. Empty ones fall back on the defaults of _get_accounts.
     location_account_id = fields.Many2one(

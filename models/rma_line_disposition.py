@@ -25,16 +25,27 @@ class RmaLine(models.Model):
     disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
     repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
     net_realizable_value = fields.Monetary(
-        readonly=True, copy=False, help="Estimated selling price after the work, less the costs to sell it."
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="Estimated selling price after the work, less the costs to sell it.",
     )
-    work_cost = fields.Monetary(string="Estimated Work Cost", readonly=True, copy=False)
+    work_cost = fields.Monetary(currency_field="currency_id", string="Estimated Work Cost", readonly=True, copy=False)
     recovery_value = fields.Monetary(
-        string="Residual Recovery Value", readonly=True, copy=False, help="Harvested parts, recycler rebate."
+        currency_field="currency_id",
+        string="Residual Recovery Value",
+        readonly=True,
+        copy=False,
+        help="Harvested parts, recycler rebate.",
     )
     book_value = fields.Monetary(
-        readonly=True, copy=False, help="The unit's value in stock when it was disposed, as Odoo valued its move."
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="The unit's value in stock when it was disposed, as Odoo valued its move.",
     )
     carrying_value = fields.Monetary(
+        currency_field="currency_id",
         readonly=True,
         copy=False,
         help="Value of a unit in refurbishment or repair: its book value, written down to its net realizable value.",

@@ -65,7 +65,9 @@ class RmaDispositionWizardLine(models.TransientModel):
     company_id = fields.Many2one(related="unit_id.company_id")
     currency_id = fields.Many2one(related="unit_id.currency_id")
     receipt_value = fields.Monetary(
-        compute="_compute_receipt_value", help="The value the unit was received at (its original cost)."
+        currency_field="currency_id",
+        compute="_compute_receipt_value",
+        help="The value the unit was received at (its original cost).",
     )
     disposition_id = fields.Many2one(
         "rma.disposition",
@@ -75,16 +77,20 @@ class RmaDispositionWizardLine(models.TransientModel):
     treatment = fields.Selection(related="disposition_id.treatment")
     repair_level = fields.Selection(REPAIR_LEVELS)
     net_realizable_value = fields.Monetary(
-        help="Estimated selling price once refurbished or repaired, less the costs to sell it."
+        currency_field="currency_id",
+        help="Estimated selling price once refurbished or repaired, less the costs to sell it.",
     )
     work_cost = fields.Monetary(
+        currency_field="currency_id",
         string="Estimated Work Cost",
         compute="_compute_work_cost",
         store=True,
         readonly=False,
         help="Accrued when the disposition is confirmed. Repairs default to the code's estimate for the level.",
     )
-    recovery_value = fields.Monetary(string="Residual Recovery Value", help="Harvested parts, recycler rebate.")
+    recovery_value = fields.Monetary(
+        currency_field="currency_id", string="Residual Recovery Value", help="Harvested parts, recycler rebate."
+    )
     note = fields.Char()
 
     @api.depends("unit_id.receipt_move_ids.value")
