@@ -15,23 +15,18 @@ class AccountMoveLine(models.Model):
     @api.model
     def _rma_analytic_distribution(self, product, partner, account, company, cache):
         """The distribution Odoo's analytic distribution models give such a line, computed once per key of a
-        batch (``cache``). Odoo computes it line by line with a few queries each; an RMA line has no related
-        document distribution, so the models are all there is to apply."""
+        batch (``cache``) with Odoo's own arguments: its compute runs line by line, a few queries each. An RMA
+        line has no related document distribution, so the models are all there is to apply."""
         key = (product.id, partner.id, account.id, company.id)
         if key not in cache:
-            cache[key] = (
-                self.env["account.analytic.distribution.model"]
-                .sudo()
-                ._get_distribution(
-                    {
-                        "product_id": product.id,
-                        "product_categ_id": product.categ_id.id,
-                        "partner_id": partner.id,
-                        "partner_category_id": partner.category_id.ids,
-                        "account_prefix": account.code,
-                        "company_id": company.id,
-                        "related_root_plan_ids": self.env["account.analytic.plan"],
-                    }
-                )
+            line = self.new(
+                {
+                    "move_id": self.env["account.move"].new({"company_id": company.id}),
+                    "product_id": product.id,
+                    "partner_id": partner.id,
+                    "account_id": account.id,
+                }
             )
+            arguments = line._get_analytic_distribution_arguments(self.env["account.analytic.plan"])
+            cache[key] = self.env["account.analytic.distribution.model"].sudo()._get_distribution(arguments)
         return cache[key] or False

@@ -67,6 +67,7 @@ class RmaLine(models.Model):
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="rma_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
     partner_id = fields.Many2one(related="rma_id.partner_id", string="Customer")
     state = fields.Selection(
         [

@@ -26,6 +26,11 @@ class RmaLine(models.Model):
     receipt_move_ids = fields.One2many(
         "stock.move", "rma_line_id", string="Stock Moves", readonly=True, help="Every stock move of the unit."
     )
+    receipt_value = fields.Monetary(
+        currency_field="currency_id",
+        compute="_compute_receipt_value",
+        help="The value Odoo gave the unit when it was received (its original cost).",
+    )
     location_id = fields.Many2one(
         "stock.location", string="Current Location", readonly=True, copy=False, index="btree_not_null"
     )
@@ -43,6 +48,11 @@ class RmaLine(models.Model):
     custody_event_ids = fields.One2many("rma.custody.event", "line_id", string="Custody Events", readonly=True)
     custody_sequence = fields.Integer(readonly=True, copy=False)
     custody_hash = fields.Char(readonly=True, copy=False)
+
+    @api.depends("receipt_move_ids.value")
+    def _compute_receipt_value(self):
+        for line in self:
+            line.receipt_value = sum(line._receipt_moves().mapped("value"))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -132,10 +142,14 @@ class RmaLine(models.Model):
         self.rma_id._sync_state_from_units()
         return moves
 
+    def _receipt_moves(self):
+        """The moves that brought the units in from the customer."""
+        return self.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer")
+
     def _value_accepted_substitutions(self):
         """Accounting contract: an accepted substitution is re-linked to the delivery of the serial that came in
         (when we shipped it), revalued by Odoo from it (or from the product's cost), and posts its receipt entry."""
-        receipts = self.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer")
+        receipts = self._receipt_moves()
         deliveries = self.env["stock.move.line"].search(
             [
                 ("lot_id", "in", self.lot_id.ids),

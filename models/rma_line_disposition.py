@@ -20,7 +20,6 @@ class RmaLine(models.Model):
 
     _inherit = "rma.line"
 
-    currency_id = fields.Many2one(related="company_id.currency_id")
     disposition_id = fields.Many2one("rma.disposition", readonly=True, copy=False, index=True)
     disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
     repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
@@ -200,12 +199,17 @@ class RmaLine(models.Model):
             raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
         if not self:
             raise UserError(self.env._("Select the units to dispose."))
+        codes = (
+            self.env["rma.disposition"]
+            .browse({(values.get(line.id) or {}).get("disposition_id") for line in self} - {None, False})
+            .exists()
+        )
         for line in self:
             blocker = line._disposition_blocker()
             if blocker:
                 raise UserError(blocker)
             vals = values.get(line.id) or {}
-            code = self.env["rma.disposition"].browse(vals.get("disposition_id")).exists()
+            code = codes.filtered(lambda code, vals=vals: code.id == vals.get("disposition_id"))
             if not code:
                 raise UserError(self.env._("Choose a disposition code for %(unit)s.", unit=line.display_name))
             if code.company_id and code.company_id != line.company_id:
@@ -301,16 +305,12 @@ class RmaLine(models.Model):
         stock); units in work carry it down to their net realizable value."""
         move_by_line = {move.rma_line_id: move for move in moves}
         for line in self._workflow():
-            move = move_by_line.get(line)
-            if line.disposition_treatment == "restock" or not move:
-                book_value = sum(
-                    line.receipt_move_ids.filtered(lambda m: m.location_id.usage == "customer").mapped("value")
-                )
+            if line.disposition_treatment == "restock":
+                line.book_value = line.receipt_value
             else:
-                book_value = move.value
-            line.book_value = book_value
+                line.book_value = move_by_line[line].value
             if line.disposition_treatment in WORK_TREATMENTS:
-                line.carrying_value = min(book_value, line.net_realizable_value)
+                line.carrying_value = min(line.book_value, line.net_realizable_value)
 
     def _create_repair_orders(self):
         """A confirmed repair order per unit to repair: from the Repair WIP location to graded stock."""
@@ -369,20 +369,20 @@ class RmaLine(models.Model):
         """The units' work is finished: they are in graded stock, ready for remarketing."""
         lines = moves.rma_line_id.sudo()
         lines._post_work_close_entries(moves)
-        events = []
-        for move in moves:
-            line = move.rma_line_id
-            events.append(
+        self.env["rma.custody.event"].sudo().create(
+            [
                 {
-                    "line_id": line.id,
+                    "line_id": move.rma_line_id.id,
                     "event_type": "move",
                     "location_id": move.location_id.id,
                     "location_dest_id": move.location_dest_id.id,
-                    "note": self.env._("Repair %(repair)s done", repair=line.repair_id.name)
-                    if line.repair_id
+                    "note": self.env._("Repair %(repair)s done", repair=move.rma_line_id.repair_id.name)
+                    if move.rma_line_id.repair_id
                     else self.env._("Refurbishment finished"),
                 }
-            )
-            line._workflow().location_id = move.location_dest_id
-        self.env["rma.custody.event"].sudo().create(events)
+                for move in moves
+            ]
+        )
+        for destination, destination_moves in moves.grouped("location_dest_id").items():
+            destination_moves.rma_line_id.sudo()._workflow().location_id = destination
         lines._set_unit_state("ready")

@@ -38,6 +38,17 @@ class TestRmaTour(HttpCase):
         self.assertEqual(picking.move_line_ids.lot_id, lots)
         return lots
 
+    def _authorized_rma(self, customer, reason, product, serials):
+        rma = self.env["rma.order"].create(
+            {
+                "partner_id": customer.id,
+                "reason_id": reason.id,
+                "line_ids": [Command.create({"product_id": product.id, "serial_number": serial}) for serial in serials],
+            }
+        )
+        rma.action_authorize()
+        return rma
+
     def test_authorize_from_the_returns_menu(self):
         env = self.env
         admin = env.ref("base.user_admin")
@@ -64,17 +75,7 @@ class TestRmaTour(HttpCase):
         )
         self._deliver(customer, laptop, ["TOUR-RCV-0001", "TOUR-RCV-0002"])
         self._deliver(env["res.partner"].create({"name": "Someone else"}), laptop, ["TOUR-RCV-OTHER"])
-        rma = env["rma.order"].create(
-            {
-                "partner_id": customer.id,
-                "reason_id": reason.id,
-                "line_ids": [
-                    Command.create({"product_id": laptop.id, "serial_number": serial})
-                    for serial in ("TOUR-RCV-0001", "TOUR-RCV-0002")
-                ],
-            }
-        )
-        rma.action_authorize()
+        rma = self._authorized_rma(customer, reason, laptop, ["TOUR-RCV-0001", "TOUR-RCV-0002"])
         # The tour scans a fixed code: give this RMA that number.
         rma.name = "RMA-TOUR-NUMBER"
         new_test_user(env, login="rma_dock", groups="rma_recovery.group_rma_user")
@@ -102,17 +103,7 @@ class TestRmaTour(HttpCase):
             {"name": "Tour Dispose Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
         )
         self._deliver(customer, laptop, ["TOUR-DSP-0001", "TOUR-DSP-0002"])
-        rma = env["rma.order"].create(
-            {
-                "partner_id": customer.id,
-                "reason_id": reason.id,
-                "line_ids": [
-                    Command.create({"product_id": laptop.id, "serial_number": serial})
-                    for serial in ("TOUR-DSP-0001", "TOUR-DSP-0002")
-                ],
-            }
-        )
-        rma.action_authorize()
+        rma = self._authorized_rma(customer, reason, laptop, ["TOUR-DSP-0001", "TOUR-DSP-0002"])
         rma.line_ids._action_receive(station="TOUR")
         rma.line_ids.action_start_inspection()
         grades = (env.ref("rma_recovery.rma_grade_a"), env.ref("rma_recovery.rma_grade_b"))

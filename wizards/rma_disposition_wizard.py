@@ -64,11 +64,7 @@ class RmaDispositionWizardLine(models.TransientModel):
     suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
     company_id = fields.Many2one(related="unit_id.company_id")
     currency_id = fields.Many2one(related="unit_id.currency_id")
-    receipt_value = fields.Monetary(
-        currency_field="currency_id",
-        compute="_compute_receipt_value",
-        help="The value the unit was received at (its original cost).",
-    )
+    receipt_value = fields.Monetary(related="unit_id.receipt_value")
     disposition_id = fields.Many2one(
         "rma.disposition",
         required=True,
@@ -92,15 +88,6 @@ class RmaDispositionWizardLine(models.TransientModel):
         currency_field="currency_id", string="Residual Recovery Value", help="Harvested parts, recycler rebate."
     )
     note = fields.Char()
-
-    @api.depends("unit_id.receipt_move_ids.value")
-    def _compute_receipt_value(self):
-        for line in self:
-            line.receipt_value = sum(
-                line.unit_id.receipt_move_ids.filtered(lambda move: move.location_id.usage == "customer").mapped(
-                    "value"
-                )
-            )
 
     @api.depends("disposition_id", "repair_level")
     def _compute_work_cost(self):
