@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .rma_workflow_guard import ensure_workflow_fields
 
 
 class RepairOrder(models.Model):
@@ -9,6 +11,16 @@ class RepairOrder(models.Model):
     )
     rma_id = fields.Many2one(related="rma_line_id.rma_id", string="RMA", store=True, index="btree_not_null")
     rma_repair_level = fields.Selection(related="rma_line_id.repair_level", string="Repair Level")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The link to a returned unit is set by the RMA flow only (see rma_workflow_guard).
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
 
     def action_view_rma(self):
         return self.rma_id._get_records_action(name=self.env._("RMA"))

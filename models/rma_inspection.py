@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .rma_workflow_guard import ensure_workflow_fields
+
 INSPECTOR_GROUP = "rma_recovery.group_rma_inspector"
+MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
 
 class RmaInspection(models.Model):
@@ -12,6 +15,8 @@ class RmaInspection(models.Model):
     _inherit = ["mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    # Opened by the unit's action, finished by action_done: who, when and the state are the server's.
+    _workflow_fields = ("line_id", "state", "technician_id", "date")
 
     line_id = fields.Many2one("rma.line", string="Unit", required=True, readonly=True, index=True, ondelete="restrict")
     rma_id = fields.Many2one(related="line_id.rma_id", store=True, index=True)
@@ -27,8 +32,15 @@ class RmaInspection(models.Model):
         tracking=True,
         help="In Progress: the technician is testing the unit.\nDone: the findings are recorded and final.",
     )
-    technician_id = fields.Many2one("res.users", required=True, default=lambda self: self.env.user, tracking=True)
-    date = fields.Datetime(required=True, default=fields.Datetime.now)
+    technician_id = fields.Many2one(
+        "res.users",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="The inspector who opened the inspection; only they (or a manager) can finish it.",
+    )
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, help="Set by the server.")
 
     # ------------------------------------------------------------------
     # Findings
@@ -89,7 +101,14 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Inspections are opened by rma.line.action_start_inspection, which checks the unit first.
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
     def write(self, vals):
+        ensure_workflow_fields(self, vals)
         if any(inspection.state == "done" for inspection in self) and set(vals) - {
             "notes",
             "photo_ids",
@@ -108,7 +127,7 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     def action_done(self):
         self._ensure_can_be_done()
-        self.write({"state": "done"})
+        self.sudo().write({"state": "done"})
         self.env["rma.custody.event"].sudo().create(
             [
                 {
@@ -125,9 +144,25 @@ class RmaInspection(models.Model):
     def _ensure_can_be_done(self):
         if not self.env.user.has_group(INSPECTOR_GROUP):
             raise AccessError(self.env._("Only Returns Inspectors record inspections."))
+        is_manager = self.env.user.has_group(MANAGER_GROUP)
         for inspection in self:
             if inspection.state != "draft":
                 raise UserError(self.env._("%(inspection)s is already done.", inspection=inspection.display_name))
+            if inspection.technician_id != self.env.user and not is_manager:
+                raise AccessError(
+                    self.env._(
+                        "%(inspection)s was opened by %(technician)s: only they or a Returns Manager can finish it.",
+                        inspection=inspection.display_name,
+                        technician=inspection.technician_id.name,
+                    )
+                )
+            if inspection.line_id.state != "inspection":
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is not in inspection any more: its findings can no longer be recorded.",
+                        unit=inspection.line_id.display_name,
+                    )
+                )
             if not inspection.grade_id or not inspection.functional_result:
                 raise UserError(
                     self.env._(

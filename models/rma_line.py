@@ -62,7 +62,11 @@ class RmaLine(models.Model):
         "disposition_batch",
         "disposition_valuation",
         "repair_id",
+        "custody_sequence",
+        "custody_hash",
     )
+    # The unit as authorized: fixed once the RMA is decided.
+    _frozen_fields = ("rma_id", "product_id", "serial_number", "quantity")
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
@@ -204,7 +208,6 @@ class RmaLine(models.Model):
         "rma_id.partner_id",
         "rma_id.sale_order_id",
         "rma_id.picking_id",
-        "rma_id.request_date",
         "rma_id.company_id",
     )
     def _compute_checks(self):
@@ -330,8 +333,9 @@ class RmaLine(models.Model):
         return self._with_dates(values, delivery.date)
 
     def _with_dates(self, values, delivery_date):
-        """Add warranty and return-window results, counted from the delivery date."""
-        request_day = fields.Date.to_date(self.rma_id.request_date or fields.Datetime.now())
+        """Add warranty and return-window results, counted from the delivery date to the authorization (today for
+        a request not yet decided): a date the requester types cannot move the window."""
+        request_day = fields.Date.to_date(self.rma_id.authorize_date or fields.Datetime.now())
         product = self.product_id
         company = self.rma_id.company_id or self.env.company
         months = product.rma_warranty_months or product.categ_id.rma_warranty_months or company.rma_warranty_months

@@ -142,7 +142,7 @@ class RmaLine(models.Model):
                     "move_type": "entry",
                     "journal_id": company._get_rma_journal().id,
                     "company_id": company.id,
-                    "date": self.env.context.get("force_period_date") or fields.Date.context_today(self),
+                    "date": fields.Date.context_today(self),
                     "ref": ref,
                     "line_ids": [Command.create(vals) for vals in line_vals],
                 }

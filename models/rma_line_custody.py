@@ -2,7 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .rma_workflow_guard import WORKFLOW_CONTEXT, ensure_workflow_fields
+from .rma_server_context import server_context
+from .rma_workflow_guard import ensure_workflow_fields
 
 # Unit states in which the unit is physically with us (received and not closed).
 ON_HAND_STATES = ("received", "inspection", "disposition", "in_progress", "ready")
@@ -57,17 +58,42 @@ class RmaLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        if not self.env.su:
+            rmas = self.env["rma.order"].browse({vals.get("rma_id") for vals in vals_list} - {None, False})
+            decided = rmas.filtered(lambda rma: rma.state != "draft")
+            if decided:
+                raise UserError(
+                    self.env._(
+                        "%(rmas)s is decided: units can no longer be added. A unit that arrives in place of an"
+                        " authorized one is received as a substitution when it is scanned.",
+                        rmas=", ".join(decided.mapped("display_name")),
+                    )
+                )
         return super().create(vals_list)
 
     def write(self, vals):
         if {"custody_sequence", "custody_hash"} & set(vals):
             raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
         ensure_workflow_fields(self, vals)
+        frozen = set(vals) & set(self._frozen_fields)
+        decided = self.filtered(
+            lambda line: line.state != "draft"
+            and any(line._fields[name].convert_to_write(line[name], line) != vals[name] for name in frozen)
+        )
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(fields)s of a unit cannot change once its RMA is decided: %(units)s.",
+                    fields=", ".join(sorted(self._fields[name].get_description(self.env)["string"] for name in frozen)),
+                    units=", ".join(decided.mapped("display_name")),
+                )
+            )
         return super().write(vals)
 
     def _workflow(self):
-        """These units, allowed to write their workflow fields (see rma_workflow_guard)."""
-        return self.with_context(**{WORKFLOW_CONTEXT: True})
+        """These units, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
+        step's guard ran as the real user."""
+        return self.sudo()
 
     # ------------------------------------------------------------------
     # Actions
@@ -111,9 +137,9 @@ class RmaLine(models.Model):
         move_vals_list = [line._prepare_receipt_move_vals(quantity) for line in self]
         origins = self.env["stock.move"].browse({vals["origin_returned_move_id"] for vals in move_vals_list} - {False})
         # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
-        valued_qty = tuple((origin.id, origin._get_valued_qty()) for origin in origins)
+        valued_qty = {origin.id: origin._get_valued_qty() for origin in origins}
         # Receipt moves are new and valued from their delivery: no manual value to look up for each of them.
-        moves = self._create_done_moves(move_vals_list, rma_valued_qty=valued_qty, rma_skip_manual_value=True)
+        moves = self._create_done_moves(move_vals_list, valued_qty=valued_qty, skip_manual_value=True)
         self._hold_substitutions_at_zero(moves)
         self._post_receipt_entries(moves)
 
@@ -318,13 +344,22 @@ class RmaLine(models.Model):
             ],
         }
 
-    def _create_done_moves(self, move_vals_list, **context):
-        """Create the units' moves and validate them at once (as repair does for its repaired products)."""
+    def _create_done_moves(self, move_vals_list, valued_qty=None, skip_manual_value=False):
+        """Create the units' moves and validate them at once (as repair does for its repaired products).
+
+        ``valued_qty``: {delivery move id: valued quantity}, computed once for a receipt batch; ``skip_manual_value``:
+        the moves are new receipts, with no manual value to look up (see stock.move). Both reach stock.move as
+        server-only context values: a client cannot forge them.
+        """
+        # The moves name their unit (rma_line_id), which only the server may write: created as superuser.
         # Moves done on the spot reserve nothing (see stock.move._should_bypass_reservation).
-        moves = self.env["stock.move"].with_context(rma_done_now=True).create(move_vals_list)
-        if context.pop("rma_skip_manual_value", False):
-            context["rma_new_move_ids"] = frozenset(moves.ids)
-        moves.with_context(rma_done_now=True, **context)._action_done()
+        moves = self.env["stock.move"].sudo().with_context(**server_context(rma_done_now=True)).create(move_vals_list)
+        caches = {"rma_done_now": True}
+        if valued_qty:
+            caches["rma_valued_qty"] = valued_qty
+        if skip_manual_value:
+            caches["rma_new_move_ids"] = frozenset(moves.ids)
+        moves.with_env(self.env).with_context(**server_context(**caches))._action_done()
         return moves.with_env(self.env)
 
     def _set_unit_state(self, state, note=False, station=False):

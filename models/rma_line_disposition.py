@@ -1,8 +1,13 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_order import MANAGER_GROUP
+
+# Largest amount a disposition accepts per unit: beyond it a figure is a typing error, not a valuation.
+MAX_AMOUNT = 1e9
 
 # Unit status after the disposition, per treatment. Destroyed units wait for their destruction certificate.
 STATE_AFTER_DISPOSITION = {
@@ -199,6 +204,8 @@ class RmaLine(models.Model):
             raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
         if not self:
             raise UserError(self.env._("Select the units to dispose."))
+        if not isinstance(values, dict) or not all(isinstance(vals, dict) for vals in values.values()):
+            raise UserError(self.env._("Give each unit its disposition values."))
         codes = (
             self.env["rma.disposition"]
             .browse({(values.get(line.id) or {}).get("disposition_id") for line in self} - {None, False})
@@ -225,15 +232,26 @@ class RmaLine(models.Model):
                 self.env._("work cost"): vals.get("work_cost") or 0.0,
                 self.env._("recovery value"): vals.get("recovery_value") or 0.0,
             }
-            negative = [name for name, amount in amounts.items() if amount < 0]
-            if negative:
+            wrong = [
+                name
+                for name, amount in amounts.items()
+                if not isinstance(amount, (int, float)) or not math.isfinite(amount) or not 0 <= amount <= MAX_AMOUNT
+            ]
+            if wrong:
                 raise UserError(
                     self.env._(
-                        "%(unit)s: the %(amounts)s cannot be negative.",
+                        "%(unit)s: the %(amounts)s must be an amount between 0 and %(max)s.",
                         unit=line.display_name,
-                        amounts=", ".join(negative),
+                        amounts=", ".join(wrong),
+                        max=f"{MAX_AMOUNT:,.0f}",
                     )
                 )
+            if vals.get("repair_level") and vals["repair_level"] not in dict(REPAIR_LEVELS):
+                raise UserError(
+                    self.env._("%(unit)s: the repair level is L1, L2, L3 or L4.", unit=line.display_name)
+                )
+            if vals.get("note") and not isinstance(vals["note"], str):
+                raise UserError(self.env._("%(unit)s: the note must be text.", unit=line.display_name))
             if code.treatment in WORK_TREATMENTS and not vals.get("net_realizable_value"):
                 raise UserError(
                     self.env._(

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .rma_workflow_guard import WORKFLOW_CONTEXT, ensure_workflow_fields
+from .rma_workflow_guard import ensure_workflow_fields
 
 MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
@@ -13,7 +13,9 @@ class RmaOrder(models.Model):
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
-    _workflow_fields = ("name", "state", "authorize_date", "authorized_by_id", "reject_reason")
+    _workflow_fields = ("name", "state", "authorize_date", "authorized_by_id", "reject_reason", "request_date")
+    # The request's identities: fixed once a manager has decided on them (authorization, rejection).
+    _frozen_fields = ("partner_id", "company_id", "warehouse_id", "sale_order_id", "picking_id")
 
     # ------------------------------------------------------------------
     # Identification
@@ -98,7 +100,14 @@ class RmaOrder(models.Model):
         string="Proof of Purchase",
         help="Invoice, receipt or delivery note sent by the customer.",
     )
-    request_date = fields.Datetime(string="Requested On", required=True, default=fields.Datetime.now, copy=False)
+    request_date = fields.Datetime(
+        string="Requested On",
+        required=True,
+        readonly=True,
+        default=fields.Datetime.now,
+        copy=False,
+        help="Set by the server when the request is recorded.",
+    )
 
     # ------------------------------------------------------------------
     # Decision
@@ -218,6 +227,7 @@ class RmaOrder(models.Model):
 
     def write(self, vals):
         ensure_workflow_fields(self, vals)
+        self._ensure_identities_unchanged(vals)
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -246,6 +256,7 @@ class RmaOrder(models.Model):
         return True
 
     def action_cancel(self):
+        self._ensure_manager()
         self._ensure_can_be_cancelled()
         rmas = self._workflow()
         rmas.write({"state": "cancel"})
@@ -253,6 +264,7 @@ class RmaOrder(models.Model):
         return True
 
     def action_reset_to_draft(self):
+        self._ensure_manager()
         if not all(self.mapped("can_be_reset")):
             raise UserError(self.env._("Only rejected or cancelled RMAs can be set back to requested."))
         rmas = self._workflow()
@@ -307,7 +319,26 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     def _ensure_manager(self):
         if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only a Returns Manager can authorize, reject or override RMAs."))
+            raise AccessError(
+                self.env._("Only a Returns Manager can authorize, reject, cancel, reset or override RMAs.")
+            )
+
+    def _ensure_identities_unchanged(self, vals):
+        """Once decided, an RMA keeps the customer, company, warehouse and order it was decided on."""
+        changed = [
+            name
+            for name in set(vals) & set(self._frozen_fields)
+            for rma in self
+            if rma.state != "draft" and rma._fields[name].convert_to_write(rma[name], rma) != vals[name]
+        ]
+        if changed:
+            raise UserError(
+                self.env._(
+                    "%(fields)s cannot change once the RMA is decided: %(rmas)s.",
+                    fields=", ".join(sorted({self._fields[name].get_description(self.env)["string"] for name in changed})),
+                    rmas=", ".join(self.filtered(lambda rma: rma.state != "draft").mapped("display_name")),
+                )
+            )
 
     def _ensure_can_be_authorized(self):
         self._ensure_manager()
@@ -392,8 +423,9 @@ class RmaOrder(models.Model):
                 rma.state = new_state
 
     def _workflow(self):
-        """These records, allowed to write their workflow fields (see rma_workflow_guard)."""
-        return self.with_context(**{WORKFLOW_CONTEXT: True})
+        """These records, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
+        step's guard ran as the real user."""
+        return self.sudo()
 
     def _open_wizard(self, model, title):
         return {

@@ -1,17 +1,49 @@
-from odoo.exceptions import AccessError
+"""What a client can never write, and how the server's own methods do.
 
-WORKFLOW_CONTEXT = "rma_workflow"
+Any client can call any public method with any arguments and any context over JSON-RPC, so neither a context key
+nor a readonly attribute in a view protects a field. Fields that record a decision, a fact or a check result (state,
+number, override, receipt, values, links to Odoo's documents) are *server-owned*: a plain ``create``/``write``
+refuses them, whoever the user. The RMA's actions run their ``_ensure_can_be_<step>()`` guard as the real user, then
+write those fields through ``_workflow()``, i.e. ``sudo()``, which only server code can reach: ``env.su`` cannot be
+set by a client.
+"""
+
+import weakref
+
+from odoo.exceptions import AccessError
+from odoo.models import LOG_ACCESS_COLUMNS
+
+MODULE = "rma_recovery"
+_SERVER_FIELDS_CACHE = weakref.WeakKeyDictionary()  # model class -> field names
+
+
+def server_fields(model):
+    """The fields of ``model`` that only the server writes: those this addon declares readonly (plain,
+    stored computed, related or one2many: each would otherwise write through), plus ``model._workflow_fields``."""
+    key = type(model)
+    if key not in _SERVER_FIELDS_CACHE:
+        names = set(getattr(model, "_workflow_fields", ()))
+        for name, field in model._fields.items():
+            if name in LOG_ACCESS_COLUMNS or name == "id" or field._module != MODULE or not field.readonly:
+                continue
+            if field.compute and not field.store and not field.inverse and not field.related:
+                continue  # nothing to write
+            names.add(name)
+        _SERVER_FIELDS_CACHE[key] = frozenset(names)
+    return _SERVER_FIELDS_CACHE[key]
 
 
 def ensure_workflow_fields(records, field_names):
-    """Fields that record a decision or a physical event (state, number, override, receipt) are only written by
-    the RMA actions, which pass WORKFLOW_CONTEXT: not by a plain write, whatever the user's access rights."""
-    touched = set(field_names) & set(records._workflow_fields)
-    if touched and not records.env.context.get(WORKFLOW_CONTEXT) and not records.env.su:
+    """Refuse a client's create/write that touches server-owned fields (see the module's docstring)."""
+    if records.env.su:
+        return
+    touched = set(field_names) & server_fields(records)
+    if touched:
         raise AccessError(
             records.env._(
-                "%(fields)s of %(model)s change only through the RMA's actions (authorize, reject, receive...).",
-                fields=", ".join(sorted(touched)),
+                "%(fields)s of %(model)s are recorded by the server: they change only through the RMA's actions"
+                " (authorize, receive, inspect, dispose...).",
+                fields=", ".join(sorted(records._fields[name].get_description(records.env)["string"] for name in touched)),
                 model=records._description,
             )
         )

@@ -2,11 +2,24 @@ from odoo import api, fields, models
 
 from odoo.addons.stock_account.models.stock_move import VALUATION_DICT
 
+from .rma_server_context import server_context, server_value
+from .rma_workflow_guard import ensure_workflow_fields
+
 
 class StockMove(models.Model):
     _inherit = "stock.move"
 
     rma_line_id = fields.Many2one("rma.line", string="RMA Unit", index="btree_not_null", copy=False, readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A move's unit is set by the RMA flow only (a stock user cannot attach a move to a returned unit).
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
 
     @api.depends("rma_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
@@ -21,11 +34,10 @@ class StockMove(models.Model):
         # A receipt batch values each returned unit from its original delivery move (stock_account's
         # _get_value_from_returns), which re-reads all the delivery's move lines for every unit: for a
         # delivery of 1,000 serials that is quadratic. The batch computes each delivery's valued quantity
-        # once and passes it here (rma_valued_qty: ((move id, quantity), ...)).
-        if lot is None and self.env.context.get("rma_valued_qty"):
-            known = dict(self.env.context["rma_valued_qty"])
-            if self.id in known:
-                return known[self.id]
+        # once and passes it here (rma_valued_qty: {move id: quantity}, server-only: a client cannot forge it).
+        known = server_value(self.env, "rma_valued_qty") if lot is None else None
+        if known and self.id in known:
+            return known[self.id]
         return super()._get_valued_qty(lot=lot)
 
     def _skip_push(self):
@@ -40,9 +52,9 @@ class StockMove(models.Model):
 
     def _get_manual_value(self, quantity, at_date=None):
         # Receipt moves a batch has just created cannot carry a manual value yet: skip the lookup, one query
-        # per move otherwise (rma_new_move_ids: the ids of those moves). Other moves (a unit leaving WIP at its
-        # net realizable value) do carry one, created before they are done.
-        if self.id in self.env.context.get("rma_new_move_ids", ()):
+        # per move otherwise (rma_new_move_ids: the ids of those moves, server-only). Other moves (a unit leaving WIP
+        # at its net realizable value) do carry one, created before they are done.
+        if self.id in server_value(self.env, "rma_new_move_ids", ()):
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
 
@@ -84,7 +96,7 @@ class StockMove(models.Model):
         line = self.rma_line_id.sudo()
         if line:
             label = line._entry_label(line._disposition_label())
-            cache = self.env.context.get("rma_analytic_cache", {})
+            cache = server_value(self.env, "rma_analytic_cache", {})
             for vals in vals_list:
                 account = self.env["account.account"].browse(vals["account_id"])
                 vals.update(
@@ -100,9 +112,9 @@ class StockMove(models.Model):
         return vals_list
 
     def _should_bypass_reservation(self, forced_location=False):
-        # A returned unit's move is created and done in the same call (rma_done_now): reserving its quant first
-        # and releasing it at once would only cost two quant updates per unit.
-        if self.env.context.get("rma_done_now") and self.rma_line_id:
+        # A returned unit's move is created and done in the same call (rma_done_now, server-only): reserving its
+        # quant first and releasing it at once would only cost two quant updates per unit.
+        if self.rma_line_id and server_value(self.env, "rma_done_now"):
             return True
         return super()._should_bypass_reservation(forced_location=forced_location)
 
@@ -110,6 +122,6 @@ class StockMove(models.Model):
         # The valuation lines of returned units carry no analytic distribution to synchronise while the entry is
         # a draft; the distribution models still apply and the analytic lines are made when it is posted.
         if self and all(move.rma_line_id for move in self):
-            moves = self.with_context(skip_analytic_sync=True, rma_analytic_cache={})
+            moves = self.with_context(skip_analytic_sync=True, **server_context(rma_analytic_cache={}))
             return super(StockMove, moves)._create_account_move()
         return super()._create_account_move()

@@ -1,20 +1,26 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools.translate import LazyTranslate
 
 _lt = LazyTranslate(__name__)
 
-# Warehouse field -> (location name, usage, barcode suffix). Quarantine and graded stock are internal
-# locations beside (not under) the warehouse's stock, so deliveries never reserve from them; the WIP and
-# disposal locations are outside the company's internal stock, so units there are not available at all.
-# They are children of the warehouse's view location: archiving the warehouse archives them too.
-RETURN_LOCATIONS = {
-    "rma_quarantine_location_id": (_lt("Returns Quarantine"), "internal", "RMAQ"),
-    "rma_refurbish_location_id": (_lt("Refurbishment WIP"), "inventory", "RMAREF"),
-    "rma_repair_location_id": (_lt("Repair WIP"), "inventory", "RMAREP"),
-    "rma_harvest_location_id": (_lt("Parts Harvest"), "inventory", "RMAPH"),
-    "rma_recycle_location_id": (_lt("Recycling"), "inventory", "RMAREC"),
-    "rma_destruction_location_id": (_lt("Secure Destruction"), "inventory", "RMASD"),
-    "rma_graded_location_id": (_lt("Graded / Remarketing"), "internal", "RMAGRD"),
+# Warehouse field -> (location name, barcode suffix). Quarantine and graded stock are internal locations beside (not
+# under) the warehouse's stock, so deliveries never reserve from them.
+STOCK_LOCATIONS = {
+    "rma_quarantine_location_id": (_lt("Returns Quarantine"), "RMAQ"),
+    "rma_graded_location_id": (_lt("Graded / Remarketing"), "RMAGRD"),
+}
+# Warehouse field -> (location name, barcode suffix). The WIP and disposal locations are outside the company's stock (usage
+# "inventory": units there are not available and Odoo values the moves into them). Odoo itself looks up *the*
+# company's inventory-loss location with a company-filtered search (repair, stock_account, the inventory
+# adjustments): these locations stand at the top level, where Odoo keeps its own non-stock locations, and are shared
+# (no company) as its partner locations are, so no such lookup can take one of them for the company's own. Each
+# belongs to its warehouse through the field (and is archived with it).
+OUTSIDE_LOCATIONS = {
+    "rma_refurbish_location_id": (_lt("Refurbishment WIP"), "RMAREF"),
+    "rma_repair_location_id": (_lt("Repair WIP"), "RMAREP"),
+    "rma_harvest_location_id": (_lt("Parts Harvest"), "RMAPH"),
+    "rma_recycle_location_id": (_lt("Recycling"), "RMAREC"),
+    "rma_destruction_location_id": (_lt("Secure Destruction"), "RMASD"),
 }
 
 
@@ -34,18 +40,66 @@ class StockWarehouse(models.Model):
     )
     rma_receipt_type_id = fields.Many2one("stock.picking.type", "RMA Receipt Type", check_company=True, copy=False)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        warehouses = super().create(vals_list)
+        warehouses._create_rma_outside_locations()
+        return warehouses
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "active" in vals:
+            # Archived with their warehouse, as its own locations are.
+            self._rma_outside_locations().with_context(active_test=False).write({"active": vals["active"]})
+        return result
+
     def _get_locations_values(self, vals, code=False):
         values = super()._get_locations_values(vals, code=code)
         code = (vals.get("code") or code or "").replace(" ", "").upper()
         company_id = vals.get("company_id", self.default_get(["company_id"])["company_id"])
-        for field_name, (name, usage, suffix) in RETURN_LOCATIONS.items():
+        for field_name, (name, suffix) in STOCK_LOCATIONS.items():
             values[field_name] = {
                 "name": str(name),
-                "usage": usage,
+                "usage": "internal",
                 "active": True,
                 "barcode": self._valid_barcode(code + suffix, company_id),
             }
         return values
+
+    def _rma_outside_locations(self):
+        return self.env["stock.location"].union(*(self.mapped(field_name) for field_name in OUTSIDE_LOCATIONS))
+
+    def _create_rma_outside_locations(self):
+        """The WIP and disposal locations of the warehouses that have none yet (see OUTSIDE_LOCATIONS)."""
+        missing = [
+            (warehouse, field_name)
+            for warehouse in self
+            for field_name in OUTSIDE_LOCATIONS
+            if not warehouse[field_name]
+        ]
+        if not missing:
+            return
+        locations = (
+            self.env["stock.location"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": f"{warehouse.code}: {OUTSIDE_LOCATIONS[field_name][0]}",
+                        "barcode": self._valid_barcode(
+                            warehouse.code.replace(" ", "").upper() + OUTSIDE_LOCATIONS[field_name][1], False
+                        ),
+                        "usage": "inventory",
+                        "location_id": False,
+                        "company_id": False,
+                        "active": warehouse.active,
+                    }
+                    for warehouse, field_name in missing
+                ]
+            )
+        )
+        for (warehouse, field_name), location in zip(missing, locations, strict=True):
+            warehouse.sudo()[field_name] = location
 
     def _get_sequence_values(self, name=False, code=False):
         values = super()._get_sequence_values(name=name, code=code)
@@ -85,6 +139,7 @@ class StockWarehouse(models.Model):
         """Create the return locations and receipt type of warehouses made before the addon was installed."""
         for warehouse in self:
             warehouse._create_missing_locations({})
+            warehouse._create_rma_outside_locations()
             picking_type_values = warehouse._create_or_update_sequences_and_picking_types()
             if picking_type_values:
                 warehouse.write(picking_type_values)

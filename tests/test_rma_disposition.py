@@ -190,9 +190,15 @@ class TestRmaDisposition(RmaDispositionCommon):
         unit, other = inspected
         ref, rep, ph = self.code["REF"], self.code["REP"], self.code["PH"]
         cases = [
-            (unit, {"disposition_id": ref.id, "net_realizable_value": -5.0}, "cannot be negative"),
-            (unit, {"disposition_id": ph.id, "recovery_value": -1.0}, "cannot be negative"),
-            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": -2.0}, "cannot be negative"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": -5.0}, "between 0 and"),
+            (unit, {"disposition_id": ph.id, "recovery_value": -1.0}, "between 0 and"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": -2.0}, "between 0 and"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": float("nan")}, "between 0 and"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": float("inf")}, "between 0 and"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": 1e20}, "between 0 and"),
+            (unit, {"disposition_id": ph.id, "recovery_value": "12"}, "between 0 and"),
+            (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0, "repair_level": "l9"}, "L1, L2, L3 or L4"),
+            (unit, {"disposition_id": ph.id, "note": {"x": 1}}, "must be text"),
             (unit, {"disposition_id": ref.id}, "net realizable value"),
             (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0}, "repair level"),
             (unit, {}, "Choose a disposition code"),

@@ -40,8 +40,23 @@ class TestRmaReceive(RmaCommon):
             "rma_recycle_location_id",
             "rma_destruction_location_id",
         ):
-            self.assertEqual(warehouse[field_name].usage, "inventory", field_name)
-            self.assertEqual(warehouse[field_name].location_id, warehouse.view_location_id, field_name)
+            # Outside the company's stock, and out of reach of Odoo's company-filtered lookups of *the* inventory
+            # loss location (repair, stock_account), which must keep finding the company's own.
+            self.assertRecordValues(
+                warehouse[field_name],
+                [
+                    {
+                        "usage": "inventory",
+                        "company_id": False,
+                        "location_id": False,
+                    }
+                ],
+            )
+        inventory_loss = self.env["stock.location"].search(
+            [("usage", "=", "inventory"), ("company_id", "=", self.company.id)]
+        )
+        self.assertTrue(inventory_loss, "the company's own inventory adjustment and scrap locations")
+        self.assertFalse(inventory_loss & warehouse._rma_outside_locations())
         self.assertFalse(
             warehouse.rma_quarantine_location_id._child_of(warehouse.lot_stock_id),
             "quarantine must not be part of the stock deliveries reserve from",

@@ -35,6 +35,15 @@ class RmaDispositionWizard(models.TransientModel):
     def action_confirm(self):
         """All or nothing: any error rolls back every move, entry and repair order of the confirmation."""
         self.ensure_one()
+        units = self.line_ids.unit_id
+        if len(units) != len(self.line_ids):
+            twice = units.filtered(lambda unit: len(self.line_ids.filtered(lambda line: line.unit_id == unit)) > 1)
+            raise UserError(
+                self.env._(
+                    "Each unit is disposed once per confirmation: %(units)s appears twice.",
+                    units=", ".join(twice.mapped("display_name")),
+                )
+            )
         values = {
             line.unit_id.id: {
                 "disposition_id": line.disposition_id.id,
