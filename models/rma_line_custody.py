@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .rma_server_context import server_context
-from .rma_workflow_guard import ensure_workflow_fields
+from .rma_workflow_guard import ensure_workflow_fields, field_labels
 
 # Unit states in which the unit is physically with us (received and not closed).
 ON_HAND_STATES = ("received", "inspection", "disposition", "in_progress", "ready")
@@ -77,14 +77,16 @@ class RmaLine(models.Model):
         ensure_workflow_fields(self, vals)
         frozen = set(vals) & set(self._frozen_fields)
         decided = self.filtered(
-            lambda line: line.state != "draft"
-            and any(line._fields[name].convert_to_write(line[name], line) != vals[name] for name in frozen)
+            lambda line: (
+                line.state != "draft"
+                and any(line._fields[name].convert_to_write(line[name], line) != vals[name] for name in frozen)
+            )
         )
         if decided:
             raise UserError(
                 self.env._(
                     "%(fields)s of a unit cannot change once its RMA is decided: %(units)s.",
-                    fields=", ".join(sorted(self._fields[name].get_description(self.env)["string"] for name in frozen)),
+                    fields=field_labels(self, frozen),
                     units=", ".join(decided.mapped("display_name")),
                 )
             )

@@ -247,9 +247,7 @@ class RmaLine(models.Model):
                     )
                 )
             if vals.get("repair_level") and vals["repair_level"] not in dict(REPAIR_LEVELS):
-                raise UserError(
-                    self.env._("%(unit)s: the repair level is L1, L2, L3 or L4.", unit=line.display_name)
-                )
+                raise UserError(self.env._("%(unit)s: the repair level is L1, L2, L3 or L4.", unit=line.display_name))
             if vals.get("note") and not isinstance(vals["note"], str):
                 raise UserError(self.env._("%(unit)s: the note must be text.", unit=line.display_name))
             if code.treatment in WORK_TREATMENTS and not vals.get("net_realizable_value"):

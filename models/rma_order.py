@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .rma_workflow_guard import ensure_workflow_fields
+from .rma_workflow_guard import ensure_workflow_fields, field_labels
 
 MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
@@ -335,7 +335,7 @@ class RmaOrder(models.Model):
             raise UserError(
                 self.env._(
                     "%(fields)s cannot change once the RMA is decided: %(rmas)s.",
-                    fields=", ".join(sorted({self._fields[name].get_description(self.env)["string"] for name in changed})),
+                    fields=field_labels(self, changed),
                     rmas=", ".join(self.filtered(lambda rma: rma.state != "draft").mapped("display_name")),
                 )
             )

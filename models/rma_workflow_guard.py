@@ -33,6 +33,11 @@ def server_fields(model):
     return _SERVER_FIELDS_CACHE[key]
 
 
+def field_labels(model, names):
+    """The fields' labels, for a message: "Customer, Warehouse"."""
+    return ", ".join(sorted({model._fields[name].get_description(model.env)["string"] for name in names}))
+
+
 def ensure_workflow_fields(records, field_names):
     """Refuse a client's create/write that touches server-owned fields (see the module's docstring)."""
     if records.env.su:
@@ -43,7 +48,7 @@ def ensure_workflow_fields(records, field_names):
             records.env._(
                 "%(fields)s of %(model)s are recorded by the server: they change only through the RMA's actions"
                 " (authorize, receive, inspect, dispose...).",
-                fields=", ".join(sorted(records._fields[name].get_description(records.env)["string"] for name in touched)),
+                fields=field_labels(records, touched),
                 model=records._description,
             )
         )

@@ -9,8 +9,8 @@ STOCK_LOCATIONS = {
     "rma_quarantine_location_id": (_lt("Returns Quarantine"), "RMAQ"),
     "rma_graded_location_id": (_lt("Graded / Remarketing"), "RMAGRD"),
 }
-# Warehouse field -> (location name, barcode suffix). The WIP and disposal locations are outside the company's stock (usage
-# "inventory": units there are not available and Odoo values the moves into them). Odoo itself looks up *the*
+# Warehouse field -> (location name, barcode suffix). The WIP and disposal locations are outside the company's stock
+# (usage "inventory": units there are not available and Odoo values the moves into them). Odoo itself looks up *the*
 # company's inventory-loss location with a company-filtered search (repair, stock_account, the inventory
 # adjustments): these locations stand at the top level, where Odoo keeps its own non-stock locations, and are shared
 # (no company) as its partner locations are, so no such lookup can take one of them for the company's own. Each
