@@ -1,13 +1,16 @@
 # The README's commands. Each does all set-up on a fresh machine with the Odoo 19.0 source at ODOO_PATH.
 HARNESS := bash scripts/harness.sh
 
-.PHONY: run test bench lint
+.PHONY: run test test-core bench lint
 
 run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 	$(HARNESS) run
 
 test:  ## fresh database, install without demo, every test through pytest-odoo (browser tests included)
 	$(HARNESS) test $(PYTEST_ARGS)
+
+test-core: ## Odoo's own stock_account and repair suites, with the addon installed
+	$(HARNESS) test-core $(PYTEST_ARGS)
 
 bench: ## benchmarks in bench/ against a fresh database, Odoo's native return flow as baseline
 	$(HARNESS) bench

@@ -1,4 +1,5 @@
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 
 class ResCompany(models.Model):
@@ -13,6 +14,14 @@ class ResCompany(models.Model):
         string="Default Warranty (months)",
         default=12,
         help="Warranty period counted from delivery, used when neither the product nor its category sets one.",
+    )
+
+    rma_location_view_id = fields.Many2one(
+        "stock.location",
+        string="Returns Locations",
+        readonly=True,
+        help="Top-level view holding the company's refurbishment, repair, harvest, recycling and destruction"
+        " locations.",
     )
 
     @api.model_create_multi
@@ -31,8 +40,10 @@ class ResCompany(models.Model):
         self.search([("chart_template", "!=", False)])._rma_setup_accounts()
 
     def _rma_setup_accounts(self):
-        """Default accounts of the disposition codes in each company, once its chart is loaded: accrued
-        refurbishment/repair costs and recovery clearing (created: few charts have them) and other income."""
+        """The RMA Dispositions journal and the default accounts of the disposition codes in each company, once its
+        chart is loaded: accrued refurbishment/repair costs and recovery clearing (created: few charts have them)
+        and other income."""
+        self._create_rma_journal()
         default_model = self.env["ir.default"].sudo()
         for company in self:
             accounts = self.env["account.account"].sudo().with_company(company)
@@ -65,26 +76,47 @@ class ResCompany(models.Model):
                 default_model.set("rma.disposition", "income_account_id", income.id, company_id=company.id)
 
     def _get_rma_journal(self):
-        """The company's "RMA Dispositions" journal, created on first use (its chart may come after install)."""
+        """The company's "RMA Dispositions" journal, created with its chart of accounts (or at install)."""
         self.ensure_one()
         journal = (
             self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "=", self.id)], limit=1)
         )
         if not journal:
-            journal = (
-                self.env["account.journal"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("RMA Dispositions"),
-                        "code": "RMAD",
-                        "type": "general",
-                        "company_id": self.id,
-                        "restrict_mode_hash_table": True,
-                    }
+            raise UserError(
+                self.env._(
+                    "%(company)s has no RMA Dispositions journal: install its chart of accounts"
+                    " (Accounting > Configuration > Settings) to post the entries of returned units.",
+                    company=self.name,
                 )
             )
         return journal
+
+    def _create_rma_journal(self):
+        """Create the hash-restricted "RMA Dispositions" journal of companies that have none. It is made with the
+        chart (and at install), never on first use: two first uses at once would both create it."""
+        existing = self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "in", self.ids)])
+        self.env["account.journal"].sudo().create(
+            [
+                {
+                    "name": self.env._("RMA Dispositions"),
+                    "code": "RMAD",
+                    "type": "general",
+                    "company_id": company.id,
+                    "restrict_mode_hash_table": True,
+                }
+                for company in self - existing.company_id
+            ]
+        )
+
+    def _get_rma_location_view(self):
+        """{company: its "Returns" view location}, created when missing (see stock_warehouse.OUTSIDE_LOCATIONS)."""
+        for company in self.filtered(lambda company: not company.rma_location_view_id):
+            company.sudo().rma_location_view_id = (
+                self.env["stock.location"]
+                .sudo()
+                .create({"name": self.env._("Returns"), "usage": "view", "company_id": company.id})
+            )
+        return {company: company.rma_location_view_id for company in self}
 
     def _create_rma_sequences(self):
         """Give each company its own RMA number and disposition batch sequences (numbers restart per company)."""

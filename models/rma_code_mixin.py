@@ -16,7 +16,10 @@ class RmaCodeMixin(models.AbstractModel):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True, help="Leave empty to share it between companies.")
 
-    _code_company_uniq = models.Constraint("UNIQUE(code, company_id)", "A code must be unique per company.")
+    # Shared codes (no company) are unique among themselves too: NULL company counts as one value.
+    _code_company_shared_uniq = models.UniqueIndex(
+        "(code, COALESCE(company_id, 0))", "A code must be unique per company, and among shared codes."
+    )
 
     def _compute_display_name(self):
         for record in self:

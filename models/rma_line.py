@@ -21,7 +21,9 @@ FLAG_FIELDS = (
 
 
 def is_luhn_valid(number):
-    """Luhn check digit as used by IMEIs (ISO/IEC 7812)."""
+    """Luhn check digit as used by IMEIs (ISO/IEC 7812); anything but digits fails it."""
+    if not number or not number.isdigit() or not number.isascii():
+        return False
     total = 0
     for index, digit in enumerate(int(char) for char in reversed(number)):
         if index % 2:

@@ -24,7 +24,8 @@ class RmaReason(models.Model):
     )
     description = fields.Text(translate=True)
 
-    _code_company_uniq = models.Constraint(
-        "UNIQUE(code, company_id)",
-        "A return reason code must be unique per company.",
+    # Shared reasons (no company) are unique among themselves too: NULL company counts as one value.
+    _code_company_shared_uniq = models.UniqueIndex(
+        "(code, COALESCE(company_id, 0))",
+        "A return reason code must be unique per company, and among shared reasons.",
     )

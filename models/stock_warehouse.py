@@ -10,11 +10,11 @@ STOCK_LOCATIONS = {
     "rma_graded_location_id": (_lt("Graded / Remarketing"), "RMAGRD"),
 }
 # Warehouse field -> (location name, barcode suffix). The WIP and disposal locations are outside the company's stock
-# (usage "inventory": units there are not available and Odoo values the moves into them). Odoo itself looks up *the*
-# company's inventory-loss location with a company-filtered search (repair, stock_account, the inventory
-# adjustments): these locations stand at the top level, where Odoo keeps its own non-stock locations, and are shared
-# (no company) as its partner locations are, so no such lookup can take one of them for the company's own. Each
-# belongs to its warehouse through the field (and is archived with it).
+# (usage "inventory": units there are not available and Odoo values the moves into them). Odoo looks up *the*
+# company's inventory-loss location by usage with limit=1 (repair's scrap location, stock_account, inventory
+# adjustments), in location order (complete name): Odoo keeps its own at the top level ("Inventory adjustment",
+# "Scrap"), and these stand under a top-level "Returns" view of the company, after them, rather than under a
+# warehouse whose code may sort first. Each belongs to its warehouse through the field (and is archived with it).
 OUTSIDE_LOCATIONS = {
     "rma_refurbish_location_id": (_lt("Refurbishment WIP"), "RMAREF"),
     "rma_repair_location_id": (_lt("Repair WIP"), "RMAREP"),
@@ -71,6 +71,7 @@ class StockWarehouse(models.Model):
 
     def _create_rma_outside_locations(self):
         """The WIP and disposal locations of the warehouses that have none yet (see OUTSIDE_LOCATIONS)."""
+        views = self.company_id._get_rma_location_view()
         missing = [
             (warehouse, field_name)
             for warehouse in self
@@ -85,13 +86,14 @@ class StockWarehouse(models.Model):
             .create(
                 [
                     {
-                        "name": f"{warehouse.code}: {OUTSIDE_LOCATIONS[field_name][0]}",
+                        "name": f"{warehouse.code}: {OUTSIDE_LOCATIONS[field_name][0]._translate(self.env.lang)}",
                         "barcode": self._valid_barcode(
-                            warehouse.code.replace(" ", "").upper() + OUTSIDE_LOCATIONS[field_name][1], False
+                            warehouse.code.replace(" ", "").upper() + OUTSIDE_LOCATIONS[field_name][1],
+                            warehouse.company_id.id,
                         ),
                         "usage": "inventory",
-                        "location_id": False,
-                        "company_id": False,
+                        "location_id": views[warehouse.company_id].id,
+                        "company_id": warehouse.company_id.id,
                         "active": warehouse.active,
                     }
                     for warehouse, field_name in missing

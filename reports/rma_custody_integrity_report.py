@@ -1,4 +1,7 @@
 from odoo import api, models
+from odoo.exceptions import AccessError
+
+from ..models.rma_order import MANAGER_GROUP
 
 
 class ReportRmaCustodyIntegrity(models.AbstractModel):
@@ -7,7 +10,13 @@ class ReportRmaCustodyIntegrity(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
+        # The report reads every chain of a company as superuser: only Returns Managers, for their own companies
+        # (whoever calls /report/... with whatever ids).
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Returns Managers check the integrity of the chain of custody."))
         companies = self.env["res.company"].browse(docids)
+        if companies - self.env.user.company_ids:
+            raise AccessError(self.env._("You can only check the chain of custody of your own companies."))
         Event = self.env["rma.custody.event"]
         results = {}
         for company in companies:

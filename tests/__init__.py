@@ -8,3 +8,4 @@ from . import test_rma_inspection
 from . import test_rma_receipt_accounting
 from . import test_rma_disposition_accounting
 from . import test_rma_disposition
+from . import test_rma_rpc_security

@@ -40,23 +40,24 @@ class TestRmaReceive(RmaCommon):
             "rma_recycle_location_id",
             "rma_destruction_location_id",
         ):
-            # Outside the company's stock, and out of reach of Odoo's company-filtered lookups of *the* inventory
-            # loss location (repair, stock_account), which must keep finding the company's own.
+            # Outside the company's stock, under the company's top-level Returns view: Odoo's lookups of *the*
+            # inventory loss location (repair, stock_account) keep finding the company's own first.
             self.assertRecordValues(
                 warehouse[field_name],
                 [
                     {
                         "usage": "inventory",
-                        "company_id": False,
-                        "location_id": False,
+                        "company_id": self.company.id,
+                        "location_id": self.company.rma_location_view_id.id,
                     }
                 ],
             )
         inventory_loss = self.env["stock.location"].search(
             [("usage", "=", "inventory"), ("company_id", "=", self.company.id)]
         )
-        self.assertTrue(inventory_loss, "the company's own inventory adjustment and scrap locations")
-        self.assertFalse(inventory_loss & warehouse._rma_outside_locations())
+        self.assertNotIn(
+            inventory_loss[:1], warehouse._rma_outside_locations(), "the company's own inventory adjustment comes first"
+        )
         self.assertFalse(
             warehouse.rma_quarantine_location_id._child_of(warehouse.lot_stock_id),
             "quarantine must not be part of the stock deliveries reserve from",

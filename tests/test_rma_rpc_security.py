@@ -1,0 +1,208 @@
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common_disposition import RmaDispositionCommon
+
+# Every context key the addon reads (and Odoo's own it used to trust), forged as a client would send them.
+FORGED_CONTEXT = {
+    "rma_workflow": True,
+    "rma_done_now": True,
+    "rma_valued_qty": [[1, 99.0]],
+    "rma_new_move_ids": [1],
+    "rma_analytic_cache": {"1": {"1": 100}},
+    "force_period_date": "2020-01-01",
+    "skip_analytic_sync": True,
+}
+ACCESS_ERROR = "odoo.exceptions.AccessError"
+USER_ERROR = "odoo.exceptions.UserError"
+
+
+@tagged("post_install", "-at_install")
+class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
+    """What the screens forbid, the server refuses: each call goes over JSON-RPC (/web/dataset/call_kw) as the user
+    who must be refused, with every context key the addon reads set to a forged value."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_inspector = new_test_user(
+            cls.env,
+            login="rma_inspector_2",
+            groups="rma_recovery.group_rma_inspector",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def _call(self, user, model, method, *args, **kwargs):
+        """``model.method(*args, **kwargs)`` over JSON-RPC as ``user``, with FORGED_CONTEXT: the JSON answer."""
+        self.authenticate(user.login, user.login)
+        kwargs["context"] = dict(FORGED_CONTEXT)
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()
+        return response.json()
+
+    def assertRefused(self, answer, error=ACCESS_ERROR):
+        self.assertIn("error", answer, f"the server accepted the call: {answer.get('result')!r}")
+        self.assertEqual(answer["error"]["data"]["name"], error, answer["error"]["data"].get("message"))
+
+    # ------------------------------------------------------------------
+    # Returns User
+    # ------------------------------------------------------------------
+    def test_returns_user_cannot_forge_a_decision(self):
+        self._deliver(self.customer, self.laptop, ["RPC-0001", "RPC-0002"])
+        rma = self._create_rma([(self.laptop, "RPC-0001")], user=self.rma_user)
+        line = rma.line_ids
+        other_lot = self.env["stock.lot"].search([("name", "=", "RPC-0002")])
+        user = self.rma_user
+        calls = [
+            ("rma.order", "action_authorize", [rma.ids]),
+            ("rma.order", "write", [rma.ids, {"state": "authorized", "name": "RMA/FORGED/1"}]),
+            ("rma.order", "write", [rma.ids, {"authorized_by_id": user.id}]),
+            ("rma.order", "write", [rma.ids, {"request_date": "2020-01-01 00:00:00"}]),
+            ("rma.order", "action_reject", [rma.ids, "no"]),
+            ("rma.order", "action_cancel", [rma.ids]),
+            ("rma.reject.wizard", "create", [{"rma_ids": [Command.set(rma.ids)], "reason": "no"}]),
+            ("rma.override.wizard", "create", [{"rma_ids": [Command.set(rma.ids)], "reason": "mine"}]),
+            ("rma.line", "_action_override", [line.ids, "mine"]),
+            ("rma.line", "write", [line.ids, {"override_reason": "self-approved"}]),
+            ("rma.line", "write", [line.ids, {"is_overridden": True}]),
+            ("rma.line", "write", [line.ids, {"state": "received", "received_date": "2026-01-01 00:00:00"}]),
+            ("rma.line", "write", [line.ids, {"book_value": 1.0, "carrying_value": 1.0}]),
+            ("rma.line", "write", [line.ids, {"lot_id": other_lot.id}]),
+            ("rma.line", "write", [line.ids, {"delivery_move_id": False}]),
+            ("rma.line", "write", [line.ids, {"partner_id": self.other_customer.id}]),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "custody_sequence": 4}],
+            ),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "is_overridden": True}],
+            ),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "lot_id": other_lot.id}],
+            ),
+        ]
+        for model, method, args in calls:
+            with self.subTest(model=model, method=method, args=args[1:]):
+                self.assertRefused(self._call(user, model, method, *args))
+        self.assertRecordValues(rma, [{"state": "draft", "name": False, "authorized_by_id": False}])
+        self.assertRecordValues(
+            line, [{"state": "draft", "is_overridden": False, "override_reason": False, "book_value": 0.0}]
+        )
+        self.assertEqual(len(rma.line_ids), 1)
+        # What the request itself holds stays the requester's to edit.
+        self.assertNotIn("error", self._call(user, "rma.order", "write", rma.ids, {"customer_reference": "PO-7"}))
+        self.assertEqual(rma.customer_reference, "PO-7")
+
+    def test_returns_user_cannot_receive_accept_or_dispose(self):
+        rma = self._authorized_rma(["RPC-0101"])
+        self._deliver(self.other_customer, self.laptop, ["RPC-0102"])
+        self._scan(rma.name, "RPC-0101", "RPC-0102")  # the second is a substitution, held for a manager
+        unit = rma.line_ids.filtered(lambda line: line.serial_number == "RPC-0101")
+        held = rma.line_ids - unit
+        self.assertTrue(held.is_substitution)
+        receipt = unit.receipt_move_ids
+        other_move = self.env["stock.move"].search([("rma_line_id", "=", False)], limit=1)
+        for user in (self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                for model, method, args in [
+                    ("rma.line", "action_accept_substitution", [held.ids]),
+                    ("rma.line", "write", [held.ids, {"is_substitution": False}]),
+                    ("rma.line", "write", [unit.ids, {"location_id": self.stock_location.id}]),
+                    ("rma.disposition.wizard", "create", [{}]),
+                    ("rma.line", "_action_dispose", [unit.ids, {str(unit.id): {}}]),
+                    ("stock.move", "write", [other_move.ids, {"rma_line_id": unit.id}]),
+                    ("stock.move", "write", [receipt.ids, {"rma_line_id": False}]),
+                    ("rma.order", "action_reset_to_draft", [rma.ids]),
+                ]:
+                    self.assertRefused(self._call(user, model, method, *args))
+        self.assertTrue(held.is_substitution)
+        self.assertEqual(unit.receipt_move_ids, receipt)
+        self.assertFalse(other_move.rma_line_id)
+        self.assertEqual(unit.location_id, self.quarantine)
+
+    # ------------------------------------------------------------------
+    # Inspector
+    # ------------------------------------------------------------------
+    def test_inspector_cannot_finish_for_someone_else_or_dispose(self):
+        rma = self._authorized_rma(["RPC-0201", "RPC-0202"])
+        rma.line_ids._action_receive(station="DOCK-1")
+        unit, waiting = rma.line_ids
+        unit.with_user(self.rma_inspector).action_start_inspection()
+        inspection = unit.inspection_id
+        inspection.with_user(self.rma_inspector).write({"grade_id": self.grade_a.id, "functional_result": "pass"})
+        other = self.other_inspector
+        for model, method, args in [
+            ("rma.inspection", "action_done", [inspection.ids]),
+            ("rma.inspection", "write", [inspection.ids, {"state": "done"}]),
+            ("rma.inspection", "write", [inspection.ids, {"technician_id": other.id}]),
+            ("rma.inspection", "write", [inspection.ids, {"date": "2020-01-01 00:00:00"}]),
+            ("rma.inspection", "write", [inspection.ids, {"lot_id": False}]),
+            ("rma.inspection", "create", [{"line_id": waiting.id, "grade_id": self.grade_a.id}]),
+            ("rma.disposition.wizard", "create", [{}]),
+        ]:
+            with self.subTest(method=method, args=args[1:]):
+                self.assertRefused(self._call(other, model, method, *args))
+        self.assertRecordValues(inspection, [{"state": "draft", "technician_id": self.rma_inspector.id}])
+        self.assertEqual(waiting.inspection_ids.ids, [])
+        # The technician who opened it finishes it.
+        self.assertNotIn("error", self._call(self.rma_inspector, "rma.inspection", "action_done", inspection.ids))
+        self.assertEqual(inspection.state, "done")
+        finished = unit.custody_event_ids.filtered(lambda event: event.event_type == "inspection")
+        self.assertEqual(finished.user_id, self.rma_inspector)
+
+    # ------------------------------------------------------------------
+    # Forged caches change nothing
+    # ------------------------------------------------------------------
+    def test_forged_context_changes_no_figure(self):
+        """A manager receives a unit over JSON-RPC with every cache key forged: the receipt is valued at the original
+        delivery's cost and its entry is dated today."""
+        product = self._new_product("fifo", "real_time")
+        self._purchase(product, ["RPC-0301"], 500.0)
+        delivery = self._deliver(self.customer, product, ["RPC-0301"], from_stock=True)
+        rma = self._create_rma([(product, "RPC-0301")])
+        rma.action_authorize()
+        FORGED_CONTEXT["rma_valued_qty"] = [[delivery.move_ids.id, 99.0]]
+        try:
+            self.assertNotIn("error", self._call(self.rma_manager, "rma.scan", "receive_scan", rma.name))
+            answer = self._call(self.rma_manager, "rma.scan", "receive_scan", "RPC-0301", rma_id=rma.id)
+        finally:
+            FORGED_CONTEXT["rma_valued_qty"] = [[1, 99.0]]
+        self.assertNotIn("error", answer)
+        line = rma.line_ids
+        self.assertEqual(line.state, "received")
+        self.assertAlmostEqual(line.receipt_move_ids.value, 500.0)
+        entry = line.account_move_line_ids.move_id
+        self.assertRecordValues(entry, [{"date": fields.Date.today(), "state": "posted"}])
+        self.assertAlmostEqual(sum(line.account_move_line_ids.mapped("debit")), 500.0)
+
+    # ------------------------------------------------------------------
+    # Integrity report
+    # ------------------------------------------------------------------
+    def test_integrity_report_for_managers_of_the_company(self):
+        url = f"/report/html/rma_recovery.report_custody_integrity/{self.company.id}"
+        portal = new_test_user(self.env, login="rma_portal", groups="base.group_portal")
+        for user in (portal, self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                self.authenticate(user.login, user.login)
+                response = self.url_open(url)
+                self.assertNotEqual(response.status_code, 200)
+        self.authenticate(self.rma_manager.login, self.rma_manager.login)
+        self.assertEqual(self.url_open(url).status_code, 200)
+        foreign = self.env["res.company"].create({"name": "RPC Foreign Company"})
+        response = self.url_open(f"/report/html/rma_recovery.report_custody_integrity/{foreign.id}")
+        self.assertNotEqual(response.status_code, 200)
