@@ -385,7 +385,9 @@ class RmaLine(models.Model):
                     )
                 if line.quantity != 1:
                     raise ValidationError(self.env._("A serial-tracked unit is returned one per line (quantity 1)."))
-                if line.product_id.rma_identifier_type == "imei" and not (serial.isdigit() and len(serial) == 15):
+                if line.product_id.rma_identifier_type == "imei" and not (
+                    serial.isascii() and serial.isdigit() and len(serial) == 15
+                ):
                     raise ValidationError(
                         self.env._("“%(imei)s” is not an IMEI: an IMEI has exactly 15 digits.", imei=serial)
                     )

@@ -1,6 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, escape_psql
 
 from .rma_server_context import server_context
 from .rma_workflow_guard import ensure_workflow_fields, field_labels
@@ -402,12 +402,15 @@ class RmaLine(models.Model):
 
     @api.model
     def _find_by_code(self, code, domain=None):
-        """Open units whose declared serial or matched lot is ``code`` (case-insensitive)."""
+        """Units whose declared serial or matched lot is exactly ``code`` (case-insensitive, trimmed: ``%`` and
+        ``_`` are characters, not wildcards)."""
         code = (code or "").strip()
         if not code:
             return self.browse()
+        pattern = escape_psql(code)
         return self.search(
-            [*(domain or []), "|", ("serial_number", "=ilike", code), ("lot_id.name", "=ilike", code)], order="id desc"
+            [*(domain or []), "|", ("serial_number", "=ilike", pattern), ("lot_id.name", "=ilike", pattern)],
+            order="id desc",
         )
 
     def _prepare_substitution_line_vals(self, lot, code):

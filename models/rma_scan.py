@@ -1,5 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import escape_psql
 
 from .rma_line_custody import ON_HAND_STATES, RECEIVABLE_RMA_STATES
 
@@ -19,10 +20,8 @@ class RmaScan(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def receive_scan(self, code, rma_id=False, station=False):
-        code = (code or "").strip()
-        if not code:
-            raise UserError(self.env._("Scan or type a code."))
-        scanned_rma = self.env["rma.order"].search([("name", "=ilike", code)], limit=1)
+        code, rma_id, station = self._check_scan_arguments(code, rma_id, station)
+        scanned_rma = self.env["rma.order"].search([("name", "=ilike", escape_psql(code))], limit=1)
         if scanned_rma:
             if scanned_rma.state not in RECEIVABLE_RMA_STATES:
                 raise UserError(
@@ -41,7 +40,7 @@ class RmaScan(models.AbstractModel):
                 self.env._("“%(code)s” is not an RMA number: scan the RMA number on the parcel first.", code=code)
             )
 
-        line = rma.line_ids._find_by_code(code, [("rma_id", "=", rma.id)])[:1]
+        line = self._one_unit(rma.line_ids._find_by_code(code, [("rma_id", "=", rma.id)]), code)
         if line:
             line._action_receive(station=station, scanned_codes={line.id: code})
             return self._receive_state(
@@ -73,9 +72,17 @@ class RmaScan(models.AbstractModel):
                 "success",
             )
 
-        lot = self.env["stock.lot"].search(
-            [("name", "=", code), ("company_id", "in", [False, rma.company_id.id])], limit=1
-        )
+        lots = self.env["stock.lot"].search([("name", "=", code), ("company_id", "in", [False, rma.company_id.id])])
+        if len(lots) > 1:
+            raise UserError(
+                self.env._(
+                    "Serial %(serial)s exists for several products (%(products)s): nothing was recorded. Check the"
+                    " unit's label and add it to the RMA with its product.",
+                    serial=code,
+                    products=", ".join(lots.product_id.mapped("display_name")),
+                )
+            )
+        lot = lots
         if lot:
             substitute = (
                 self.env["rma.line"]._workflow().create(rma.line_ids._prepare_substitution_line_vals(lot, code))
@@ -103,7 +110,10 @@ class RmaScan(models.AbstractModel):
     @api.model
     def receive_open(self, rma_id):
         """The Receive screen opened from an RMA."""
-        rma = self.env["rma.order"].browse(rma_id)
+        _code, rma_id, _station = self._check_scan_arguments("-", rma_id, False)
+        rma = self.env["rma.order"].browse(rma_id).exists()
+        if not rma:
+            raise UserError(self.env._("This RMA no longer exists."))
         return self._receive_state(rma, self.env._("%(rma)s: scan each unit's serial number or IMEI.", rma=rma.name))
 
     @api.model
@@ -138,10 +148,8 @@ class RmaScan(models.AbstractModel):
     @api.model
     def custody_scan(self, code, line_id=False, station=False):
         """First a unit, then the location it is handed to."""
-        code = (code or "").strip()
-        if not code:
-            raise UserError(self.env._("Scan or type a code."))
-        unit = self.env["rma.line"]._find_by_code(code, [("state", "in", ON_HAND_STATES)])[:1]
+        code, line_id, station = self._check_scan_arguments(code, line_id, station)
+        unit = self._one_unit(self.env["rma.line"]._find_by_code(code, [("state", "in", ON_HAND_STATES)]), code)
         if unit:
             self.env["rma.custody.event"].sudo().create(
                 [
@@ -202,6 +210,35 @@ class RmaScan(models.AbstractModel):
             "message": message,
             "level": level,
         }
+
+    @api.model
+    def _check_scan_arguments(self, code, record_id, station):
+        """What a scanner sends: a code (text), the id of the RMA or unit on screen, the station's name. Anything
+        else is refused in the user's terms, whatever a client sends."""
+        if not isinstance(code, str) or not code.strip() or "\x00" in code or len(code) > 128:
+            raise UserError(self.env._("Scan or type a code (a line of text)."))
+        if record_id in (None, False):
+            record_id = False
+        elif isinstance(record_id, bool) or not isinstance(record_id, int) or not 0 < record_id < 2**31:
+            raise UserError(self.env._("The screen sent an invalid record: reload it and scan again."))
+        if station in (None, False, ""):
+            station = False
+        elif not isinstance(station, str) or "\x00" in station or len(station) > 64:
+            raise UserError(self.env._("The station name must be a short line of text."))
+        return code.strip(), record_id, station
+
+    @api.model
+    def _one_unit(self, units, code):
+        """The unit ``code`` names, or nothing; several is ambiguous: refused with the candidates named."""
+        if len(units) > 1:
+            raise UserError(
+                self.env._(
+                    "“%(code)s” matches several units (%(units)s): nothing was recorded. Scan the unit's RMA first.",
+                    code=code,
+                    units=", ".join(units.mapped("display_name")),
+                )
+            )
+        return units
 
     @api.model
     def _state_label(self, record):
