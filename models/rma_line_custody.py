@@ -236,6 +236,64 @@ class RmaLine(models.Model):
                         rma=line.rma_id.display_name,
                     )
                 )
+        self._ensure_serials_receivable()
+
+    def _ensure_serials_receivable(self):
+        """A serial already in the company's stock, or still open on another RMA, is not received (again): the
+        unit in hand is not the one the customer shipped back, or it is expected on the other RMA."""
+        serial_lines = self.filtered(lambda line: line.tracking == "serial")
+        self._check_serials_receivable(
+            [(line.lot_id, line.product_id, (line.serial_number or "").strip()) for line in serial_lines],
+            serial_lines.company_id,
+            serial_lines.rma_id,
+        )
+
+    @api.model
+    def _check_serials_receivable(self, units, companies, rmas):
+        """``units``: (lot, product, serial) arriving on ``rmas`` (see _ensure_serials_receivable)."""
+        lots = self.env["stock.lot"].union(*(lot for lot, _product, _serial in units))
+        if lots:
+            in_stock = (
+                self.env["stock.quant"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("lot_id", "in", lots.ids),
+                        ("location_id.usage", "in", ("internal", "transit")),
+                        ("company_id", "in", companies.ids),
+                        ("quantity", ">", 0),
+                    ],
+                    ["lot_id"],
+                )
+            )
+            if in_stock:
+                raise UserError(
+                    self.env._(
+                        "%(serials)s is already in our stock: it cannot be received again. Nothing was recorded.",
+                        serials=", ".join(lot.name for [lot] in in_stock),
+                    )
+                )
+        if not units:
+            return
+        others = self.sudo().search(
+            [
+                ("rma_id", "not in", rmas.ids),
+                ("state", "not in", ("closed", "rejected", "cancel")),
+                ("product_id", "in", [product.id for _lot, product, _serial in units]),
+                ("serial_number", "in", [serial for _lot, _product, serial in units]),
+            ]
+        )
+        open_elsewhere = {(other.product_id, other.serial_number.strip()): other for other in others}
+        for _lot, product, serial in units:
+            other = open_elsewhere.get((product, serial))
+            if other:
+                raise UserError(
+                    self.env._(
+                        "%(serial)s is open on %(rma)s: receive it there. Nothing was recorded.",
+                        serial=serial,
+                        rma=other.rma_id.display_name,
+                    )
+                )
 
     def _create_missing_lots(self):
         """Units whose serial was unknown (and overridden) get their lot when they physically arrive."""
@@ -310,6 +368,40 @@ class RmaLine(models.Model):
         for location, lines in self._workflow().grouped(lambda line: destinations[line]).items():
             lines.location_id = location
         return moves
+
+    def _ensure_can_be_handed_to(self, location):
+        """The Custody Scan hands a unit only to a storage location its status allows: a unit not yet decided
+        (received, in inspection, waiting for its destruction) stays out of sellable and graded stock; units in
+        refurbishment or repair stay in their WIP until the work is finished."""
+        for line in self:
+            if line.state == "in_progress" or line.location_id.usage != "internal":
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
+                        unit=line.display_name,
+                        location=line.location_id.display_name,
+                    )
+                )
+            if location.usage != "internal":
+                raise UserError(
+                    self.env._(
+                        "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
+                        location=location.display_name,
+                    )
+                )
+            if location.company_id and location.company_id != line.company_id:
+                raise UserError(self.env._("%(location)s belongs to another company.", location=location.display_name))
+            warehouse = line.rma_id.warehouse_id
+            sellable = warehouse.lot_stock_id | warehouse.rma_graded_location_id
+            if line.state != "ready" and any(location._child_of(place) for place in sellable):
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is %(state)s: it goes to %(location)s only through its disposition.",
+                        unit=line.display_name,
+                        state=dict(self._fields["state"]._description_selection(self.env))[line.state],
+                        location=location.display_name,
+                    )
+                )
 
     def _prepare_custody_move_vals(self, destination):
         self.ensure_one()

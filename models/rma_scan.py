@@ -84,6 +84,8 @@ class RmaScan(models.AbstractModel):
             )
         lot = lots
         if lot:
+            # Refused before the substitute's line is created: in stock already, or expected on another RMA.
+            self.env["rma.line"]._check_serials_receivable([(lot, lot.product_id, code)], rma.company_id, rma)
             substitute = (
                 self.env["rma.line"]._workflow().create(rma.line_ids._prepare_substitution_line_vals(lot, code))
             )
@@ -175,21 +177,7 @@ class RmaScan(models.AbstractModel):
         )
         if not location:
             raise UserError(self.env._("“%(code)s” is neither a unit nor a location barcode.", code=code))
-        if line.location_id.usage != "internal":
-            raise UserError(
-                self.env._(
-                    "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
-                    unit=line.display_name,
-                    location=line.location_id.display_name,
-                )
-            )
-        if location.usage != "internal":
-            raise UserError(
-                self.env._(
-                    "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
-                    location=location.display_name,
-                )
-            )
+        line._ensure_can_be_handed_to(location)
         line._action_move_to(location, station=station, scanned_code=code)
         return self._custody_state(
             self.env["rma.line"],

@@ -184,9 +184,11 @@ class TestRmaDisposition(RmaDispositionCommon):
         received = self._authorized_rma(["BI-0003"], product=self.product)
         self._scan(received.name, "BI-0003")
         moved = self._inspected_units(self.product, ["BI-0004"])
-        self.assertTrue(self.stock_location.barcode)
+        shelf = self.env["stock.location"].create(
+            {"name": "Inspected shelf", "location_id": self.warehouse.view_location_id.id, "barcode": "BI-SHELF"}
+        )
         self.env["rma.scan"].custody_scan("BI-0004")
-        self.env["rma.scan"].custody_scan(self.stock_location.barcode, line_id=moved.id)
+        self.env["rma.scan"].custody_scan(shelf.barcode, line_id=moved.id)
         unit, other = inspected
         ref, rep, ph = self.code["REF"], self.code["REP"], self.code["PH"]
         cases = [

@@ -87,7 +87,7 @@ class TestRmaTour(HttpCase):
             first | second | substitute,
             [
                 {"serial_number": "TOUR-RCV-0001", "state": "received", "is_substitution": False},
-                {"serial_number": "TOUR-RCV-0002", "state": "authorized", "is_substitution": False},
+                {"serial_number": "TOUR-RCV-0002", "state": "received", "is_substitution": False},
                 {"serial_number": "TOUR-RCV-OTHER", "state": "received", "is_substitution": True},
             ],
         )

@@ -29,7 +29,10 @@ export class RmaScanScreen extends Component {
                 : _t("Scan the RMA number on the parcel."),
             level: "info",
             busy: false,
+            pending: 0,
         });
+        // Codes scanned while a call is under way, sent one after the other in the order they were scanned.
+        this.queue = [];
         this.inputRef = useRef("scanInput");
         onMounted(async () => {
             const rmaId = this.props.action.params?.rma_id;
@@ -62,13 +65,32 @@ export class RmaScanScreen extends Component {
 
     async submit() {
         const code = this.state.code.trim();
-        if (!code || this.state.busy) {
-            return;
-        }
         // Clear the field at once: the next scan must not be appended to this one.
         this.state.code = "";
         this.inputRef.el.value = "";
+        if (!code) {
+            return;
+        }
+        this.queue.push(code);
+        this.state.pending = this.queue.length;
+        if (this.state.busy) {
+            return; // the loop below sends it after the scans before it
+        }
         this.state.busy = true;
+        try {
+            while (this.queue.length) {
+                const next = this.queue.shift();
+                this.state.pending = this.queue.length;
+                await this.send(next);
+            }
+        } finally {
+            this.state.busy = false;
+            this.focus();
+        }
+    }
+
+    async send(code) {
+        // The RMA or unit on screen is read when the scan is sent: the answer to the scan before it set it.
         const station = this.state.station || false;
         try {
             const result = this.isCustody
@@ -84,9 +106,6 @@ export class RmaScanScreen extends Component {
         } catch (error) {
             this.state.message = error.data?.message || error.message || String(error);
             this.state.level = "danger";
-        } finally {
-            this.state.busy = false;
-            this.focus();
         }
     }
 

@@ -45,9 +45,24 @@ registry.category("web_tour.tours").add("rma_recovery_receive_tour", {
             content: "It is listed on the RMA",
             trigger: ".o_rma_scan_lines tr[data-serial='TOUR-RCV-OTHER'][data-state='received']",
         },
-        ...scan("TOUR-RCV-0001"),
         {
-            content: "Scanning it again is refused on screen",
+            content: "Two scans in a burst, the second before the first is answered: both are sent, in order",
+            trigger: ".o_rma_scan_input:enabled",
+            run() {
+                const input = document.querySelector(".o_rma_scan_input");
+                for (const code of ["TOUR-RCV-0002", "TOUR-RCV-0001"]) {
+                    input.value = code;
+                    input.dispatchEvent(new Event("input", { bubbles: true }));
+                    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+                }
+            },
+        },
+        {
+            content: "The first of the burst is received",
+            trigger: ".o_rma_scan_lines tr[data-serial='TOUR-RCV-0002'][data-state='received']",
+        },
+        {
+            content: "The second (scanned again) is refused on screen, after it",
             trigger: ".o_rma_scan_message.alert-danger:contains('already received')",
         },
     ],
