@@ -1,7 +1,7 @@
 # The README's commands. Each does all set-up on a fresh machine with the Odoo 19.0 source at ODOO_PATH.
 HARNESS := bash scripts/harness.sh
 
-.PHONY: run test test-core bench lint
+.PHONY: run test test-core bench bench-concurrent lint
 
 run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 	$(HARNESS) run
@@ -14,6 +14,9 @@ test-core: ## Odoo's own stock_account and repair suites, with the addon install
 
 bench: ## benchmarks in bench/ against a fresh database, Odoo's native return flow as baseline
 	$(HARNESS) bench
+
+bench-concurrent: ## only the concurrent scanners (Odoo with --workers, clients over HTTP on 127.0.0.1)
+	$(HARNESS) bench-concurrent
 
 lint:
 	$(HARNESS) lint

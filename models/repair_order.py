@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .rma_posting_lock import serialize_rma_postings
 from .rma_workflow_guard import ensure_workflow_fields
 
 
@@ -21,6 +22,15 @@ class RepairOrder(models.Model):
     def write(self, vals):
         ensure_workflow_fields(self, vals)
         return super().write(vals)
+
+    def action_repair_end(self):
+        # Finishing a returned unit's repair posts its closing entry in the RMA journal (see rma_posting_lock).
+        serialize_rma_postings(self.env, self.filtered("rma_line_id").company_id)
+        return super().action_repair_end()
+
+    def action_repair_done(self):
+        serialize_rma_postings(self.env, self.filtered("rma_line_id").company_id)
+        return super().action_repair_done()
 
     def action_view_rma(self):
         return self.rma_id._get_records_action(name=self.env._("RMA"))

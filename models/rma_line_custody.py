@@ -2,6 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, escape_psql
 
+from .rma_posting_lock import serialize_rma_postings
 from .rma_server_context import server_context
 from .rma_workflow_guard import ensure_workflow_fields, field_labels
 
@@ -106,6 +107,7 @@ class RmaLine(models.Model):
     def action_accept_substitution(self):
         """A manager accepts a unit that arrived in place of an authorized one; it may then be inspected."""
         self.rma_id._ensure_manager()
+        serialize_rma_postings(self.env, self.company_id)
         if not all(self.mapped("is_substitution")):
             raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
         self._workflow().is_substitution = False

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_order import MANAGER_GROUP
+from .rma_posting_lock import serialize_rma_postings
 
 # Largest amount a disposition accepts per unit: beyond it a figure is a typing error, not a valuation.
 MAX_AMOUNT = 1e9
@@ -98,6 +99,7 @@ class RmaLine(models.Model):
         """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
         if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
             raise AccessError(self.env._("Only Returns Inspectors finish refurbishments."))
+        serialize_rma_postings(self.env, self.company_id)
         wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
         if wrong:
             raise UserError(

@@ -214,6 +214,15 @@ cmd_bench() {
         log "bench: $(basename "$script")"
         python "$REPO/bench/run.py" --config "$CONFIG" --database "$db" "$script"
     done
+    cmd_bench_concurrent
+}
+
+# Scanners at once: Odoo serving with --workers on 127.0.0.1, clients over HTTP (bench/concurrent.py).
+cmd_bench_concurrent() {
+    local db=${RMA_BENCH_CONCURRENT_DB:-rma_bench_concurrent}
+    fresh_db "$db"
+    log "bench: concurrent.py"
+    python "$REPO/bench/concurrent.py" --config "$CONFIG" --database "$db" "$@"
 }
 
 cmd_lint() {
@@ -224,14 +233,14 @@ cmd_lint() {
 }
 
 case "${1:-}" in
-    run | test | test-core | bench | lint)
+    run | test | test-core | bench | bench-concurrent | lint)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-core|bench|lint" >&2
+        echo "usage: $0 run|test|test-core|bench|bench-concurrent|lint" >&2
         exit 2
         ;;
 esac

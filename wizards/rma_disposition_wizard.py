@@ -2,6 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.rma_disposition import REPAIR_LEVELS
+from ..models.rma_posting_lock import serialize_rma_postings
 
 
 class RmaDispositionWizard(models.TransientModel):
@@ -35,6 +36,7 @@ class RmaDispositionWizard(models.TransientModel):
     def action_confirm(self):
         """All or nothing: any error rolls back every move, entry and repair order of the confirmation."""
         self.ensure_one()
+        serialize_rma_postings(self.env, self.line_ids.unit_id.company_id)
         units = self.line_ids.unit_id
         if len(units) != len(self.line_ids):
             twice = units.filtered(lambda unit: len(self.line_ids.filtered(lambda line: line.unit_id == unit)) > 1)

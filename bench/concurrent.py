@@ -1,0 +1,352 @@
+"""Eight scanners at once: Odoo serving with --workers, scanner clients over HTTP on 127.0.0.1.
+
+Usage: python bench/concurrent.py --config odoo.conf --database DB [--workers 4] [--clients 8] [--units 24]
+
+Set-up (committed in DB, which the harness made for this run): a company with the generic chart and perpetual
+valuation, delivered serial laptops, one authorized RMA per unit, and a Returns User per scanner. Then:
+  1. one scanner receives its units alone (the single-scanner latency);
+  2. CLIENTS scanners receive distinct units at the same time;
+  3. pairs of scanners scan the same unit at the same time (exactly one receipt each);
+  4. CLIENTS managers confirm a disposition each at the same time.
+It prints failed calls, latency (median, p95) per phase, and the RMA journal's hash integrity. Bounded: every
+request has a timeout and each phase a fixed number of calls; the server is stopped at the end.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+
+import odoo
+from odoo import Command, api
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+PASSWORD = "bench-scanner"
+
+
+def setup(database, clients, units):
+    """Everything the phases need, committed; returns what the clients scan."""
+    registry = Registry(database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = env["res.company"].create({"name": "RMA Concurrency Bench"})
+        env["account.chart.template"]._load("generic_coa", company, install_demo=False)
+        env.user.company_ids |= company
+        env = env(context={"allowed_company_ids": [company.id]})
+        company.inventory_valuation = "real_time"
+        warehouse = env["stock.warehouse"].create({"name": "Concurrency", "code": "CONC", "company_id": company.id})
+        category = env["product.category"].create(
+            {"name": "Bench real time", "property_valuation": "real_time", "property_cost_method": "fifo"}
+        )
+        product = env["product.product"].create(
+            {
+                "name": "Concurrency Laptop",
+                "is_storable": True,
+                "tracking": "serial",
+                "standard_price": 500.0,
+                "categ_id": category.id,
+            }
+        )
+        customer = env["res.partner"].create({"name": "Concurrency Customer", "is_company": True})
+        reason = env["rma.reason"].create({"name": "Concurrency", "code": "CONC", "is_proof_required": False})
+        # Single phase + concurrent phase + race pairs + dispositions.
+        total = units + clients * units + clients + clients
+        names = [f"CONC-{index:05d}" for index in range(total)]
+        lots = env["stock.lot"].create([{"product_id": product.id, "name": name} for name in names])
+        for lot in lots:
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1, lot_id=lot)
+        customers = env.ref("stock.stock_location_customers")
+        picking = env["stock.picking"].create(
+            {
+                "partner_id": customer.id,
+                "picking_type_id": warehouse.out_type_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": customers.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": total,
+                            "location_id": warehouse.lot_stock_id.id,
+                            "location_dest_id": customers.id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.action_assign()
+        picking.move_ids.picked = True
+        picking._action_done()
+        rmas = env["rma.order"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "reason_id": reason.id,
+                    "warehouse_id": warehouse.id,
+                    "line_ids": [Command.create({"product_id": product.id, "serial_number": name})],
+                }
+                for name in names
+            ]
+        )
+        rmas.action_authorize()
+        groups = {
+            "user": env.ref("rma_recovery.group_rma_user"),
+            "manager": env.ref("rma_recovery.group_rma_manager"),
+        }
+        users = {}
+        for role, group in groups.items():
+            users[role] = env["res.users"].create(
+                [
+                    {
+                        "name": f"Bench {role} {index}",
+                        "login": f"bench_{role}_{index}_{company.id}",
+                        "password": PASSWORD,
+                        "company_id": company.id,
+                        "company_ids": [Command.set(company.ids)],
+                        "group_ids": [Command.set([group.id, env.ref("base.group_user").id])],
+                    }
+                    for index in range(clients)
+                ]
+            )
+        # The disposition phase's units: received and inspected now (set-up, not measured).
+        dispose_rmas = rmas[-clients:]
+        dispose_rmas.line_ids._action_receive(station="SETUP")
+        dispose_rmas.line_ids.action_start_inspection()
+        dispose_rmas.line_ids.inspection_id.write(
+            {"grade_id": env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}
+        )
+        dispose_rmas.line_ids.inspection_id.action_done()
+        plan = {
+            "company_id": company.id,
+            "journal_id": company._get_rma_journal().id,
+            "users": {role: records.mapped("login") for role, records in users.items()},
+            "scans": [(rma.name, rma.id, rma.line_ids.serial_number) for rma in rmas],
+            "dispose": [line.id for line in dispose_rmas.line_ids],
+            "rts": env.ref("rma_recovery.rma_disposition_rts").id,
+        }
+        cr.commit()
+    return plan
+
+
+class Client:
+    """A scanner: its own HTTP session, JSON-RPC calls with a timeout, each call's latency and outcome."""
+
+    def __init__(self, base_url, database, login):
+        self.base_url = base_url
+        self.session = requests.Session()
+        response = self.session.post(
+            f"{base_url}/web/session/authenticate",
+            json={"jsonrpc": "2.0", "params": {"db": database, "login": login, "password": PASSWORD}},
+            timeout=30,
+        )
+        response.raise_for_status()
+        if response.json().get("error"):
+            raise RuntimeError(f"cannot log in as {login}: {response.json()['error']}")
+
+    def call(self, model, method, args, kwargs=None):
+        started = time.perf_counter()
+        response = self.session.post(
+            f"{self.base_url}/web/dataset/call_kw",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+            },
+            timeout=60,
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        answer = response.json() if response.ok else {"error": {"message": f"HTTP {response.status_code}"}}
+        error = answer.get("error")
+        message = (error.get("data", {}).get("message") or error.get("message")) if error else None
+        return elapsed, answer.get("result"), message
+
+
+def receive(client, scans, latencies, failures):
+    for rma_name, rma_id, serial in scans:
+        for code, kwargs in ((rma_name, {}), (serial, {"rma_id": rma_id, "station": "BENCH"})):
+            elapsed, _result, error = client.call("rma.scan", "receive_scan", [code], kwargs)
+            if code == serial:
+                latencies.append(elapsed)
+            if error:
+                failures.append(error)
+
+
+def dispose(client, line_id, code_id, latencies, failures):
+    """A manager opens the disposition wizard on a unit, keeps RTS and confirms."""
+    started = time.perf_counter()
+    _elapsed, wizard_id, error = client.call(
+        "rma.disposition.wizard",
+        "create",
+        [{"line_ids": [[0, 0, {"unit_id": line_id, "disposition_id": code_id}]]}],
+    )
+    if not error:
+        _elapsed, _result, error = client.call("rma.disposition.wizard", "action_confirm", [[wizard_id]])
+    latencies.append((time.perf_counter() - started) * 1000)
+    if error:
+        failures.append(error)
+
+
+def run_parallel(targets):
+    threads = [threading.Thread(target=target, args=args) for target, args in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+
+
+def summary(label, latencies, failures, calls):
+    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else (latencies or [0])[0]
+    median = statistics.median(latencies) if latencies else 0.0
+    print(
+        f"  {label:<44} {calls:>5} calls  {len(failures):>3} failed  median {median:>7.1f} ms  p95 {p95:>7.1f} ms",
+        flush=True,
+    )
+    for message in sorted(set(failures))[:3]:
+        print(f"      failure: {message.splitlines()[0][:150]}", flush=True)
+    return p95
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(config_path, database, workers):
+    port, gevent_port = free_port(), free_port()
+    odoo_bin = os.path.join(os.path.dirname(odoo.__path__[0]), "odoo-bin")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            odoo_bin,
+            "-c",
+            config_path,
+            "-d",
+            database,
+            f"--db-filter=^{database}$",
+            f"--workers={workers}",
+            f"--http-port={port}",
+            f"--gevent-port={gevent_port}",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+        ],
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    for _attempt in range(120):
+        try:
+            if requests.get(f"{base_url}/web/login", timeout=5).status_code == 200:
+                return server, base_url
+        except requests.ConnectionError:
+            pass
+        time.sleep(1)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise RuntimeError("Odoo did not start")
+
+
+def check_journal(database, plan):
+    registry = Registry(database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {"allowed_company_ids": [plan["company_id"]]})
+        # Odoo shows the integrity report to accountants only: check it as the admin, made one for the bench.
+        admin = env.ref("base.user_admin")
+        admin.group_ids |= env.ref("account.group_account_user")
+        admin.company_ids |= env["res.company"].browse(plan["company_id"])
+        env = env(user=admin)
+        company = env["res.company"].browse(plan["company_id"])
+        entries = env["account.move"].search([("journal_id", "=", plan["journal_id"]), ("state", "=", "posted")])
+        unhashed = entries.filtered(lambda entry: not entry.inalterable_hash)
+        integrity = company._check_hash_integrity()
+        journal_results = [
+            result for result in integrity.get("results", []) if result.get("journal_name", "").startswith("RMA")
+        ]
+        receipts = env["stock.move"].search_count(
+            [("rma_line_id.rma_id.company_id", "=", company.id), ("location_id.usage", "=", "customer")]
+        )
+        received = env["rma.line"].search_count([("company_id", "=", company.id), ("state", "!=", "authorized")])
+        print(
+            f"  RMA journal: {len(entries)} posted entries, {len(unhashed)} without hash;"
+            f" integrity {json.dumps([r.get('status') for r in journal_results])};"
+            f" receipt moves {receipts} for {received} units received",
+            flush=True,
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--units", type=int, default=24, help="units each scanner receives")
+    args = parser.parse_args()
+    config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    plan = setup(args.database, args.clients, args.units)
+    print(
+        f"== {args.clients} scanners at once, Odoo with --workers={args.workers}, {args.units} units each",
+        flush=True,
+    )
+    server, base_url = start_server(args.config, args.database, args.workers)
+    try:
+        scans = plan["scans"]
+        users, managers = plan["users"]["user"], plan["users"]["manager"]
+        clients = [Client(base_url, args.database, login) for login in users]
+
+        # Warm every worker up (registry, assets) before measuring: scanning an RMA number writes nothing.
+        warm_up = [(client.call, ("rma.scan", "receive_scan", [scans[0][0]])) for client in clients for _ in range(2)]
+        run_parallel(warm_up)
+        single, rest = scans[: args.units], scans[args.units :]
+        latencies, failures = [], []
+        receive(clients[0], single, latencies, failures)
+        single_p95 = summary("1 scanner, receive", latencies, failures, len(single))
+
+        latencies, failures = [], []
+        batches = [rest[index * args.units : (index + 1) * args.units] for index in range(args.clients)]
+        run_parallel(
+            [(receive, (client, batch, latencies, failures)) for client, batch in zip(clients, batches, strict=True)]
+        )
+        concurrent_p95 = summary(f"{args.clients} scanners, receive", latencies, failures, sum(map(len, batches)))
+        print(f"  ratio p95 {args.clients} scanners vs 1: {concurrent_p95 / single_p95:.2f}", flush=True)
+
+        race = rest[args.clients * args.units : args.clients * args.units + args.clients // 2]
+        latencies, failures = [], []
+        pairs = []
+        for scan in race:
+            pairs += [(receive, (client, [scan], latencies, failures)) for client in clients[:2]]
+        for index in range(0, len(pairs), 2):
+            run_parallel(pairs[index : index + 2])
+        refused = [message for message in failures if "already received" in message]
+        print(
+            f"  same unit scanned twice at once: {len(race)} units, {len(refused)} second scans refused"
+            f" ('already received'), {len(failures) - len(refused)} other failures",
+            flush=True,
+        )
+
+        manager_clients = [Client(base_url, args.database, login) for login in managers]
+        latencies, failures = [], []
+        run_parallel(
+            [
+                (dispose, (client, line_id, plan["rts"], latencies, failures))
+                for client, line_id in zip(manager_clients, plan["dispose"], strict=True)
+            ]
+        )
+        summary(f"{args.clients} managers, confirm a disposition", latencies, failures, len(plan["dispose"]))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    check_journal(args.database, plan)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
