@@ -1,3 +1,4 @@
+from . import rma_input_mixin
 from . import ir_sequence
 from . import res_company
 from . import res_config_settings

@@ -5,6 +5,7 @@ class RmaCodeMixin(models.AbstractModel):
     """A configurable code of the returns workflow (grade, failure, disposition): per company or shared."""
 
     _name = "rma.code.mixin"
+    _inherit = ["rma.input.mixin"]
     _description = "Returns Code"
     _order = "sequence, id"
     _check_company_auto = True

@@ -5,6 +5,7 @@ class RmaDispositionRule(models.Model):
     """One row of the grade/failure -> disposition matrix. The first matching row (by sequence) suggests."""
 
     _name = "rma.disposition.rule"
+    _inherit = ["rma.input.mixin"]
     _description = "Disposition Matrix Rule"
     _order = "sequence, id"
     _check_company_auto = True

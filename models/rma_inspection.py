@@ -12,7 +12,7 @@ class RmaInspection(models.Model):
 
     _name = "rma.inspection"
     _description = "Unit Inspection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "rma.input.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     # Opened by the unit's action, finished by action_done: who, when and the state are the server's.

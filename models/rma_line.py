@@ -36,6 +36,7 @@ def is_luhn_valid(number):
 
 class RmaLine(models.Model):
     _name = "rma.line"
+    _inherit = ["rma.input.mixin"]
     _description = "RMA Unit"
     _order = "rma_id, sequence, id"
     _check_company_auto = True
@@ -419,7 +420,7 @@ class RmaLine(models.Model):
     def _action_override(self, reason):
         """Accept flagged units on a manager's written reason, kept on the line and in the RMA's chatter."""
         self.rma_id._ensure_manager()
-        if not (reason or "").strip():
+        if not isinstance(reason, str) or not reason.strip():
             raise UserError(self.env._("Write the reason for overriding the flags."))
         lines = self.filtered("has_flag")
         if not lines:

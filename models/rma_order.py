@@ -9,7 +9,7 @@ MANAGER_GROUP = "rma_recovery.group_rma_manager"
 class RmaOrder(models.Model):
     _name = "rma.order"
     _description = "Return Merchandise Authorization"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "rma.input.mixin"]
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
@@ -377,7 +377,7 @@ class RmaOrder(models.Model):
 
     def _ensure_can_be_rejected(self, reason):
         self._ensure_manager()
-        if not (reason or "").strip():
+        if not isinstance(reason, str) or not reason.strip():
             raise UserError(self.env._("Give the reason for rejecting the return."))
         if not all(self.mapped("can_be_rejected")):
             raise UserError(self.env._("Only requested RMAs can be rejected."))

@@ -3,6 +3,7 @@ from odoo import fields, models
 
 class RmaReason(models.Model):
     _name = "rma.reason"
+    _inherit = ["rma.input.mixin"]
     _description = "Return Reason"
     _order = "sequence, id"
     _check_company_auto = True

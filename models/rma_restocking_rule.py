@@ -5,6 +5,7 @@ class RmaRestockingRule(models.Model):
     """Whether a restocking fee may be charged, by return reason and grade. The first matching rule decides."""
 
     _name = "rma.restocking.rule"
+    _inherit = ["rma.input.mixin"]
     _description = "Restocking Fee Rule"
     _order = "sequence, id"
     _check_company_auto = True

@@ -10,3 +10,4 @@ from . import test_rma_disposition_accounting
 from . import test_rma_disposition
 from . import test_rma_rpc_security
 from . import test_rma_hardening
+from . import test_rma_bad_input

@@ -9,6 +9,7 @@ class RmaDispositionWizard(models.TransientModel):
     """Decide what happens to inspected units, one or many, from one or several RMAs."""
 
     _name = "rma.disposition.wizard"
+    _inherit = ["rma.input.mixin"]
     _description = "Disposition Wizard"
 
     line_ids = fields.One2many("rma.disposition.wizard.line", "wizard_id", string="Units")
@@ -20,11 +21,16 @@ class RmaDispositionWizard(models.TransientModel):
         if "line_ids" not in fields_list:
             return values
         context = self.env.context
+        active_ids = context.get("active_ids") or []
+        if not isinstance(active_ids, list) or not all(
+            isinstance(record_id, int) and not isinstance(record_id, bool) and record_id > 0 for record_id in active_ids
+        ):
+            raise UserError(self.env._("Select the units or RMAs to dispose."))
         units = self.env["rma.line"]
         if context.get("active_model") == "rma.line":
-            units = units.browse(context.get("active_ids", []))
+            units = units.browse(active_ids).exists()
         elif context.get("active_model") == "rma.order":
-            units = self.env["rma.order"].browse(context.get("active_ids", [])).line_ids
+            units = self.env["rma.order"].browse(active_ids).exists().line_ids
         units = units.filtered("can_be_disposed")
         if not units:
             raise UserError(self.env._("None of these units is inspected and waiting in quarantine."))
@@ -64,6 +70,7 @@ class RmaDispositionWizard(models.TransientModel):
 
 class RmaDispositionWizardLine(models.TransientModel):
     _name = "rma.disposition.wizard.line"
+    _inherit = ["rma.input.mixin"]
     _description = "Disposition Wizard Unit"
 
     wizard_id = fields.Many2one("rma.disposition.wizard", required=True, ondelete="cascade")

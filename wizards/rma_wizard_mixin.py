@@ -5,6 +5,7 @@ class RmaWizardMixin(models.AbstractModel):
     """Base of the RMA decision wizards: the targeted RMAs, taken once from the context when opened."""
 
     _name = "rma.wizard.mixin"
+    _inherit = ["rma.input.mixin"]
     _description = "RMA Decision Wizard Base"
 
     rma_ids = fields.Many2many("rma.order", string="RMAs", required=True)
