@@ -1,13 +1,16 @@
 """Eight scanners at once: Odoo serving with --workers, scanner clients over HTTP on 127.0.0.1.
 
 Usage: python bench/concurrent.py --config odoo.conf --database DB [--workers 4] [--clients 8] [--units 24]
+       [--pause 1.0]
 
 Set-up (committed in DB, which the harness made for this run): a company with the generic chart and perpetual
 valuation, delivered serial laptops, one authorized RMA per unit, and a Returns User per scanner. Then:
-  1. one scanner receives its units alone (the single-scanner latency);
-  2. CLIENTS scanners receive distinct units at the same time;
-  3. pairs of scanners scan the same unit at the same time (exactly one receipt each);
-  4. CLIENTS managers confirm a disposition each at the same time.
+  1. one scanner receives its units alone (the single-scanner latency), after a warm-up of every worker;
+  2. CLIENTS scanners receive distinct units at the same time, back to back (a stress: the machine has 2 cores);
+  3. CLIENTS scanners receive distinct units at the same time, each pausing PAUSE seconds between units, as a
+     person handling parcels does;
+  4. pairs of scanners scan the same unit at the same time (exactly one receipt each);
+  5. CLIENTS managers confirm a disposition each at the same time.
 It prints failed calls, latency (median, p95) per phase, and the RMA journal's hash integrity. Bounded: every
 request has a timeout and each phase a fixed number of calls; the server is stopped at the end.
 """
@@ -31,6 +34,7 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 PASSWORD = "bench-scanner"
+UNITS_PER_DELIVERY = 4
 
 
 def setup(database, clients, units):
@@ -47,53 +51,64 @@ def setup(database, clients, units):
         category = env["product.category"].create(
             {"name": "Bench real time", "property_valuation": "real_time", "property_cost_method": "fifo"}
         )
-        product = env["product.product"].create(
-            {
-                "name": "Concurrency Laptop",
-                "is_storable": True,
-                "tracking": "serial",
-                "standard_price": 500.0,
-                "categ_id": category.id,
-            }
+        # Warm-up receipts + single phase + two concurrent phases + race pairs + dispositions.
+        total = 2 * clients + units + 2 * clients * units + clients + clients
+        names = [f"CONC-{index:05d}" for index in range(total)]
+        # A laptop model per order of a few units: Odoo's FIFO revaluation at each receipt reads the model's whole
+        # history, so with one model for every unit the later scans would cost more whatever the concurrency.
+        products = env["product.product"].create(
+            [
+                {
+                    "name": f"Concurrency Laptop {index // UNITS_PER_DELIVERY}",
+                    "is_storable": True,
+                    "tracking": "serial",
+                    "standard_price": 500.0,
+                    "categ_id": category.id,
+                }
+                for index in range(0, total, UNITS_PER_DELIVERY)
+            ]
         )
+        product_of = {name: products[index // UNITS_PER_DELIVERY] for index, name in enumerate(names)}
         customer = env["res.partner"].create({"name": "Concurrency Customer", "is_company": True})
         reason = env["rma.reason"].create({"name": "Concurrency", "code": "CONC", "is_proof_required": False})
-        # Single phase + concurrent phase + race pairs + dispositions.
-        total = units + clients * units + clients + clients
-        names = [f"CONC-{index:05d}" for index in range(total)]
-        lots = env["stock.lot"].create([{"product_id": product.id, "name": name} for name in names])
+        lots = env["stock.lot"].create([{"product_id": product_of[name].id, "name": name} for name in names])
         for lot in lots:
-            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1, lot_id=lot)
+            env["stock.quant"]._update_available_quantity(lot.product_id, warehouse.lot_stock_id, 1, lot_id=lot)
         customers = env.ref("stock.stock_location_customers")
-        picking = env["stock.picking"].create(
-            {
-                "partner_id": customer.id,
-                "picking_type_id": warehouse.out_type_id.id,
-                "location_id": warehouse.lot_stock_id.id,
-                "location_dest_id": customers.id,
-                "move_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": total,
-                            "location_id": warehouse.lot_stock_id.id,
-                            "location_dest_id": customers.id,
-                        }
-                    )
-                ],
-            }
+        # Orders of a few units each, as customers order laptops: a receipt's cost does not depend on how many
+        # units of the same delivery came back before (Odoo values a return from its delivery's other returns).
+        pickings = env["stock.picking"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "picking_type_id": warehouse.out_type_id.id,
+                    "location_id": warehouse.lot_stock_id.id,
+                    "location_dest_id": customers.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "product_id": product_of[names[index]].id,
+                                "product_uom_qty": len(names[index : index + UNITS_PER_DELIVERY]),
+                                "location_id": warehouse.lot_stock_id.id,
+                                "location_dest_id": customers.id,
+                            }
+                        )
+                    ],
+                }
+                for index in range(0, total, UNITS_PER_DELIVERY)
+            ]
         )
-        picking.action_confirm()
-        picking.action_assign()
-        picking.move_ids.picked = True
-        picking._action_done()
+        pickings.action_confirm()
+        pickings.action_assign()
+        pickings.move_ids.picked = True
+        pickings._action_done()
         rmas = env["rma.order"].create(
             [
                 {
                     "partner_id": customer.id,
                     "reason_id": reason.id,
                     "warehouse_id": warehouse.id,
-                    "line_ids": [Command.create({"product_id": product.id, "serial_number": name})],
+                    "line_ids": [Command.create({"product_id": product_of[name].id, "serial_number": name})],
                 }
                 for name in names
             ]
@@ -171,8 +186,9 @@ class Client:
         return elapsed, answer.get("result"), message
 
 
-def receive(client, scans, latencies, failures):
+def receive(client, scans, latencies, failures, pause=0.0):
     for rma_name, rma_id, serial in scans:
+        time.sleep(pause)
         for code, kwargs in ((rma_name, {}), (serial, {"rma_id": rma_id, "station": "BENCH"})):
             elapsed, _result, error = client.call("rma.scan", "receive_scan", [code], kwargs)
             if code == serial:
@@ -238,7 +254,7 @@ def start_server(config_path, database, workers):
             f"--http-port={port}",
             f"--gevent-port={gevent_port}",
             "--max-cron-threads=0",
-            "--log-level=warn",
+            f"--log-level={os.environ.get('RMA_BENCH_SERVER_LOG', 'warn')}",
         ],
         start_new_session=True,
     )
@@ -289,6 +305,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--units", type=int, default=24, help="units each scanner receives")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds a paced scanner waits between units")
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     plan = setup(args.database, args.clients, args.units)
@@ -302,9 +319,9 @@ def main():
         users, managers = plan["users"]["user"], plan["users"]["manager"]
         clients = [Client(base_url, args.database, login) for login in users]
 
-        # Warm every worker up (registry, assets) before measuring: scanning an RMA number writes nothing.
-        warm_up = [(client.call, ("rma.scan", "receive_scan", [scans[0][0]])) for client in clients for _ in range(2)]
-        run_parallel(warm_up)
+        # Warm every worker up before measuring: two receipts per scanner at once, not measured.
+        warm, scans = scans[: 2 * args.clients], scans[2 * args.clients :]
+        run_parallel([(receive, (client, warm[index :: len(clients)], [], [])) for index, client in enumerate(clients)])
         single, rest = scans[: args.units], scans[args.units :]
         latencies, failures = [], []
         receive(clients[0], single, latencies, failures)
@@ -315,8 +332,26 @@ def main():
         run_parallel(
             [(receive, (client, batch, latencies, failures)) for client, batch in zip(clients, batches, strict=True)]
         )
-        concurrent_p95 = summary(f"{args.clients} scanners, receive", latencies, failures, sum(map(len, batches)))
-        print(f"  ratio p95 {args.clients} scanners vs 1: {concurrent_p95 / single_p95:.2f}", flush=True)
+        concurrent_p95 = summary(f"{args.clients} scanners, back to back", latencies, failures, sum(map(len, batches)))
+        print(f"  ratio p95 {args.clients} scanners back to back vs 1: {concurrent_p95 / single_p95:.2f}", flush=True)
+        rest = rest[args.clients * args.units :]
+
+        # As on a warehouse floor: each scanner scans a unit, then handles the parcel (PAUSE seconds).
+        latencies, failures = [], []
+        batches = [rest[index * args.units : (index + 1) * args.units] for index in range(args.clients)]
+        run_parallel(
+            [
+                (receive, (client, batch, latencies, failures, args.pause))
+                for client, batch in zip(clients, batches, strict=True)
+            ]
+        )
+        paced_p95 = summary(
+            f"{args.clients} scanners, one unit every {args.pause:g} s each",
+            latencies,
+            failures,
+            sum(map(len, batches)),
+        )
+        print(f"  ratio p95 {args.clients} paced scanners vs 1: {paced_p95 / single_p95:.2f}", flush=True)
 
         race = rest[args.clients * args.units : args.clients * args.units + args.clients // 2]
         latencies, failures = [], []

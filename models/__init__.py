@@ -1,4 +1,5 @@
 from . import rma_input_mixin
+from . import rma_server_fields_mixin
 from . import ir_sequence
 from . import res_company
 from . import res_config_settings

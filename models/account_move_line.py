@@ -1,10 +1,8 @@
 from odoo import api, fields, models
 
-from .rma_workflow_guard import ensure_workflow_fields
-
 
 class AccountMoveLine(models.Model):
-    _inherit = "account.move.line"
+    _inherit = ["account.move.line", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one(
         "rma.line", string="RMA Unit", readonly=True, copy=False, index="btree_not_null", ondelete="restrict"
@@ -13,16 +11,6 @@ class AccountMoveLine(models.Model):
     rma_disposition_id = fields.Many2one(
         "rma.disposition", string="Disposition", readonly=True, copy=False, index="btree_not_null"
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # The link to a returned unit is set by the RMA flow only (see rma_workflow_guard).
-        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
-        return super().create(vals_list)
-
-    def write(self, vals):
-        ensure_workflow_fields(self, vals)
-        return super().write(vals)
 
     @api.model
     def _rma_analytic_distribution(self, product, partner, account, company, cache):

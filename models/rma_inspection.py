@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .rma_workflow_guard import ensure_workflow_fields
-
 INSPECTOR_GROUP = "rma_recovery.group_rma_inspector"
 MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
@@ -12,10 +10,11 @@ class RmaInspection(models.Model):
 
     _name = "rma.inspection"
     _description = "Unit Inspection"
-    _inherit = ["mail.thread", "rma.input.mixin"]
+    _inherit = ["mail.thread", "rma.input.mixin", "rma.server.fields.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
-    # Opened by the unit's action, finished by action_done: who, when and the state are the server's.
+    # Opened by the unit's action (rma.line.action_start_inspection, which checks the unit first), finished by
+    # action_done: the unit, who, when and the state are the server's.
     _workflow_fields = ("line_id", "state", "technician_id", "date")
 
     line_id = fields.Many2one("rma.line", string="Unit", required=True, readonly=True, index=True, ondelete="restrict")
@@ -101,14 +100,7 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Inspections are opened by rma.line.action_start_inspection, which checks the unit first.
-        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
-        return super().create(vals_list)
-
     def write(self, vals):
-        ensure_workflow_fields(self, vals)
         if any(inspection.state == "done" for inspection in self) and set(vals) - {
             "notes",
             "photo_ids",

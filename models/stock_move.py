@@ -3,23 +3,12 @@ from odoo import api, fields, models
 from odoo.addons.stock_account.models.stock_move import VALUATION_DICT
 
 from .rma_server_context import server_context, server_value
-from .rma_workflow_guard import ensure_workflow_fields
 
 
 class StockMove(models.Model):
-    _inherit = "stock.move"
+    _inherit = ["stock.move", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one("rma.line", string="RMA Unit", index="btree_not_null", copy=False, readonly=True)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # A move's unit is set by the RMA flow only (a stock user cannot attach a move to a returned unit).
-        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
-        return super().create(vals_list)
-
-    def write(self, vals):
-        ensure_workflow_fields(self, vals)
-        return super().write(vals)
 
     @api.depends("rma_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
