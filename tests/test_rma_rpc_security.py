@@ -130,6 +130,16 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
                     ("rma.order", "action_reset_to_draft", [rma.ids]),
                 ]:
                     self.assertRefused(self._call(user, model, method, *args))
+        # A plain Inventory user (no Returns group) cannot attach a move to a returned unit or detach one either.
+        stock_user = new_test_user(
+            self.env,
+            login="rpc_stock_user",
+            groups="stock.group_stock_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        for move, value in ((other_move, unit.id), (receipt, False)):
+            self.assertRefused(self._call(stock_user, "stock.move", "write", move.ids, {"rma_line_id": value}))
         self.assertTrue(held.is_substitution)
         self.assertEqual(unit.receipt_move_ids, receipt)
         self.assertFalse(other_move.rma_line_id)
