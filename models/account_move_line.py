@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 
 class AccountMoveLine(models.Model):
+    _name = "account.move.line"
     _inherit = ["account.move.line", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one(

@@ -4,6 +4,7 @@ from .rma_posting_lock import serialize_rma_postings
 
 
 class RepairOrder(models.Model):
+    _name = "repair.order"
     _inherit = ["repair.order", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one(

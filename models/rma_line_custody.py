@@ -455,7 +455,8 @@ class RmaLine(models.Model):
             caches["rma_valued_qty"] = valued_qty
         if skip_manual_value:
             caches["rma_new_move_ids"] = frozenset(moves.ids)
-        moves.with_env(self.env).with_context(**server_context(**caches))._action_done()
+        # Odoo dates its valuation entry from force_period_date when a caller sends it: a unit's moves are dated today.
+        moves.with_env(self.env).with_context(force_period_date=False, **server_context(**caches))._action_done()
         return moves.with_env(self.env)
 
     def _set_unit_state(self, state, note=False, station=False):

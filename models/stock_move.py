@@ -6,6 +6,7 @@ from .rma_server_context import server_context, server_value
 
 
 class StockMove(models.Model):
+    _name = "stock.move"
     _inherit = ["stock.move", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one("rma.line", string="RMA Unit", index="btree_not_null", copy=False, readonly=True)

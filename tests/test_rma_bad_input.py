@@ -1,9 +1,12 @@
 import json
+import logging
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 from .common_disposition import RmaDispositionCommon
+
+_logger = logging.getLogger(__name__)
 
 MODULE = "rma_recovery"
 REFUSALS = {
@@ -187,6 +190,6 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
         self.assertRecordValues(inspection, [{"state": "draft", "grade_id": False}])
         integrity = self.env["rma.custody.event"]._check_integrity(self.company)
         self.assertTrue(integrity["ok"], integrity.get("message"))
-        # The note reports the size of the battery.
-        print(f"rma_recovery bad-input battery: {cases} malformed calls over JSON-RPC, all refused")
+        # The size of the battery, for the log of the run.
+        _logger.info("bad-input battery: %s malformed calls over JSON-RPC, all refused", cases)
         self.assertGreater(cases, 300)

@@ -199,6 +199,22 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         entry = line.account_move_line_ids.move_id
         self.assertRecordValues(entry, [{"date": fields.Date.today(), "state": "posted"}])
         self.assertAlmostEqual(sum(line.account_move_line_ids.mapped("debit")), 500.0)
+        # Disposed over JSON-RPC with the same forged keys: Odoo's valuation entry and the addon's are dated today.
+        self._inspect(line)
+        wizard = self._call(
+            self.rma_manager,
+            "rma.disposition.wizard",
+            "create",
+            {"line_ids": [Command.create({"unit_id": line.id, "disposition_id": self.code["SD"].id})]},
+        )
+        self.assertNotIn("error", wizard)
+        self.assertNotIn(
+            "error", self._call(self.rma_manager, "rma.disposition.wizard", "action_confirm", [wizard["result"]])
+        )
+        self.assertEqual(line.state, "disposition")
+        entries = line.account_move_line_ids.move_id
+        self.assertEqual(len(entries), 2, "the receipt entry and Odoo's valuation entry of the destruction")
+        self.assertEqual(set(entries.mapped("date")), {fields.Date.today()})
 
     # ------------------------------------------------------------------
     # Integrity report
