@@ -9,7 +9,6 @@ whose snapshot holds every entry posted before the lock was granted. The queue a
 the second sees the first's receipt.
 """
 
-from odoo.http import request
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
@@ -20,10 +19,10 @@ _LOCKED = "rma_posting_locked"  # key in cr.cache while this transaction holds t
 def serialize_rma_postings(env, companies):
     """Queue this request behind the others posting for ``companies``; call it before the method writes anything.
 
-    In an HTTP request whose transaction has written nothing yet, the lock is a session-level advisory lock, the
-    transaction is rolled back and the request goes on with a fresh snapshot (as Odoo's own retry on serialization
-    failures does); the lock is released when the request commits or rolls back. Elsewhere (tests, shell, cron, or
-    after a write) it is a transaction-level lock, without the fresh snapshot.
+    While the transaction has written nothing yet (a JSON-RPC call starting), the lock is a session-level advisory
+    lock, the transaction is rolled back and the call goes on with a fresh snapshot (as Odoo's own retry on
+    serialization failures does); the lock is released when the transaction commits or rolls back. After a write
+    (a test's transaction, a batch already under way) it is a transaction-level lock, without the fresh snapshot.
     """
     cr = env.cr
     keys = sorted(set(companies.ids))
@@ -32,7 +31,7 @@ def serialize_rma_postings(env, companies):
     env.flush_all()
     cr.execute("SELECT txid_current_if_assigned()")
     has_written = cr.fetchone()[0] is not None
-    session_lock = not has_written and _is_request_cursor(cr)
+    session_lock = not has_written and isinstance(cr, Cursor)  # a test cursor lives inside the test's transaction
     for key in keys:
         if session_lock:
             cr.execute(SQL("SELECT pg_advisory_lock(%s, %s)", LOCK_NAMESPACE, key))
@@ -53,22 +52,13 @@ def serialize_rma_postings(env, companies):
 
 
 def _unlock(cr, keys):
-    """Release the session-level locks once the request's transaction is over (committed or rolled back)."""
-    if isinstance(cr, Cursor):
-        # The cursor may already be closing (Odoo runs the rollback hooks after closing its SQL cursor): unlock on
-        # the connection itself. An unlock is not transactional; the rollback only ends the statement's transaction.
-        connection = cr._cnx
-        with connection.cursor() as raw:
-            for key in keys:
-                raw.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, key))
-        connection.rollback()
-    else:  # a test cursor, inside the test's transaction
+    """Release the session-level locks once the transaction is over (committed or rolled back).
+
+    The cursor may already be closing (Odoo runs the rollback hooks after closing its SQL cursor): unlock on the
+    connection itself. An unlock is not transactional; the rollback only ends the unlock statement's transaction.
+    """
+    connection = cr._cnx
+    with connection.cursor() as raw:
         for key in keys:
-            cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, key))
-
-
-def _is_request_cursor(cr):
-    try:
-        return bool(request) and request.env.cr is cr
-    except RuntimeError:
-        return False
+            raw.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_NAMESPACE, key))
+    connection.rollback()

@@ -11,3 +11,4 @@ from . import test_rma_disposition
 from . import test_rma_rpc_security
 from . import test_rma_hardening
 from . import test_rma_bad_input
+from . import test_rma_posting_lock
