@@ -180,16 +180,21 @@ cmd_run() {
     exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$"
 }
 
+# pytest-odoo against database $1 (browser tests in headless Chromium); the rest are pytest's arguments.
+run_pytest() {
+    local db=$1 rc=0
+    shift
+    pytest -p no:cacheprovider --odoo-config="$CONFIG" --odoo-database="$db" --odoo-http "$@" || rc=$?
+    [ "$rc" -eq 5 ] && log "pytest collected no test"
+    return "$rc"
+}
+
 cmd_test() {
     local db=${RMA_TEST_DB:-rma_test}
     fresh_db "$db"
     log "running the tests with pytest-odoo (browser tests in headless Chromium)"
     cd "$ADDON_DIR"
-    local rc=0
-    pytest -p no:cacheprovider --odoo-config="$CONFIG" --odoo-database="$db" --odoo-http \
-        "$ADDON_DIR/tests" "$@" || rc=$?
-    [ "$rc" -eq 5 ] && log "pytest collected no test"
-    return "$rc"
+    run_pytest "$db" "$ADDON_DIR/tests" "$@"
 }
 
 # Odoo stays Odoo: its own stock_account and repair suites, run the same way (pytest-odoo, full registry loaded)
@@ -199,11 +204,7 @@ cmd_test_core() {
     fresh_db "$db"
     log "running Odoo's stock_account and repair tests with $MODULE installed"
     cd "$ODOO_PATH/addons"
-    local rc=0
-    pytest -p no:cacheprovider --odoo-config="$CONFIG" --odoo-database="$db" --odoo-http \
-        "$ODOO_PATH/addons/stock_account/tests" "$ODOO_PATH/addons/repair/tests" "$@" || rc=$?
-    [ "$rc" -eq 5 ] && log "pytest collected no test"
-    return "$rc"
+    run_pytest "$db" "$ODOO_PATH/addons/stock_account/tests" "$ODOO_PATH/addons/repair/tests" "$@"
 }
 
 cmd_bench() {
