@@ -14,8 +14,7 @@ class RmaInspection(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
     # Opened by the unit's action (rma.line.action_start_inspection, which checks the unit first), finished by
-    # action_done: the unit, who, when and the state are the server's.
-    _workflow_fields = ("line_id", "state", "technician_id", "date")
+    # action_done: the unit, who, when and the state are readonly, so the server's (see rma_workflow_guard).
 
     line_id = fields.Many2one("rma.line", string="Unit", required=True, readonly=True, index=True, ondelete="restrict")
     rma_id = fields.Many2one(related="line_id.rma_id", store=True, index=True)

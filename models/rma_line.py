@@ -41,33 +41,6 @@ class RmaLine(models.Model):
     _order = "rma_id, sequence, id"
     _check_company_auto = True
     _rec_names_search = ["serial_number", "rma_id", "product_id"]
-    _workflow_fields = (
-        "state",
-        "override_reason",
-        "override_user_id",
-        "override_date",
-        "is_substitution",
-        "received_date",
-        "received_by_id",
-        "receipt_station",
-        "quantity_received",
-        "location_id",
-        "disposition_id",
-        "repair_level",
-        "net_realizable_value",
-        "work_cost",
-        "recovery_value",
-        "book_value",
-        "carrying_value",
-        "disposition_date",
-        "disposition_user_id",
-        "disposition_note",
-        "disposition_batch",
-        "disposition_valuation",
-        "repair_id",
-        "custody_sequence",
-        "custody_hash",
-    )
     # The unit as authorized: fixed once the RMA is decided.
     _frozen_fields = ("rma_id", "product_id", "serial_number", "quantity")
 

@@ -77,7 +77,7 @@ class RmaLine(models.Model):
             raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
         ensure_workflow_fields(self, vals)
         frozen = set(vals) & set(self._frozen_fields)
-        decided = self.filtered(
+        decided = frozen and self.filtered(
             lambda line: (
                 line.state != "draft"
                 and any(line._fields[name].convert_to_write(line[name], line) != vals[name] for name in frozen)

@@ -8,7 +8,7 @@ from .rma_order import MANAGER_GROUP
 from .rma_posting_lock import serialize_rma_postings
 
 # Largest amount a disposition accepts per unit: beyond it a figure is a typing error, not a valuation.
-MAX_AMOUNT = 1e9
+MAX_UNIT_AMOUNT = 1e9
 
 # Unit status after the disposition, per treatment. Destroyed units wait for their destruction certificate.
 STATE_AFTER_DISPOSITION = {
@@ -237,7 +237,9 @@ class RmaLine(models.Model):
             wrong = [
                 name
                 for name, amount in amounts.items()
-                if not isinstance(amount, (int, float)) or not math.isfinite(amount) or not 0 <= amount <= MAX_AMOUNT
+                if not isinstance(amount, (int, float))
+                or not math.isfinite(amount)
+                or not 0 <= amount <= MAX_UNIT_AMOUNT
             ]
             if wrong:
                 raise UserError(
@@ -245,7 +247,7 @@ class RmaLine(models.Model):
                         "%(unit)s: the %(amounts)s must be an amount between 0 and %(max)s.",
                         unit=line.display_name,
                         amounts=", ".join(wrong),
-                        max=f"{MAX_AMOUNT:,.0f}",
+                        max=f"{MAX_UNIT_AMOUNT:,.0f}",
                     )
                 )
             if vals.get("repair_level") and vals["repair_level"] not in dict(REPAIR_LEVELS):

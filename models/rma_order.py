@@ -13,7 +13,6 @@ class RmaOrder(models.Model):
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
-    _workflow_fields = ("name", "state", "authorize_date", "authorized_by_id", "reject_reason", "request_date")
     # The request's identities: fixed once a manager has decided on them (authorization, rejection).
     _frozen_fields = ("partner_id", "company_id", "warehouse_id", "sale_order_id", "picking_id")
 

@@ -116,8 +116,7 @@ class RmaScan(models.AbstractModel):
     @api.model
     def receive_open(self, rma_id):
         """The Receive screen opened from an RMA."""
-        _code, rma_id, _station = self._check_scan_arguments("-", rma_id, False)
-        rma = self.env["rma.order"].browse(rma_id).exists()
+        rma = self.env["rma.order"].browse(self._check_record_id(rma_id)).exists()
         if not rma:
             raise UserError(self.env._("This RMA no longer exists."))
         return self._receive_state(rma, self.env._("%(rma)s: scan each unit's serial number or IMEI.", rma=rma.name))
@@ -209,15 +208,21 @@ class RmaScan(models.AbstractModel):
         else is refused in the user's terms, whatever a client sends."""
         if not isinstance(code, str) or not code.strip() or "\x00" in code or len(code) > 128:
             raise UserError(self.env._("Scan or type a code (a line of text)."))
-        if record_id in (None, False):
-            record_id = False
-        elif isinstance(record_id, bool) or not isinstance(record_id, int) or not 0 < record_id < 2**31:
-            raise UserError(self.env._("The screen sent an invalid record: reload it and scan again."))
+        record_id = self._check_record_id(record_id)
         if station in (None, False, ""):
             station = False
         elif not isinstance(station, str) or "\x00" in station or len(station) > 64:
             raise UserError(self.env._("The station name must be a short line of text."))
         return code.strip(), record_id, station
+
+    @api.model
+    def _check_record_id(self, record_id):
+        """The id of the RMA or unit on screen (False for none)."""
+        if record_id in (None, False):
+            return False
+        if isinstance(record_id, bool) or not isinstance(record_id, int) or not 0 < record_id < 2**31:
+            raise UserError(self.env._("The screen sent an invalid record: reload it and scan again."))
+        return record_id
 
     @api.model
     def _one_unit(self, units, code):

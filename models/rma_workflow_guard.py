@@ -18,18 +18,21 @@ _SERVER_FIELDS_CACHE = weakref.WeakKeyDictionary()  # model class -> field names
 
 
 def server_fields(model):
-    """The fields of ``model`` that only the server writes: those this addon declares readonly (plain,
-    stored computed, related or one2many: each would otherwise write through), plus ``model._workflow_fields``."""
+    """The fields of ``model`` that only the server writes: those this addon declares readonly (plain, stored
+    computed, related or one2many: each would otherwise write through). Declaring a fact's field readonly is all it
+    takes to protect it."""
     key = type(model)
     if key not in _SERVER_FIELDS_CACHE:
-        names = set(getattr(model, "_workflow_fields", ()))
-        for name, field in model._fields.items():
-            if name in LOG_ACCESS_COLUMNS or name == "id" or field._module != MODULE or not field.readonly:
-                continue
-            if field.compute and not field.store and not field.inverse and not field.related:
-                continue  # nothing to write
-            names.add(name)
-        _SERVER_FIELDS_CACHE[key] = frozenset(names)
+        _SERVER_FIELDS_CACHE[key] = frozenset(
+            name
+            for name, field in model._fields.items()
+            if name not in LOG_ACCESS_COLUMNS
+            and name != "id"
+            and field._module == MODULE
+            and field.readonly
+            # a non-stored compute without inverse has nothing to write; related and one2many fields write through
+            and not (field.compute and not field.store and not field.inverse and not field.related)
+        )
     return _SERVER_FIELDS_CACHE[key]
 
 

@@ -100,8 +100,11 @@ class StockWarehouse(models.Model):
                 ]
             )
         )
+        values = {}
         for (warehouse, field_name), location in zip(missing, locations, strict=True):
-            warehouse.sudo()[field_name] = location
+            values.setdefault(warehouse, {})[field_name] = location.id
+        for warehouse, warehouse_values in values.items():
+            warehouse.sudo().write(warehouse_values)
 
     def _get_sequence_values(self, name=False, code=False):
         values = super()._get_sequence_values(name=name, code=code)

@@ -43,13 +43,12 @@ class RmaDispositionWizard(models.TransientModel):
         """All or nothing: any error rolls back every move, entry and repair order of the confirmation."""
         self.ensure_one()
         serialize_rma_postings(self.env, self.line_ids.unit_id.company_id)
-        units = self.line_ids.unit_id
-        if len(units) != len(self.line_ids):
-            twice = units.filtered(lambda unit: len(self.line_ids.filtered(lambda line: line.unit_id == unit)) > 1)
+        twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
+        if twice:
             raise UserError(
                 self.env._(
                     "Each unit is disposed once per confirmation: %(units)s appears twice.",
-                    units=", ".join(twice.mapped("display_name")),
+                    units=", ".join(unit.display_name for unit in twice),
                 )
             )
         values = {
