@@ -1,6 +1,6 @@
 {
     "name": "RMA Recovery",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Supply Chain/Inventory",
     "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
     "author": "rma_recovery developers",
@@ -26,6 +26,7 @@
         "views/rma_failure_code_views.xml",
         "views/rma_disposition_views.xml",
         "views/rma_disposition_rule_views.xml",
+        "views/rma_disposition_batch_views.xml",
         "views/rma_restocking_rule_views.xml",
         "views/stock_views.xml",
         "views/account_move_line_views.xml",
@@ -35,6 +36,7 @@
         "views/res_config_settings_views.xml",
         "reports/rma_label_report.xml",
         "reports/rma_custody_integrity_report.xml",
+        "reports/rma_disposition_batch_report.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -10,9 +10,11 @@ from . import rma_order
 from . import rma_line
 from . import rma_demo
 from . import stock_move
+from . import stock_picking
 from . import stock_warehouse
 from . import rma_custody_event
 from . import rma_line_custody
+from . import rma_line_receipt
 from . import rma_code_mixin
 from . import rma_grade
 from . import rma_failure_code
@@ -23,9 +25,12 @@ from . import rma_inspection
 from . import rma_line_inspection
 from . import rma_scan
 from . import stock_lot
+from . import account_move
 from . import account_move_line
 from . import rma_line_accounting
 from . import rma_line_disposition
+from . import rma_nrv_rule
+from . import rma_disposition_batch
 from . import repair_order
 from . import rma_order_disposition
 from . import account_chart_template

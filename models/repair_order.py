@@ -20,7 +20,14 @@ class RepairOrder(models.Model):
 
     def action_repair_done(self):
         serialize_rma_postings(self.env, self.filtered("rma_line_id").company_id)
-        return super().action_repair_done()
+        result = super().action_repair_done()
+        # The end of a returned unit's work: its repaired move (linked and valued by stock.move.create) is done.
+        # The technician need not have rights on returns: the unit's side is done as superuser, the custody
+        # events still name the user.
+        repaired_moves = self.move_id.filtered(lambda move: move.rma_line_id and move.state == "done")
+        if repaired_moves:
+            repaired_moves.sudo().rma_line_id._finish_work(repaired_moves.sudo())
+        return result
 
     def action_view_rma(self):
         return self.rma_id._get_records_action(name=self.env._("RMA"))

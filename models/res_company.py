@@ -15,6 +15,16 @@ class ResCompany(models.Model):
         default=12,
         help="Warranty period counted from delivery, used when neither the product nor its category sets one.",
     )
+    rma_shipping_days = fields.Integer(
+        string="Days to Ship Back",
+        default=14,
+        help="Days the customer has to ship authorized units back: their receipt is scheduled then, and shows late"
+        " on the Inventory Overview after that.",
+    )
+    rma_disposition_segregation = fields.Boolean(
+        string="Segregation of Duties on Dispositions",
+        help="The manager who confirms a disposition batch must not be the one who prepared it.",
+    )
 
     rma_location_view_id = fields.Many2one(
         "stock.location",

@@ -6,6 +6,8 @@ class ResConfigSettings(models.TransientModel):
 
     rma_return_window_days = fields.Integer(related="company_id.rma_return_window_days", readonly=False)
     rma_warranty_months = fields.Integer(related="company_id.rma_warranty_months", readonly=False)
+    rma_shipping_days = fields.Integer(related="company_id.rma_shipping_days", readonly=False)
+    rma_disposition_segregation = fields.Boolean(related="company_id.rma_disposition_segregation", readonly=False)
 
     def action_rma_custody_integrity_report(self):
         """Recompute the company's custody chains and print the result."""

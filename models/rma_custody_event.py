@@ -138,6 +138,24 @@ class RmaCustodyEvent(models.Model):
     def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("Custody events are append-only: they cannot be modified."))
 
+    @api.model
+    def _log_status_changes(self, lines, note, station=False):
+        """A status event per unit (rma.line._transition), where the unit is now."""
+        if not lines:
+            return self
+        return self.sudo().create(
+            [
+                {
+                    "line_id": line.id,
+                    "event_type": "status",
+                    "location_id": line.location_id.id,
+                    "station": station,
+                    "note": note,
+                }
+                for line in lines
+            ]
+        )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
         raise UserError(self.env._("Custody events are append-only: they cannot be deleted."))

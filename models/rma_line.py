@@ -5,8 +5,27 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .rma_workflow_guard import ensure_workflow_fields, field_labels
+
 # Line states in which a unit is still "open on an RMA" for the duplicate check.
 OPEN_LINE_STATES = ("draft", "authorized")
+# Unit states in which the unit is physically with us (received and not closed): its status changes are
+# custody events.
+ON_HAND_STATES = ("received", "inspection", "disposition", "in_progress", "ready")
+
+# The unit's state machine: every status change goes through RmaLine._transition, which refuses any other.
+UNIT_TRANSITIONS = {
+    "draft": ("authorized", "rejected", "cancel"),  # the manager's decision on the RMA
+    "authorized": ("received", "cancel"),  # scanned in at the warehouse / RMA withdrawn before arrival
+    "received": ("inspection",),  # Start Inspection
+    "inspection": ("closed", "in_progress", "disposition"),  # disposition: RTS/PH/REC, REF/REP, SD
+    "in_progress": ("ready",),  # Refurbishment Finished, or its repair order done
+    "disposition": (),  # SD: waits for its destruction certificate
+    "ready": (),  # in graded stock, for remarketing
+    "closed": (),
+    "rejected": ("draft",),  # reset by a manager
+    "cancel": ("draft",),  # reset by a manager
+}
 
 # Flag field -> how the flag reads to the user. Order is the order shown on the line.
 FLAG_FIELDS = (
@@ -75,6 +94,7 @@ class RmaLine(models.Model):
         "Ready for Restock/Remarketing: back in sellable or graded stock.\n"
         "Closed: nothing more happens to the unit.",
     )
+    # Allowed changes: UNIT_TRANSITIONS, applied by _transition.
 
     # ------------------------------------------------------------------
     # The unit as declared by the customer
@@ -375,10 +395,75 @@ class RmaLine(models.Model):
             if len(serials) != len(set(serials)):
                 raise ValidationError(self.env._("A serial number appears twice on %(rma)s.", rma=rma.display_name))
 
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        if not self.env.su:
+            rmas = self.env["rma.order"].browse({vals.get("rma_id") for vals in vals_list} - {None, False})
+            decided = rmas.filtered(lambda rma: rma.state != "draft")
+            if decided:
+                raise UserError(
+                    self.env._(
+                        "%(rmas)s is decided: units can no longer be added. A unit that arrives in place of an"
+                        " authorized one is received as a substitution when it is scanned.",
+                        rmas=", ".join(decided.mapped("display_name")),
+                    )
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        frozen = set(vals) & set(self._frozen_fields)
+        decided = frozen and self.filtered(
+            lambda line: (
+                line.state != "draft"
+                and any(line._fields[name].convert_to_write(line[name], line) != vals[name] for name in frozen)
+            )
+        )
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(fields)s of a unit cannot change once its RMA is decided: %(units)s.",
+                    fields=field_labels(self, frozen),
+                    units=", ".join(decided.mapped("display_name")),
+                )
+            )
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_decided(self):
         if any(line.state != "draft" for line in self):
             raise UserError(self.env._("Only units of requested RMAs can be removed."))
+
+    # ------------------------------------------------------------------
+    # State machine
+    # ------------------------------------------------------------------
+    def _transition(self, state, note=False, station=False):
+        """Move the units to ``state``: the one place a unit's status changes. Refused unless UNIT_TRANSITIONS
+        allows it from each unit's current status; a unit in our custody gets a custody event; the RMAs follow
+        (their status is computed from their units). Callers run their step's guard first."""
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        forbidden = self.filtered(lambda line: state not in UNIT_TRANSITIONS[line.state])
+        if forbidden:
+            raise UserError(
+                self.env._(
+                    "%(units)s cannot go from %(current)s to %(state)s.",
+                    units=", ".join(forbidden.mapped("display_name")),
+                    current=", ".join(sorted({labels[line.state] for line in forbidden})),
+                    state=labels[state],
+                )
+            )
+        in_custody = self.filtered(lambda line: line.state in ON_HAND_STATES)
+        self.env["rma.custody.event"]._log_status_changes(in_custody, note or labels[state], station)
+        self._workflow().state = state
+
+    def _workflow(self):
+        """These units, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
+        step's guard ran as the real user."""
+        return self.sudo()
 
     # ------------------------------------------------------------------
     # Business methods

@@ -58,8 +58,13 @@ class RmaLine(models.Model):
     disposition_date = fields.Datetime(readonly=True, copy=False)
     disposition_user_id = fields.Many2one("res.users", string="Disposed By", readonly=True, copy=False)
     disposition_note = fields.Text(readonly=True, copy=False)
-    disposition_batch = fields.Char(
-        readonly=True, copy=False, index="btree_not_null", help="Reference of the confirmation that disposed the unit."
+    disposition_batch_id = fields.Many2one(
+        "rma.disposition.batch",
+        string="Disposition Batch",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The batch whose confirmation disposed the unit.",
     )
     disposition_valuation = fields.Selection(
         [("real_time", "Perpetual"), ("periodic", "Periodic")],
@@ -119,8 +124,10 @@ class RmaLine(models.Model):
                     )
                 )
             move_vals_list.append(line._prepare_custody_move_vals(graded))
-        # stock.move._action_done values each move at its unit's carrying value and finishes the units.
-        self._create_done_moves(move_vals_list)
+        moves = self._create_unit_moves(move_vals_list)
+        self._prepare_work_close(moves)
+        self._validate_unit_moves(moves)
+        self._finish_work(moves)
         return True
 
     # ------------------------------------------------------------------
@@ -142,21 +149,31 @@ class RmaLine(models.Model):
             )
         return False
 
-    def _action_dispose(self, values):
+    def _action_dispose(self, values, batch=None):
         """Dispose the units, all or nothing: ``values`` = {line id: {disposition_id, repair_level,
-        net_realizable_value, work_cost, recovery_value, note}}.
+        net_realizable_value, work_cost, recovery_value, note}}, confirming ``batch`` (a draft
+        rma.disposition.batch of these units); without one, the batch is recorded here, prepared and confirmed
+        by the same manager (refused where the company requires two).
 
         Each unit moves to its code's location in one batch of moves (Odoo posts the book value of those that
         leave stock into a valued location), then the addon posts its entries, creates the repair orders and
         logs the custody events.
         """
         self._ensure_can_be_disposed(values)
+        if batch is None:
+            if any(self.company_id.mapped("rma_disposition_segregation")):
+                raise UserError(
+                    self.env._(
+                        "%(company)s requires another manager to confirm a disposition: prepare a draft batch.",
+                        company=", ".join(self.company_id.filtered("rma_disposition_segregation").mapped("name")),
+                    )
+                )
+            batch = self.env["rma.disposition.batch"]._create_for_units(self, values)
         codes = self.env["rma.disposition"].browse({vals["disposition_id"] for vals in values.values()})
         destinations = {
             line: line._disposition_code(values)._get_destination(line.rma_id.warehouse_id) for line in self
         }
         self._check_disposition_accounts(values, destinations)
-        batch = self._next_disposition_batch()
         now = fields.Datetime.now()
         for line in self._workflow():
             vals = values[line.id]
@@ -171,7 +188,7 @@ class RmaLine(models.Model):
                     "disposition_note": vals.get("note"),
                     "disposition_date": now,
                     "disposition_user_id": self.env.uid,
-                    "disposition_batch": batch,
+                    "disposition_batch_id": batch.id,
                     "disposition_valuation": line.product_id.valuation,
                 }
             )
@@ -183,18 +200,19 @@ class RmaLine(models.Model):
         }
         moves = self._action_move_to(destinations, event_type="disposition", note=notes)
         self._set_book_values(moves)
-        self._post_disposition_entries(batch)
+        entries = self._post_disposition_entries(batch.name)
         self.filtered(lambda line: line.disposition_treatment == "repair")._create_repair_orders()
         for state, lines in self.grouped(lambda line: STATE_AFTER_DISPOSITION[line.disposition_treatment]).items():
-            lines._set_unit_state(state)
+            lines._transition(state)
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(
                     "Disposition %(batch)s: %(units)s",
-                    batch=batch,
+                    batch=batch.name,
                     units=", ".join(f"{line.display_name} → {line.disposition_id.code}" for line in lines),
                 )
             )
+        batch._record_confirmation(moves, entries)
         return moves
 
     def _disposition_code(self, values):
@@ -314,12 +332,6 @@ class RmaLine(models.Model):
                 # perpetual entries at each move, the periodic closing's reclassification).
                 location.sudo().valuation_account_id = accounts["location"]
 
-    def _next_disposition_batch(self):
-        company = self.company_id[:1]
-        return self.env["ir.sequence"].with_company(company).next_by_code(
-            "rma.disposition.batch"
-        ) or fields.Datetime.to_string(fields.Datetime.now())
-
     def _set_book_values(self, moves):
         """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
         stock); units in work carry it down to their net realizable value."""
@@ -372,7 +384,7 @@ class RmaLine(models.Model):
             line.repair_id = repair
 
     # ------------------------------------------------------------------
-    # End of the work (called by stock.move._action_done)
+    # End of the work: Refurbishment Finished, or the unit's repair order done (repair.order.action_repair_done)
     # ------------------------------------------------------------------
     def _prepare_work_close(self, moves):
         """Value each unit's move out of WIP at its carrying value (before Odoo values it). Standard-cost products
@@ -405,4 +417,4 @@ class RmaLine(models.Model):
         )
         for destination, destination_moves in moves.grouped("location_dest_id").items():
             destination_moves.rma_line_id.sudo()._workflow().location_id = destination
-        lines._set_unit_state("ready")
+        lines._transition("ready")

@@ -35,7 +35,7 @@ class RmaLine(models.Model):
         inspections = (
             self.env["rma.inspection"].sudo().create([{"line_id": line.id} for line in self]).with_env(self.env)
         )
-        self._set_unit_state("inspection", note=self.env._("Inspection started"))
+        self._transition("inspection", note=self.env._("Inspection started"))
         return inspections._get_records_action(name=self.env._("Inspection"))
 
     def action_open_inspection(self):

@@ -36,12 +36,14 @@ class RmaOrder(models.Model):
             ("cancel", "Cancelled"),
         ],
         string="Status",
+        compute="_compute_state",
+        store=True,
         readonly=True,
         copy=False,
         index=True,
         tracking=True,
-        default="draft",
-        help="Requested: the customer's request, checks shown, waiting for a manager.\n"
+        help="Computed from the units' status (see rma.line's UNIT_TRANSITIONS).\n"
+        "Requested: the customer's request, checks shown, waiting for a manager.\n"
         "Authorized: an RMA number is issued; the units may be shipped back.\n"
         "In Progress: units have arrived; each follows its own status.\n"
         "Closed: every unit is closed.\n"
@@ -127,6 +129,8 @@ class RmaOrder(models.Model):
         help="A unit failed a check and no manager has overridden it yet.",
     )
     lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
+    receipt_picking_ids = fields.One2many("stock.picking", "rma_id", string="Receipts", readonly=True)
+    receipt_count = fields.Integer(compute="_compute_receipt_count", string="Receipt Count")
     move_count = fields.Integer(compute="_compute_move_count", string="Stock Moves")
     custody_event_count = fields.Integer(compute="_compute_custody_event_count", string="Custody Events")
     journal_item_count = fields.Integer(compute="_compute_journal_item_count", string="Journal Items")
@@ -190,6 +194,28 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.lot_ids = rma.line_ids.lot_id
 
+    @api.depends("line_ids.state")
+    def _compute_state(self):
+        """The RMA follows its units: decided with them, in progress once one arrives, closed when all are."""
+        for rma in self:
+            states = set(rma.line_ids.mapped("state"))
+            active = states - {"rejected", "cancel"}
+            if not states or "draft" in states:
+                rma.state = "draft"
+            elif not active:
+                rma.state = "rejected" if "rejected" in states else "cancel"
+            elif active == {"closed"}:
+                rma.state = "done"
+            elif active == {"authorized"}:
+                rma.state = "authorized"
+            else:
+                rma.state = "in_progress"
+
+    @api.depends("receipt_picking_ids")
+    def _compute_receipt_count(self):
+        for rma in self:
+            rma.receipt_count = len(rma.receipt_picking_ids)
+
     @api.depends("state", "line_ids.state")
     def _compute_can_be(self):
         for rma in self:
@@ -243,32 +269,30 @@ class RmaOrder(models.Model):
         rmas = self._workflow()
         rmas._assign_rma_numbers()
         now = fields.Datetime.now()
-        rmas.write({"state": "authorized", "authorize_date": now, "authorized_by_id": self.env.uid})
-        rmas.line_ids.write({"state": "authorized"})
+        rmas.write({"authorize_date": now, "authorized_by_id": self.env.uid})
+        self.line_ids._transition("authorized")
+        rmas._create_receipt_pickings()
         return True
 
     def action_reject(self, reason):
         self._ensure_can_be_rejected(reason)
-        rmas = self._workflow()
-        rmas.write({"state": "rejected", "reject_reason": reason})
-        rmas.line_ids.write({"state": "rejected"})
+        self._workflow().reject_reason = reason
+        self.line_ids._transition("rejected")
         return True
 
     def action_cancel(self):
         self._ensure_manager()
         self._ensure_can_be_cancelled()
-        rmas = self._workflow()
-        rmas.write({"state": "cancel"})
-        rmas.line_ids.write({"state": "cancel"})
+        self._workflow().receipt_picking_ids.filtered(lambda picking: picking.state != "cancel").action_cancel()
+        self.line_ids._transition("cancel")
         return True
 
     def action_reset_to_draft(self):
         self._ensure_manager()
         if not all(self.mapped("can_be_reset")):
             raise UserError(self.env._("Only rejected or cancelled RMAs can be set back to requested."))
-        rmas = self._workflow()
-        rmas.write({"state": "draft", "reject_reason": False})
-        rmas.line_ids.write({"state": "draft"})
+        self._workflow().reject_reason = False
+        self.line_ids._transition("draft")
         self.line_ids._run_checks()
         return True
 
@@ -284,6 +308,9 @@ class RmaOrder(models.Model):
 
     def action_print_label(self):
         return self.env.ref("rma_recovery.action_report_rma_label").report_action(self)
+
+    def action_view_receipts(self):
+        return self.receipt_picking_ids._get_records_action(name=self.env._("Receipts"))
 
     def action_view_delivery(self):
         return self.picking_id._get_records_action(name=self.env._("Original Delivery"))
@@ -380,11 +407,23 @@ class RmaOrder(models.Model):
             raise UserError(self.env._("Give the reason for rejecting the return."))
         if not all(self.mapped("can_be_rejected")):
             raise UserError(self.env._("Only requested RMAs can be rejected."))
+        self._ensure_has_units()
 
     def _ensure_can_be_cancelled(self):
         if not all(self.mapped("can_be_cancelled")):
             raise UserError(
                 self.env._("Only requested RMAs, or authorized ones whose units have not arrived, can be cancelled.")
+            )
+        self._ensure_has_units()
+
+    def _ensure_has_units(self):
+        """An RMA's status is its units': a request without units is deleted, not decided."""
+        empty = self.filtered(lambda rma: not rma.line_ids)
+        if empty:
+            raise UserError(
+                self.env._(
+                    "%(rmas)s has no units: delete the request instead.", rmas=", ".join(empty.mapped("display_name"))
+                )
             )
 
     # ------------------------------------------------------------------
@@ -408,18 +447,39 @@ class RmaOrder(models.Model):
             for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas)), strict=True):
                 rma.name = number
 
-    def _sync_state_from_units(self):
-        """An authorized RMA follows its units: in progress once one arrives, closed when all are closed."""
-        for rma in self._workflow().filtered(lambda rma: rma.state in ("authorized", "in_progress", "done")):
-            states = set(rma.line_ids.mapped("state")) - {"cancel", "rejected"}
-            if states and states <= {"closed"}:
-                new_state = "done"
-            elif states - {"authorized"}:
-                new_state = "in_progress"
-            else:
-                new_state = "authorized"
-            if rma.state != new_state:
-                rma.state = new_state
+    def _create_receipt_pickings(self, lines=None):
+        """One receipt per authorized RMA, ready to receive: a move per unit (``lines``: those expected, all by
+        default), linked to the unit's delivery and sale line as Odoo's own returns are (see
+        rma.line._prepare_receipt_move_vals)."""
+        lines = self.line_ids if lines is None else lines
+        pickings = (
+            self.env["stock.picking"]
+            .sudo()
+            .create([self.env["stock.picking"]._prepare_rma_receipt_vals(rma) for rma in self])
+        )
+        picking_by_rma = dict(zip(self, pickings, strict=True))
+        lines._create_unit_moves([line._prepare_receipt_move_vals(picking_by_rma[line.rma_id]) for line in lines])
+        # One move per unit: Odoo would merge the units of one product into one move.
+        pickings.move_ids._action_confirm(merge=False)
+        pickings.action_assign()
+        return pickings
+
+    def _get_receipt_pickings(self):
+        """{rma: its receipt}: the open one, else the last one received, else a new one (an RMA authorized before
+        receipts were documents)."""
+        receipts = {}
+        for picking in self.sudo().receipt_picking_ids.sorted("id"):
+            if picking.state != "cancel" and (picking.rma_id not in receipts or picking.state != "done"):
+                receipts[picking.rma_id] = picking
+        missing = self.filtered(lambda rma: rma not in receipts)
+        if missing:
+            pickings = (
+                self.env["stock.picking"]
+                .sudo()
+                .create([self.env["stock.picking"]._prepare_rma_receipt_vals(rma) for rma in missing])
+            )
+            receipts.update(zip(missing, pickings, strict=True))
+        return {rma.with_env(self.env): picking.with_env(self.env) for rma, picking in receipts.items()}
 
     def _workflow(self):
         """These records, allowed to write their server-owned fields (see rma_workflow_guard): call only after the

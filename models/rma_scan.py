@@ -2,7 +2,8 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import escape_psql
 
-from .rma_line_custody import ON_HAND_STATES, RECEIVABLE_RMA_STATES
+from .rma_line import ON_HAND_STATES
+from .rma_line_receipt import RECEIVABLE_RMA_STATES
 from .rma_posting_lock import serialize_rma_postings
 
 

@@ -41,44 +41,32 @@ class StockMove(models.Model):
         return not self.rma_line_id and super()._should_be_assigned()
 
     def _get_manual_value(self, quantity, at_date=None):
-        # Receipt moves a batch has just created cannot carry a manual value yet: skip the lookup, one query
-        # per move otherwise (rma_new_move_ids: the ids of those moves, server-only). Other moves (a unit leaving WIP
-        # at its net realizable value) do carry one, created before they are done.
-        if self.id in server_value(self.env, "rma_new_move_ids", ()):
+        # A returned unit's receipt is valued from its original delivery and carries no manual value: skip the
+        # lookup, one query per move otherwise (rma_receipt_move_ids: the ids of those moves, server-only). Other
+        # moves (a unit leaving WIP at its net realizable value) do carry one, created before they are done.
+        if self.id in server_value(self.env, "rma_receipt_move_ids", ()):
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
 
-    def _action_done(self, cancel_backorder=False):
-        # A unit leaving its refurbishment/repair WIP (the explicit action, or its repair order done) is valued
-        # at its carrying value, then finished (status, custody, standard-cost difference).
-        # Who finishes the work (a repair technician) need not have rights on returns: the unit's side is done
-        # as superuser, the custody events still name the user.
-        closing = self.sudo()._rma_work_closing_moves()
-        closing.rma_line_id._prepare_work_close(closing)
-        moves = super()._action_done(cancel_backorder=cancel_backorder)
-        if closing:
-            closing.rma_line_id._finish_work(closing)
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        # The move repair.order.action_repair_done makes of a returned unit, out of its Repair WIP, is the unit's
+        # move: linked to it and valued at its carrying value before Odoo values it (the repair order then
+        # finishes the unit, see repair.order).
+        repaired = moves.filtered(lambda move: move.repair_id.rma_line_id and not move.repair_line_type)
+        if repaired:
+            repaired.sudo()._rma_link_repaired_units()
         return moves
 
-    def _rma_work_closing_moves(self):
-        """Moves taking a unit in refurbishment or repair out of its WIP location into stock. A repair order's
-        move of the repaired unit is linked to the unit here."""
-        closing = self.browse()
+    def _rma_link_repaired_units(self):
+        linked = self.browse()
         for move in self:
-            if move.state == "done":
-                continue
-            line = move.rma_line_id
-            if not line and move.repair_id.rma_line_id and move.repair_id.move_id == move:
-                line = move.repair_id.rma_line_id
+            line = move.repair_id.rma_line_id
+            if line.state == "in_progress" and move.location_id == line.location_id:
                 move.rma_line_id = line
-            if (
-                line
-                and line.state == "in_progress"
-                and move.location_id == line.location_id
-                and move.location_dest_id.usage == "internal"
-            ):
-                closing |= move
-        return closing
+                linked |= move
+        linked.rma_line_id._prepare_work_close(linked)
 
     def _get_account_move_line_vals(self):
         # Odoo's own valuation lines of a returned unit carry its label (RMA, serial, code) and link to it.

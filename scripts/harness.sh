@@ -195,6 +195,38 @@ cmd_test() {
     log "running the tests with pytest-odoo (browser tests in headless Chromium)"
     cd "$ADDON_DIR"
     run_pytest "$db" "$ADDON_DIR/tests" "$@"
+    if [ $# -eq 0 ]; then cmd_test_upgrade; fi
+}
+
+# The upgrade from 19.0.1.1.0 with data: that version (git archive of its commit) installed with its demo data into a
+# fresh database, a disposition confirmed the way it did it, then the current version's upgrade, then the tests of
+# tests/upgrade/ comparing with what the old version left (a JSON snapshot).
+UPGRADE_FROM=420456661e45bd1b3ab03de905eabd2784ebea22  # rma_recovery 19.0.1.1.0
+cmd_test_upgrade() {
+    local db=${RMA_UPGRADE_DB:-rma_upgrade} old_addons="$RUN_DIR/upgrade-from" old_config="$RUN_DIR/odoo-upgrade-from.conf"
+    if ! git -C "$REPO" cat-file -e "$UPGRADE_FROM^{commit}" 2>/dev/null; then
+        log "the upgrade test needs commit $UPGRADE_FROM (19.0.1.1.0) in the clone's history: clone without --depth"
+        return 1
+    fi
+    rm -rf "$old_addons"
+    mkdir -p "$old_addons/$MODULE"
+    git -C "$REPO" archive "$UPGRADE_FROM" | tar -x -C "$old_addons/$MODULE"
+    sed "s#^addons_path = .*#addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$old_addons#" "$CONFIG" >"$old_config"
+    template_db --with-demo
+    log "upgrade test: installing $MODULE 19.0.1.1.0 with its demo data into $db"
+    psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+    psql_admin -c "CREATE DATABASE \"$db\" TEMPLATE \"$TEMPLATE\""
+    rm -rf "$CACHE/data/filestore/$db"
+    [ -d "$CACHE/data/filestore/$TEMPLATE" ] && cp -a "$CACHE/data/filestore/$TEMPLATE" "$CACHE/data/filestore/$db"
+    python "$ODOO_PATH/odoo-bin" -c "$old_config" -d "$db" -i "$MODULE" --stop-after-init --log-level=warn --with-demo
+    export RMA_UPGRADE_SNAPSHOT="$RUN_DIR/upgrade-snapshot.json"
+    rm -f "$RMA_UPGRADE_SNAPSHOT"
+    python "$ODOO_PATH/odoo-bin" shell -c "$old_config" -d "$db" --log-level=warn --no-http \
+        <"$REPO/tests/upgrade/prepare_from_19_0_1_1_0.py"
+    [ -s "$RMA_UPGRADE_SNAPSHOT" ] || { log "upgrade test: the 19.0.1.1.0 database could not be prepared"; return 1; }
+    log "upgrade test: upgrading $db to the current version"
+    odoo_bin -d "$db" -u "$MODULE" --stop-after-init --log-level=warn
+    run_pytest "$db" "$ADDON_DIR/tests/upgrade"
 }
 
 # Odoo stays Odoo: its own stock_account and repair suites, run the same way (pytest-odoo, full registry loaded)
@@ -234,14 +266,14 @@ cmd_lint() {
 }
 
 case "${1:-}" in
-    run | test | test-core | bench | bench-concurrent | lint)
+    run | test | test-upgrade | test-core | bench | bench-concurrent | lint)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-core|bench|bench-concurrent|lint" >&2
+        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|lint" >&2
         exit 2
         ;;
 esac

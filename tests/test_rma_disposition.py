@@ -67,7 +67,14 @@ class TestRmaDisposition(RmaDispositionCommon):
         )
         self.assertTrue(sd.requires_certificate, "destroyed units wait for their certificate")
         self.assertEqual(first.rma_id.state, "in_progress")
-        self.assertEqual(len(set(lines.mapped("disposition_batch"))), 1)
+        batch = lines.disposition_batch_id
+        self.assertEqual(len(batch), 1, "one batch document for the confirmation")
+        self.assertRecordValues(
+            batch, [{"state": "done", "prepared_by_id": self.rma_manager.id, "confirmed_by_id": self.rma_manager.id}]
+        )
+        self.assertEqual(batch.line_ids.unit_id, lines)
+        self.assertEqual(batch.move_ids.rma_line_id, lines, "each unit's move out of quarantine")
+        self.assertEqual(batch.line_ids.mapped("book_value"), lines.mapped("book_value"))
 
         # The repair order of the REP unit: its serial, level, from Repair WIP to graded stock.
         self.assertRecordValues(
@@ -95,7 +102,8 @@ class TestRmaDisposition(RmaDispositionCommon):
             )
         )
         self.assertEqual(len(addon_entries), 1)
-        self.assertEqual(addon_entries.ref, rts.disposition_batch)
+        self.assertEqual(addon_entries.ref, batch.name)
+        self.assertIn(addon_entries, batch.account_move_ids)
         self.assertEqual(addon_entries.line_ids.rma_line_id, ref | rep, "write-downs and accruals of REF and REP")
         self.assertEqual(set(addon_entries.line_ids.rma_disposition_id.mapped("code")), {"REF", "REP"})
         self.assertTrue(all(line.rma_id.name in line.name for line in addon_entries.line_ids))

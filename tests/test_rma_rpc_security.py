@@ -8,7 +8,7 @@ FORGED_CONTEXT = {
     "rma_workflow": True,
     "rma_done_now": True,
     "rma_valued_qty": [[1, 99.0]],
-    "rma_new_move_ids": [1],
+    "rma_receipt_move_ids": [1],
     "rma_analytic_cache": {"1": {"1": 100}},
     "force_period_date": "2020-01-01",
     "skip_analytic_sync": True,

@@ -1,7 +1,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.rma_disposition import REPAIR_LEVELS
+from ..models.rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from ..models.rma_posting_lock import serialize_rma_postings
 
 
@@ -39,10 +39,34 @@ class RmaDispositionWizard(models.TransientModel):
         ]
         return values
 
+    def action_prepare(self):
+        """A draft disposition batch of these units, for a manager to confirm."""
+        batch = self._create_batch()
+        return batch._get_records_action(name=self.env._("Disposition Batch"))
+
     def action_confirm(self):
-        """All or nothing: any error rolls back every move, entry and repair order of the confirmation."""
-        self.ensure_one()
+        """The quick way: the batch is prepared and confirmed at once (refused where the company requires
+        another manager to confirm). All or nothing: any error rolls back every move, entry and repair order."""
+        # Queue before writing anything, the batch included (see rma_posting_lock).
         serialize_rma_postings(self.env, self.line_ids.unit_id.company_id)
+        with self.env.cr.savepoint():
+            batch = self._create_batch()
+            batch.action_confirm()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _create_batch(self):
+        self.ensure_one()
+        values = {
+            line.unit_id.id: {
+                "disposition_id": line.disposition_id.id,
+                "repair_level": line.repair_level,
+                "net_realizable_value": line.net_realizable_value,
+                "work_cost": line.work_cost,
+                "recovery_value": line.recovery_value,
+                "note": line.note,
+            }
+            for line in self.line_ids
+        }
         twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
         if twice:
             raise UserError(
@@ -51,20 +75,7 @@ class RmaDispositionWizard(models.TransientModel):
                     units=", ".join(unit.display_name for unit in twice),
                 )
             )
-        values = {
-            line.unit_id.id: {
-                "disposition_id": line.disposition_id.id,
-                "repair_level": line.repair_level,
-                "net_realizable_value": line.net_realizable_value,
-                "work_cost": line.work_cost,
-                "recovery_value": line.recovery_value,
-                "note": "\n".join(filter(None, [line.note, self.note])) or False,
-            }
-            for line in self.line_ids
-        }
-        with self.env.cr.savepoint():
-            self.line_ids.unit_id._action_dispose(values)
-        return {"type": "ir.actions.act_window_close"}
+        return self.env["rma.disposition.batch"]._create_for_units(self.line_ids.unit_id, values, note=self.note)
 
 
 class RmaDispositionWizardLine(models.TransientModel):
@@ -77,6 +88,7 @@ class RmaDispositionWizardLine(models.TransientModel):
     rma_id = fields.Many2one(related="unit_id.rma_id")
     product_id = fields.Many2one(related="unit_id.product_id")
     lot_id = fields.Many2one(related="unit_id.lot_id", string="Serial Number")
+    serial_number = fields.Char(related="unit_id.serial_number")
     grade_id = fields.Many2one(related="unit_id.grade_id")
     suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
     company_id = fields.Many2one(related="unit_id.company_id")
@@ -91,7 +103,11 @@ class RmaDispositionWizardLine(models.TransientModel):
     repair_level = fields.Selection(REPAIR_LEVELS)
     net_realizable_value = fields.Monetary(
         currency_field="currency_id",
-        help="Estimated selling price once refurbished or repaired, less the costs to sell it.",
+        compute="_compute_net_realizable_value",
+        store=True,
+        readonly=False,
+        help="Estimated selling price once refurbished or repaired, less the costs to sell it. Suggested from the"
+        " unit's grade and product category.",
     )
     work_cost = fields.Monetary(
         currency_field="currency_id",
@@ -106,10 +122,19 @@ class RmaDispositionWizardLine(models.TransientModel):
     )
     note = fields.Char()
 
+    @api.depends("disposition_id", "unit_id")
+    def _compute_net_realizable_value(self):
+        work_lines = self.filtered(lambda line: line.treatment in WORK_TREATMENTS)
+        suggestions = self.env["rma.nrv.rule"]._suggest(work_lines.unit_id)
+        for line in self:
+            line.net_realizable_value = suggestions.get(line.unit_id, 0.0) if line in work_lines else 0.0
+
     @api.depends("disposition_id", "repair_level")
     def _compute_work_cost(self):
         for line in self:
             if line.treatment == "repair":
                 line.work_cost = line.disposition_id._get_repair_cost(line.repair_level)
-            elif line.treatment != "refurbish":
+            elif line.treatment == "refurbish":
+                line.work_cost = line.work_cost or 0.0
+            else:
                 line.work_cost = 0.0

@@ -1,0 +1,352 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
+from .rma_inspection import INSPECTOR_GROUP
+from .rma_order import MANAGER_GROUP
+from .rma_posting_lock import serialize_rma_postings
+from .rma_workflow_guard import ensure_workflow_fields
+
+
+class RmaDispositionBatch(models.Model):
+    """A disposition decision with its money: the units, their codes and values, who prepared it and who
+    confirmed it. Confirming it disposes every unit at once, all or nothing (rma.line._action_dispose)."""
+
+    _name = "rma.disposition.batch"
+    _inherit = ["mail.thread", "mail.activity.mixin", "rma.input.mixin"]
+    _description = "Disposition Batch"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
+    state = fields.Selection(
+        [("draft", "Draft"), ("done", "Done"), ("cancel", "Cancelled")],
+        string="Status",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        default="draft",
+        help="Draft: prepared, values still editable; nothing has moved or been posted.\n"
+        "Done: confirmed by a manager; the units moved and the entries are posted.\n"
+        "Cancelled: abandoned before confirmation.",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    line_ids = fields.One2many("rma.disposition.batch.line", "batch_id", string="Units", copy=False)
+    note = fields.Text(help="Why these units go where they go; printed on the batch.")
+
+    # ------------------------------------------------------------------
+    # Who and when: written by the server
+    # ------------------------------------------------------------------
+    prepared_by_id = fields.Many2one("res.users", string="Prepared By", readonly=True, copy=False)
+    prepared_date = fields.Datetime(string="Prepared On", readonly=True, copy=False)
+    confirmed_by_id = fields.Many2one("res.users", string="Confirmed By", readonly=True, copy=False, tracking=True)
+    confirmed_date = fields.Datetime(string="Confirmed On", readonly=True, copy=False)
+
+    # ------------------------------------------------------------------
+    # What the confirmation did
+    # ------------------------------------------------------------------
+    move_ids = fields.Many2many("stock.move", string="Stock Moves", readonly=True, copy=False)
+    account_move_ids = fields.Many2many("account.move", string="Journal Entries", readonly=True, copy=False)
+    unit_count = fields.Integer(compute="_compute_counts", string="Unit Count")
+    move_count = fields.Integer(compute="_compute_counts", string="Move Count")
+    account_move_count = fields.Integer(compute="_compute_counts", string="Entry Count")
+    repair_count = fields.Integer(compute="_compute_counts", string="Repair Count")
+    total_book_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    total_net_realizable_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    total_work_cost = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    total_recovery_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    is_segregation_required = fields.Boolean(related="company_id.rma_disposition_segregation")
+    can_be_confirmed = fields.Boolean(compute="_compute_can_be")
+    can_be_cancelled = fields.Boolean(compute="_compute_can_be")
+
+    _name_company_uniq = models.Constraint(
+        "UNIQUE(name, company_id)",
+        "A disposition batch reference must be unique per company.",
+    )
+
+    # ------------------------------------------------------------------
+    # Compute
+    # ------------------------------------------------------------------
+    @api.depends("line_ids", "move_ids", "account_move_ids", "line_ids.unit_id.repair_id")
+    def _compute_counts(self):
+        for batch in self:
+            batch.unit_count = len(batch.line_ids)
+            batch.move_count = len(batch.move_ids)
+            batch.account_move_count = len(batch.account_move_ids)
+            batch.repair_count = len(batch._repairs())
+
+    @api.depends(
+        "line_ids.book_value", "line_ids.net_realizable_value", "line_ids.work_cost", "line_ids.recovery_value"
+    )
+    def _compute_totals(self):
+        for batch in self:
+            batch.total_book_value = sum(batch.line_ids.mapped("book_value"))
+            batch.total_net_realizable_value = sum(batch.line_ids.mapped("net_realizable_value"))
+            batch.total_work_cost = sum(batch.line_ids.mapped("work_cost"))
+            batch.total_recovery_value = sum(batch.line_ids.mapped("recovery_value"))
+
+    @api.depends("state", "line_ids")
+    @api.depends_context("uid")
+    def _compute_can_be(self):
+        is_manager = self.env.user.has_group(MANAGER_GROUP)
+        for batch in self:
+            batch.can_be_confirmed = is_manager and batch.state == "draft" and bool(batch.line_ids)
+            batch.can_be_cancelled = batch.state == "draft"
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._ensure_can_prepare()
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        # The number and the preparer are the server's: set after the guards, whatever the client sent.
+        now = fields.Datetime.now()
+        sequences = self.env["ir.sequence"].sudo()
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            vals.update(
+                name=sequences.with_company(company).next_by_code(self._name) or self.env._("New"),
+                prepared_by_id=self.env.uid,
+                prepared_date=now,
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        if not self.env.su and set(vals) - {"message_main_attachment_id"}:
+            self._ensure_draft()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_confirmed(self):
+        if any(batch.state == "done" for batch in self):
+            raise UserError(self.env._("A confirmed disposition batch is a record of what was done: it stays."))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_confirm(self):
+        """Dispose every unit of the batch, all or nothing: one batch of moves, one Odoo valuation entry and one
+        addon entry per company, repair orders for REP, custody events."""
+        self._ensure_can_be_confirmed()
+        serialize_rma_postings(self.env, self.company_id | self.line_ids.unit_id.company_id)
+        for batch in self:
+            with self.env.cr.savepoint():
+                batch.line_ids.unit_id._action_dispose(batch._disposition_values(), batch=batch)
+        return True
+
+    def action_cancel(self):
+        self._ensure_can_prepare()
+        if any(batch.state != "draft" for batch in self):
+            raise UserError(self.env._("Only draft disposition batches can be cancelled."))
+        self.sudo().state = "cancel"
+        return True
+
+    def action_print(self):
+        return self.env.ref("rma_recovery.action_report_disposition_batch").report_action(self)
+
+    def action_view_units(self):
+        return self.line_ids.unit_id._get_records_action(name=self.env._("Units"))
+
+    def action_view_moves(self):
+        return self.move_ids._get_records_action(name=self.env._("Stock Moves"))
+
+    def action_view_account_moves(self):
+        return self.account_move_ids._get_records_action(name=self.env._("Journal Entries"))
+
+    def action_view_repairs(self):
+        return self._repairs()._get_records_action(name=self.env._("Repair Orders"))
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+    def _ensure_can_prepare(self):
+        if not self.env.su and not self.env.user.has_group(INSPECTOR_GROUP):
+            raise AccessError(self.env._("Only Returns Inspectors and Managers prepare disposition batches."))
+
+    def _ensure_draft(self):
+        decided = self.filtered(lambda batch: batch.state != "draft")
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(batches)s is no longer a draft: its units and values cannot change.",
+                    batches=", ".join(decided.mapped("name")),
+                )
+            )
+
+    def _ensure_can_be_confirmed(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
+        self._ensure_draft()
+        for batch in self:
+            if not batch.line_ids:
+                raise UserError(self.env._("Add the units to dispose to %(batch)s.", batch=batch.name))
+            if batch.company_id.rma_disposition_segregation and batch.prepared_by_id == self.env.user:
+                raise UserError(
+                    self.env._(
+                        "%(batch)s was prepared by you: in %(company)s another manager confirms it"
+                        " (segregation of duties).",
+                        batch=batch.name,
+                        company=batch.company_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _disposition_values(self):
+        """{unit id: its values} as rma.line._action_dispose takes them; a unit twice is refused."""
+        self.ensure_one()
+        twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
+        if twice:
+            raise UserError(
+                self.env._(
+                    "Each unit is disposed once per batch: %(units)s appears twice.",
+                    units=", ".join(unit.display_name for unit in twice),
+                )
+            )
+        return {
+            line.unit_id.id: {
+                "disposition_id": line.disposition_id.id,
+                "repair_level": line.repair_level,
+                "net_realizable_value": line.net_realizable_value,
+                "work_cost": line.work_cost,
+                "recovery_value": line.recovery_value,
+                "note": "\n".join(filter(None, [line.note, self.note])) or False,
+            }
+            for line in self.line_ids
+        }
+
+    @api.model
+    def _create_for_units(self, units, values, note=False):
+        """A draft batch of ``units`` with ``values`` ({unit id: values}, as _disposition_values gives them)."""
+        return self.create(
+            {
+                "company_id": units.company_id[:1].id or self.env.company.id,
+                "note": note,
+                "line_ids": [
+                    fields.Command.create(
+                        {
+                            "unit_id": unit.id,
+                            "disposition_id": values[unit.id].get("disposition_id"),
+                            "repair_level": values[unit.id].get("repair_level") or False,
+                            "net_realizable_value": values[unit.id].get("net_realizable_value") or 0.0,
+                            "work_cost": values[unit.id].get("work_cost") or 0.0,
+                            "recovery_value": values[unit.id].get("recovery_value") or 0.0,
+                            "note": values[unit.id].get("note") or False,
+                        }
+                    )
+                    for unit in units
+                ],
+            }
+        )
+
+    def _record_confirmation(self, moves, entries):
+        """What the confirmation did, kept on the batch (called by rma.line._action_dispose)."""
+        self.ensure_one()
+        move_by_unit = {move.rma_line_id: move for move in moves}
+        batch = self.sudo()
+        for line in batch.line_ids:
+            line.write({"book_value": line.unit_id.book_value, "move_id": move_by_unit.get(line.unit_id, False)})
+        batch.write(
+            {
+                "state": "done",
+                "confirmed_by_id": self.env.uid,
+                "confirmed_date": fields.Datetime.now(),
+                "move_ids": [fields.Command.set(moves.ids)],
+                "account_move_ids": [fields.Command.set((moves.account_move_id | entries).ids)],
+            }
+        )
+
+    def _repairs(self):
+        return self.line_ids.unit_id.repair_id
+
+
+class RmaDispositionBatchLine(models.Model):
+    _name = "rma.disposition.batch.line"
+    _inherit = ["rma.input.mixin"]
+    _description = "Disposition Batch Unit"
+    _order = "batch_id, id"
+    _check_company_auto = True
+
+    batch_id = fields.Many2one("rma.disposition.batch", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="batch_id.currency_id")
+    state = fields.Selection(related="batch_id.state")
+    unit_id = fields.Many2one("rma.line", string="Unit", required=True, index=True, check_company=True)
+    rma_id = fields.Many2one(related="unit_id.rma_id")
+    product_id = fields.Many2one(related="unit_id.product_id")
+    serial_number = fields.Char(related="unit_id.serial_number")
+    grade_id = fields.Many2one(related="unit_id.grade_id")
+    suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
+    disposition_id = fields.Many2one(
+        "rma.disposition", string="Code", required=True, domain="[('company_id', 'in', [False, company_id])]"
+    )
+    treatment = fields.Selection(related="disposition_id.treatment")
+    repair_level = fields.Selection(REPAIR_LEVELS, string="Level")
+    net_realizable_value = fields.Monetary(
+        currency_field="currency_id",
+        string="Net Realizable Value",
+        compute="_compute_net_realizable_value",
+        store=True,
+        readonly=False,
+        help="Estimated selling price once refurbished or repaired, less the costs to sell it. Suggested from the"
+        " unit's grade and product category (Inventory > Configuration > Returns > Net Realizable Value).",
+    )
+    work_cost = fields.Monetary(
+        currency_field="currency_id",
+        string="Work Cost",
+        compute="_compute_work_cost",
+        store=True,
+        readonly=False,
+        help="Accrued when the batch is confirmed. Repairs default to the code's estimate for the level.",
+    )
+    recovery_value = fields.Monetary(
+        currency_field="currency_id", string="Recovery Value", help="Harvested parts, recycler rebate."
+    )
+    book_value = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="The unit's value in stock when the batch was confirmed, as Odoo valued its move.",
+    )
+    move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
+    note = fields.Char()
+
+    @api.depends("disposition_id", "unit_id")
+    def _compute_net_realizable_value(self):
+        work_lines = self.filtered(lambda line: line.treatment in WORK_TREATMENTS)
+        suggestions = self.env["rma.nrv.rule"]._suggest(work_lines.unit_id)
+        for line in self:
+            line.net_realizable_value = suggestions.get(line.unit_id, 0.0) if line in work_lines else 0.0
+
+    @api.depends("disposition_id", "repair_level")
+    def _compute_work_cost(self):
+        for line in self:
+            if line.treatment == "repair":
+                line.work_cost = line.disposition_id._get_repair_cost(line.repair_level)
+            elif line.treatment == "refurbish":
+                line.work_cost = line.work_cost or 0.0  # estimated by the preparer
+            else:
+                line.work_cost = 0.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        if not self.env.su:
+            self.env["rma.disposition.batch"]._ensure_can_prepare()
+            batches = self.env["rma.disposition.batch"].browse({vals.get("batch_id") for vals in vals_list} - {None})
+            batches._ensure_draft()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        if not self.env.su:
+            self.batch_id._ensure_draft()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_confirmed(self):
+        self.batch_id.filtered(lambda batch: batch.state == "done")._ensure_draft()

@@ -1,0 +1,51 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class StockPicking(models.Model):
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "rma.server.fields.mixin"]
+
+    rma_id = fields.Many2one(
+        "rma.order", string="RMA", readonly=True, copy=False, index="btree_not_null", check_company=True
+    )
+
+    def button_validate(self):
+        # An RMA's receipt is validated unit by unit as the units are scanned in: each scan records the unit's
+        # custody, its value and its receipt entry. Validate opens the RMA's Receive screen.
+        rma_receipts = self.filtered("rma_id")
+        if rma_receipts:
+            if len(self) > 1:
+                raise UserError(
+                    self.env._(
+                        "%(receipts)s are RMA receipts: receive their units on the Receive screen, one RMA at a time.",
+                        receipts=", ".join(rma_receipts.mapped("name")),
+                    )
+                )
+            return self.rma_id.action_open_receive_screen()
+        return super().button_validate()
+
+    def _action_done(self):
+        # Whatever the caller, an RMA's receipt is never validated as a whole: see button_validate.
+        if self.filtered("rma_id"):
+            raise UserError(
+                self.env._("Receive the units of an RMA by scanning them on the Receive screen (Inventory > Returns).")
+            )
+        return super()._action_done()
+
+    @api.model
+    def _prepare_rma_receipt_vals(self, rma):
+        """The receipt of ``rma``: from the customer into its warehouse's returns quarantine."""
+        picking_type = rma.warehouse_id.rma_receipt_type_id
+        return {
+            "picking_type_id": picking_type.id,
+            "partner_id": rma.partner_id.id,
+            "location_id": self.env.ref("stock.stock_location_customers").id,
+            "location_dest_id": rma.warehouse_id.rma_quarantine_location_id.id,
+            "origin": rma.name,
+            "company_id": rma.company_id.id,
+            "rma_id": rma.id,
+            "scheduled_date": fields.Datetime.now() + relativedelta(days=rma.company_id.rma_shipping_days),
+        }

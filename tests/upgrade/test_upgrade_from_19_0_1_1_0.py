@@ -1,0 +1,102 @@
+"""The upgrade from 19.0.1.1.0, on a database that version built (see prepare_from_19_0_1_1_0.py and
+scripts/harness.sh, `make test`): skipped on any other database."""
+
+import json
+import os
+
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install", "rma_upgrade")
+class TestUpgradeFrom19011(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        path = os.environ.get("RMA_UPGRADE_SNAPSHOT")
+        if not path or not os.path.exists(path):
+            cls.skipTest(cls, "not an upgraded database: `make test` builds one with 19.0.1.1.0 and upgrades it")
+        with open(path, encoding="utf-8") as snapshot_file:
+            cls.snapshot = json.load(snapshot_file)
+        cls.units = {int(unit_id): values for unit_id, values in cls.snapshot["units"].items()}
+
+    def test_units_keep_their_history(self):
+        """Every unit keeps its status, the moves and entries it had, and its custody chain's head."""
+        lines = self.env["rma.line"].browse(list(self.units))
+        self.assertEqual(len(lines.exists()), len(self.units))
+        for line in lines:
+            before = self.units[line.id]
+            with self.subTest(unit=line.display_name):
+                self.assertEqual(line.state, before["state"])
+                self.assertEqual(line.custody_hash, before["custody_hash"])
+                self.assertEqual(sorted(line.account_move_line_ids.ids), before["account_move_line_ids"])
+                moves_now = line.receipt_move_ids.filtered(lambda move: move.state == "done")
+                self.assertEqual(sorted(moves_now.ids), sorted(before["move_ids"]), "no move added or removed")
+        for rma_id, state in self.snapshot["rma_states"].items():
+            self.assertEqual(self.env["rma.order"].browse(int(rma_id)).state, state)
+        # The chains still verify end to end.
+        for company in lines.company_id:
+            report = self.env["rma.custody.event"]._check_integrity(company)
+            self.assertTrue(report["ok"], report)
+
+    def test_authorized_rmas_get_their_receipt(self):
+        expected = self.env["rma.line"].browse(
+            [unit_id for unit_id, values in self.units.items() if values["state"] == "authorized"]
+        )
+        self.assertTrue(expected, "the 19.0.1.1.0 demo has an RMA authorized and not received")
+        for rma, lines in expected.grouped("rma_id").items():
+            picking = rma.receipt_picking_ids
+            self.assertEqual(len(picking), 1)
+            self.assertRecordValues(
+                picking,
+                [
+                    {
+                        "state": "assigned",
+                        "picking_type_id": rma.warehouse_id.rma_receipt_type_id.id,
+                        "location_dest_id": rma.warehouse_id.rma_quarantine_location_id.id,
+                        "origin": rma.name,
+                    }
+                ],
+            )
+            self.assertEqual(picking.move_ids.rma_line_id, lines)
+            for move in picking.move_ids:
+                self.assertEqual(move.origin_returned_move_id, move.rma_line_id.delivery_move_id)
+                self.assertEqual(move.sale_line_id, move.rma_line_id.delivery_move_id.sale_line_id)
+                self.assertTrue(move.to_refund)
+        # RMAs whose units all arrived before the upgrade get no receipt.
+        received = (
+            self.env["rma.order"].browse(
+                [
+                    int(rma_id)
+                    for rma_id, state in self.snapshot["rma_states"].items()
+                    if state in ("in_progress", "done")
+                ]
+            )
+            - expected.rma_id
+        )
+        self.assertFalse(received.receipt_picking_ids)
+
+    def test_confirmed_dispositions_become_batch_documents(self):
+        disposed = self.env["rma.line"].browse(self.snapshot["disposed_unit_ids"])
+        batch = disposed.disposition_batch_id
+        self.assertEqual(len(batch), 1)
+        reference = self.units[disposed[0].id]["disposition_batch"]
+        self.assertRecordValues(
+            batch,
+            [{"name": reference, "state": "done", "confirmed_by_id": self.env.ref("base.user_admin").id}],
+        )
+        self.assertEqual(batch.line_ids.unit_id, disposed)
+        for line in batch.line_ids:
+            self.assertEqual(line.book_value, self.units[line.unit_id.id]["book_value"])
+            self.assertEqual(line.move_id.location_id, line.unit_id.rma_id.warehouse_id.rma_quarantine_location_id)
+        self.assertEqual(batch.move_ids, batch.line_ids.move_id)
+        self.assertTrue(batch.account_move_ids, "the addon's entry and Odoo's valuation entries")
+        self.assertEqual(batch.repair_count, 1, "the REP unit's repair order")
+        # The new version works on the upgraded data: the last two inspected units are disposed through a batch.
+        rest = self.env["rma.line"].search([("state", "=", "inspection"), ("id", "not in", disposed.ids)])
+        self.assertTrue(rest)
+        new_batch = self.env["rma.disposition.batch"]._create_for_units(
+            rest, {unit.id: {"disposition_id": self.env.ref("rma_recovery.rma_disposition_rts").id} for unit in rest}
+        )
+        new_batch.with_user(self.env.ref("base.user_admin")).action_confirm()
+        self.assertEqual(new_batch.state, "done")
+        self.assertEqual(set(rest.mapped("state")), {"closed"})
