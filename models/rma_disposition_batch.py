@@ -39,9 +39,9 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     # Who and when: written by the server
     # ------------------------------------------------------------------
-    prepared_by_id = fields.Many2one("res.users", string="Prepared By", readonly=True, copy=False)
+    prepared_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     prepared_date = fields.Datetime(string="Prepared On", readonly=True, copy=False)
-    confirmed_by_id = fields.Many2one("res.users", string="Confirmed By", readonly=True, copy=False, tracking=True)
+    confirmed_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     confirmed_date = fields.Datetime(string="Confirmed On", readonly=True, copy=False)
 
     # ------------------------------------------------------------------
@@ -49,10 +49,10 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     move_ids = fields.Many2many("stock.move", string="Stock Moves", readonly=True, copy=False)
     account_move_ids = fields.Many2many("account.move", string="Journal Entries", readonly=True, copy=False)
-    unit_count = fields.Integer(compute="_compute_counts", string="Unit Count")
-    move_count = fields.Integer(compute="_compute_counts", string="Move Count")
+    unit_count = fields.Integer(compute="_compute_counts")
+    move_count = fields.Integer(compute="_compute_counts")
     account_move_count = fields.Integer(compute="_compute_counts", string="Entry Count")
-    repair_count = fields.Integer(compute="_compute_counts", string="Repair Count")
+    repair_count = fields.Integer(compute="_compute_counts")
     total_book_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     total_net_realizable_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     total_work_cost = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
@@ -276,7 +276,7 @@ class RmaDispositionBatchLine(models.Model):
     company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="batch_id.currency_id")
     state = fields.Selection(related="batch_id.state")
-    unit_id = fields.Many2one("rma.line", string="Unit", required=True, index=True, check_company=True)
+    unit_id = fields.Many2one("rma.line", required=True, index=True, check_company=True)
     rma_id = fields.Many2one(related="unit_id.rma_id")
     product_id = fields.Many2one(related="unit_id.product_id")
     serial_number = fields.Char(related="unit_id.serial_number")
@@ -289,7 +289,6 @@ class RmaDispositionBatchLine(models.Model):
     repair_level = fields.Selection(REPAIR_LEVELS, string="Level")
     net_realizable_value = fields.Monetary(
         currency_field="currency_id",
-        string="Net Realizable Value",
         compute="_compute_net_realizable_value",
         store=True,
         readonly=False,
@@ -298,15 +297,12 @@ class RmaDispositionBatchLine(models.Model):
     )
     work_cost = fields.Monetary(
         currency_field="currency_id",
-        string="Work Cost",
         compute="_compute_work_cost",
         store=True,
         readonly=False,
         help="Accrued when the batch is confirmed. Repairs default to the code's estimate for the level.",
     )
-    recovery_value = fields.Monetary(
-        currency_field="currency_id", string="Recovery Value", help="Harvested parts, recycler rebate."
-    )
+    recovery_value = fields.Monetary(currency_field="currency_id", help="Harvested parts, recycler rebate.")
     book_value = fields.Monetary(
         currency_field="currency_id",
         readonly=True,

@@ -60,7 +60,6 @@ class RmaLine(models.Model):
     disposition_note = fields.Text(readonly=True, copy=False)
     disposition_batch_id = fields.Many2one(
         "rma.disposition.batch",
-        string="Disposition Batch",
         readonly=True,
         copy=False,
         index="btree_not_null",

@@ -325,6 +325,7 @@ class RmaLine(models.Model):
             "company_id": self.company_id.id,
             "partner_id": self.rma_id.partner_id.id,
             "origin": self.rma_id.name,
+            "date": picking.scheduled_date,
             "origin_returned_move_id": origin_move.id,
             "sale_line_id": origin_move.sale_line_id.id,
             "to_refund": bool(origin_move),

@@ -14,7 +14,7 @@ class RmaNrvRule(models.Model):
 
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", index=True, help="Leave empty to apply in every company.")
-    grade_id = fields.Many2one("rma.grade", string="Grade", required=True, check_company=True, ondelete="cascade")
+    grade_id = fields.Many2one("rma.grade", required=True, check_company=True, ondelete="cascade")
     categ_id = fields.Many2one(
         "product.category", string="Product Category", ondelete="cascade", help="Empty: any category."
     )

@@ -130,7 +130,7 @@ class RmaOrder(models.Model):
     )
     lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
     receipt_picking_ids = fields.One2many("stock.picking", "rma_id", string="Receipts", readonly=True)
-    receipt_count = fields.Integer(compute="_compute_receipt_count", string="Receipt Count")
+    receipt_count = fields.Integer(compute="_compute_receipt_count")
     move_count = fields.Integer(compute="_compute_move_count", string="Stock Moves")
     custody_event_count = fields.Integer(compute="_compute_custody_event_count", string="Custody Events")
     journal_item_count = fields.Integer(compute="_compute_journal_item_count", string="Journal Items")

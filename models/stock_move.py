@@ -30,6 +30,13 @@ class StockMove(models.Model):
             return known[self.id]
         return super()._get_valued_qty(lot=lot)
 
+    def _prepare_move_split_vals(self, qty):
+        # The rest of a unit's move split off (an untracked unit received in part) is still that unit's.
+        vals = super()._prepare_move_split_vals(qty)
+        if self.rma_line_id:
+            vals["rma_line_id"] = self.rma_line_id.id
+        return vals
+
     def _skip_push(self):
         # A returned unit goes exactly where the RMA flow sends it (quarantine, a handoff location): the
         # warehouse's push rules must not carry it on into sellable stock.

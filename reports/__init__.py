@@ -1,2 +1,3 @@
 from . import rma_label_report
 from . import rma_custody_integrity_report
+from . import stock_traceability

@@ -12,3 +12,6 @@ from . import test_rma_rpc_security
 from . import test_rma_hardening
 from . import test_rma_bad_input
 from . import test_rma_posting_lock
+from . import test_rma_receipt_picking
+from . import test_rma_disposition_batch
+from . import test_rma_state_machine

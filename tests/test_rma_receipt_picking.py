@@ -1,0 +1,224 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common_disposition import RmaDispositionCommon
+
+PRICE = 520.0
+
+
+@tagged("post_install", "-at_install")
+class TestRmaReceiptPicking(RmaDispositionCommon):
+    """An authorized RMA is an expected arrival: its receipt is an Odoo picking, validated unit by unit."""
+
+    def _receipt_type(self):
+        return self.warehouse.rma_receipt_type_id
+
+    def _sold_and_invoiced(self, product, serials):
+        """Bought at PRICE, sold on a sale order, delivered with the serials and invoiced (with its COGS)."""
+        self._purchase(product, serials, PRICE)
+        self.company.action_close_stock_valuation(auto_post=True)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": len(serials)})],
+            }
+        )
+        order.action_confirm()
+        delivery = order.picking_ids
+        delivery.move_ids.move_line_ids.unlink()
+        delivery.move_ids.write(
+            {
+                "move_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "lot_id": self.env["stock.lot"].search([("name", "=", serial)]).id,
+                            "quantity": 1,
+                            "location_id": self.stock_location.id,
+                            "location_dest_id": self.customer_location.id,
+                        }
+                    )
+                    for serial in serials
+                ],
+                "picked": True,
+            }
+        )
+        delivery.button_validate()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        return order
+
+    def test_authorized_rma_is_an_expected_receipt(self):
+        before_ready = self._receipt_type().count_picking_ready
+        order = self._sold_and_invoiced(self.laptop, ["PK-0001", "PK-0002"])
+        rma = self._create_rma([(self.laptop, "PK-0001"), (self.laptop, "PK-0002")], sale_order_id=order.id)
+        self.assertFalse(rma.receipt_picking_ids, "a request is not expected yet")
+        rma.with_user(self.rma_manager).action_authorize()
+
+        picking = rma.receipt_picking_ids
+        self.assertRecordValues(
+            picking,
+            [
+                {
+                    "state": "assigned",
+                    "picking_type_id": self._receipt_type().id,
+                    "location_id": self.customer_location.id,
+                    "location_dest_id": self.quarantine.id,
+                    "partner_id": self.customer.id,
+                    "origin": rma.name,
+                    "rma_id": rma.id,
+                    "sale_id": order.id,
+                }
+            ],
+        )
+        self.assertGreater(picking.scheduled_date, fields.Datetime.now() + timedelta(days=13))
+        self.assertEqual(len(picking.move_ids), 2, "one move per unit, never merged")
+        for move in picking.move_ids:
+            unit = move.rma_line_id
+            self.assertRecordValues(
+                move,
+                [
+                    {
+                        "product_uom_qty": 1.0,
+                        "origin_returned_move_id": unit.delivery_move_id.id,
+                        "sale_line_id": order.order_line.id,
+                        "to_refund": True,
+                        "state": "assigned",
+                    }
+                ],
+            )
+        self.assertEqual(rma.receipt_count, 1)
+        self.assertEqual(rma.action_view_receipts()["res_id"], picking.id)
+        self.assertIn(picking, order.picking_ids, "the sale order lists it with its transfers")
+
+        # Inventory Overview: the RMA Receipts card counts it as To Receive; late once its date has passed.
+        receipt_type = self._receipt_type()
+        receipt_type.invalidate_recordset()
+        self.assertEqual(receipt_type.count_picking_ready, before_ready + 1)
+        late_before = receipt_type.count_picking_late
+        picking.scheduled_date = fields.Datetime.now() - timedelta(days=1)
+        receipt_type.invalidate_recordset()
+        self.assertEqual(receipt_type.count_picking_late, late_before + 1)
+        # Operations > Receipts lists it with the other incoming transfers.
+        self.assertIn(picking, self.env["stock.picking"].search([("picking_type_code", "=", "incoming")]))
+
+    def test_scans_validate_units_in_one_receipt_without_backorders(self):
+        rma = self._authorized_rma(["PK-0101", "PK-0102", "PK-0103"])
+        picking = rma.receipt_picking_ids
+        self._scan(rma.name, "PK-0102")
+        done = picking.move_ids.filtered(lambda move: move.state == "done")
+        self.assertEqual(done.rma_line_id.serial_number, "PK-0102")
+        self.assertEqual(done.move_line_ids.lot_id.name, "PK-0102")
+        self.assertEqual(picking.state, "assigned", "still expecting two units")
+        self.assertFalse(picking.backorder_ids)
+        self.assertEqual(self.env["stock.quant"]._get_available_quantity(self.laptop, self.quarantine), 1)
+
+        self._scan(rma.name, "PK-0101", "PK-0103")
+        self.assertEqual(picking.state, "done")
+        self.assertFalse(picking.backorder_ids)
+        self.assertEqual(rma.receipt_picking_ids, picking, "one receipt for the RMA")
+        self.assertEqual(set(picking.move_ids.mapped("state")), {"done"})
+        self.assertEqual(len(picking.move_ids), 3)
+
+    def test_untracked_partial_receipt_stays_in_its_receipt(self):
+        self._deliver(self.customer, self.cable, quantity=5)
+        rma = self._create_rma([(self.cable, None, 5)])
+        rma.action_authorize()
+        picking = rma.receipt_picking_ids
+        rma.line_ids._action_receive(quantity=2)
+        self.assertRecordValues(
+            picking.move_ids.sorted("id"),
+            [
+                {"state": "done", "quantity": 2.0, "product_uom_qty": 2.0},
+                {"state": "assigned", "quantity": 3.0, "product_uom_qty": 3.0},
+            ],
+        )
+        self.assertFalse(picking.backorder_ids)
+        self.assertEqual(picking.state, "assigned")
+        self.assertEqual(rma.line_ids.state, "authorized")
+        rma.line_ids._action_receive(quantity=3)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(rma.line_ids.state, "received")
+        self.assertEqual(self.env["stock.quant"]._get_available_quantity(self.cable, self.quarantine), 5)
+
+    def test_validate_button_opens_the_receive_screen(self):
+        rma = self._authorized_rma(["PK-0201"])
+        picking = rma.receipt_picking_ids
+        action = picking.button_validate()
+        self.assertEqual(action["tag"], "rma_recovery.receive")
+        self.assertEqual(action["params"], {"rma_id": rma.id})
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "Receive the units of an RMA by scanning them"):
+            picking._action_done()
+        self.assertEqual(rma.line_ids.state, "authorized")
+
+    def test_substitution_is_its_own_move_and_not_refunded(self):
+        rma = self._authorized_rma(["PK-0301"])
+        self._deliver(self.other_customer, self.laptop, ["PK-0399"])
+        self._scan(rma.name, "PK-0399")
+        picking = rma.receipt_picking_ids
+        substitute = picking.move_ids.filtered(lambda move: move.rma_line_id.is_substitution)
+        self.assertRecordValues(
+            substitute,
+            [{"state": "done", "to_refund": False, "origin_returned_move_id": False, "sale_line_id": False}],
+        )
+        self.assertEqual(picking.state, "assigned", "the authorized unit is still expected")
+
+    def test_cancelling_the_rma_cancels_its_receipt(self):
+        rma = self._authorized_rma(["PK-0401"])
+        picking = rma.receipt_picking_ids
+        rma.with_user(self.rma_manager).action_cancel()
+        self.assertEqual(picking.state, "cancel")
+        self.assertEqual(rma.state, "cancel")
+        # Set back to requested and authorized again: a new receipt.
+        rma.with_user(self.rma_manager).action_reset_to_draft()
+        rma.with_user(self.rma_manager).action_authorize()
+        self.assertEqual(len(rma.receipt_picking_ids), 2)
+        self.assertEqual(rma.receipt_picking_ids.filtered(lambda p: p.state != "cancel").state, "assigned")
+
+    def test_sale_order_delivered_quantity_and_credit_note(self):
+        """Received through its RMA, the unit is no longer delivered: the sale order offers a credit note, which
+        reverses no COGS (the RMA receipt entry did, once)."""
+        product = self._new_product("fifo", "real_time")
+        product.invoice_policy = "delivery"
+        order = self._sold_and_invoiced(product, ["PK-0501"])
+        sale_line = order.order_line
+        self.assertEqual(sale_line.qty_delivered, 1.0)
+        rma = self._create_rma([(product, "PK-0501")], sale_order_id=order.id)
+        rma.action_authorize()
+        self.assertEqual(sale_line.qty_delivered, 1.0, "not received yet")
+        self._scan(rma.name, "PK-0501")
+        self.assertEqual(sale_line.qty_delivered, 0.0)
+        self.assertEqual(sale_line.qty_to_invoice, -1.0)
+
+        before = self._values()
+        refund = order._create_invoices(final=True)
+        self.assertEqual(refund.move_type, "out_refund")
+        refund.action_post()
+        self.assertFalse(refund.line_ids.filtered(lambda aml: aml.display_type == "cogs"), "no second reversal")
+        self._assert_step_balanced(before, self._values())
+        cogs = self.env["account.move.line"].search(
+            [
+                ("account_id", "=", self.cogs_account.id),
+                ("product_id", "=", product.id),
+                ("parent_state", "=", "posted"),
+            ]
+        )
+        self.assertAlmostEqual(sum(cogs.mapped("balance")), 0.0, msg="sold, returned: no cost of goods sold left")
+        self.assertFalse(self.company._action_close_stock_valuation(), "stock and ledger agree")
+
+    def test_traceability_shows_the_return(self):
+        product = self._new_product("fifo", "real_time")
+        unit = self._inspected_units(product, ["PK-0601"])
+        self._dispose(unit, self.code["REF"], net_realizable_value=400.0)
+        unit.with_user(self.rma_inspector).action_finish_refurbishment()
+        lot = unit.lot_id
+        lines = self.env["stock.traceability.report"].with_context(active_id=lot.id, model="stock.lot").get_lines()
+        references = [line["reference"] for line in sorted(lines, key=lambda line: line["id"], reverse=True)]
+        self.assertIn(unit.delivery_move_id.picking_id.name, references)
+        self.assertIn(unit.rma_id.receipt_picking_ids.name, references)
+        self.assertIn(unit.disposition_batch_id.name, references)
+        self.assertIn(unit.rma_id.name, references, "the end of the refurbishment, under the RMA")

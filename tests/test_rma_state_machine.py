@@ -1,0 +1,74 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from odoo.addons.rma_recovery.models.rma_line import ON_HAND_STATES, UNIT_TRANSITIONS
+
+from .common import RmaCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRmaStateMachine(RmaCommon):
+    """The unit's states change only along UNIT_TRANSITIONS, through RmaLine._transition; the RMA follows."""
+
+    def _unit_in(self, state):
+        rma = self._create_rma([(self.laptop, f"SM-{state}")])
+        unit = rma.line_ids
+        unit.sudo().write({"state": state})  # the starting point only: the server's own write
+        return unit
+
+    def test_every_transition_allowed_or_refused(self):
+        states = list(UNIT_TRANSITIONS)
+        self.assertEqual(set(states), set(dict(self.env["rma.line"]._fields["state"].selection)))
+        for current in states:
+            for target in states:
+                with self.subTest(current=current, target=target):
+                    unit = self._unit_in(current)
+                    events = len(unit.custody_event_ids)
+                    if target in UNIT_TRANSITIONS[current]:
+                        unit._transition(target)
+                        self.assertEqual(unit.state, target)
+                        logged = len(unit.custody_event_ids) - events
+                        self.assertEqual(logged, int(current in ON_HAND_STATES), "an event while in our custody")
+                    else:
+                        with self.assertRaisesRegex(UserError, "cannot go from"):
+                            unit._transition(target)
+                        self.assertEqual(unit.state, current)
+                        self.assertEqual(len(unit.custody_event_ids), events)
+
+    def test_a_client_cannot_write_a_status(self):
+        unit = self._unit_in("received")
+        for user in (self.rma_user, self.rma_manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                unit.with_user(user).write({"state": "closed"})
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                unit.rma_id.with_user(user).write({"state": "done"})
+        self.assertEqual(unit.state, "received")
+
+    def test_rma_state_is_computed_from_its_units(self):
+        rma = self._create_rma([(self.laptop, "SM-A"), (self.laptop, "SM-B")])
+        first, second = rma.line_ids
+        expectations = [
+            (("draft", "draft"), "draft"),
+            (("authorized", "authorized"), "authorized"),
+            (("received", "authorized"), "in_progress"),
+            (("closed", "authorized"), "in_progress"),
+            (("closed", "cancel"), "done"),
+            (("closed", "closed"), "done"),
+            (("rejected", "rejected"), "rejected"),
+            (("cancel", "cancel"), "cancel"),
+            (("in_progress", "disposition"), "in_progress"),
+        ]
+        for (first_state, second_state), rma_state in expectations:
+            with self.subTest(units=(first_state, second_state)):
+                first.sudo().state = first_state
+                second.sudo().state = second_state
+                self.assertEqual(rma.state, rma_state)
+        self.assertEqual(self._create_rma([]).state, "draft", "a request without units")
+
+    def test_an_rma_without_units_is_not_decided(self):
+        rma = self._create_rma([])
+        with self.assertRaisesRegex(UserError, "no units"):
+            rma.with_user(self.rma_manager).action_reject("No units")
+        with self.assertRaisesRegex(UserError, "no units"):
+            rma.with_user(self.rma_manager).action_cancel()
+        self.assertEqual(rma.state, "draft")
