@@ -126,6 +126,26 @@ class RmaDemo(models.AbstractModel):
         for line, values in zip(rma.line_ids, findings, strict=True):
             line.inspection_id.write(values)
         rma.line_ids.inspection_id.action_done()
+        self._demo_draft_batch(rma.line_ids)
+
+    def _demo_draft_batch(self, units):
+        """An inspector (Marc Demo) prepared the disposition of the six laptops, with the suggested codes and net
+        realizable values: a manager opens Inventory > Returns > Disposition Batches and confirms it."""
+        inspector = self.env.ref("base.user_demo", raise_if_not_found=False)
+        if not inspector:
+            return
+        inspector.group_ids = [fields.Command.link(self.env.ref("rma_recovery.group_rma_inspector").id)]
+        wizard = (
+            self.env["rma.disposition.wizard"]
+            .with_user(inspector)
+            .with_context(active_model="rma.line", active_ids=units.ids)
+            .create({})
+        )
+        for line in wizard.line_ids:
+            if line.treatment == "repair":
+                line.repair_level = "l2"
+        wizard.note = "Prepared at the inspection bench: codes as suggested, values from the table."
+        wizard.action_prepare()
 
     def _align_stock_ledger(self):
         """The demo stock came in by inventory adjustment and left uninvoiced, which posts nothing: a stock
