@@ -232,3 +232,64 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         foreign = self.env["res.company"].create({"name": "RPC Foreign Company"})
         response = self.url_open(f"/report/html/rma_recovery.report_custody_integrity/{foreign.id}")
         self.assertNotEqual(response.status_code, 200)
+
+    # ------------------------------------------------------------------
+    # Disposition batches and receipts
+    # ------------------------------------------------------------------
+    def test_disposition_batch_rights_over_rpc(self):
+        """An inspector prepares but cannot confirm or forge a batch; under segregation of duties the manager who
+        prepared it cannot confirm it; nobody rewrites a confirmed batch."""
+        unit = self._inspected_units(self.laptop, ["RPC-B001"])
+        prepared = self._call(
+            self.rma_inspector,
+            "rma.disposition.batch",
+            "create",
+            {"line_ids": [Command.create({"unit_id": unit.id, "disposition_id": self.code["RTS"].id})]},
+        )
+        self.assertNotIn("error", prepared)
+        batch = self.env["rma.disposition.batch"].browse(prepared["result"])
+        self.assertEqual(batch.prepared_by_id, self.rma_inspector)
+        for model, method, args, error in [
+            ("rma.disposition.batch", "action_confirm", [batch.ids], ACCESS_ERROR),
+            ("rma.disposition.batch", "write", [batch.ids, {"state": "done"}], ACCESS_ERROR),
+            ("rma.disposition.batch", "write", [batch.ids, {"prepared_by_id": self.rma_manager.id}], ACCESS_ERROR),
+            ("rma.disposition.batch.line", "write", [batch.line_ids.ids, {"book_value": 1.0}], ACCESS_ERROR),
+            ("rma.disposition.batch", "create", [{"name": "DISP/FORGED", "state": "done"}], ACCESS_ERROR),
+        ]:
+            with self.subTest(method=method, args=args[1:]):
+                self.assertRefused(self._call(self.rma_inspector, model, method, *args), error)
+        self.assertRefused(
+            self._call(self.rma_user, "rma.disposition.batch", "create", {"company_id": self.company.id})
+        )
+
+        self.company.rma_disposition_segregation = True
+        own = self.env["rma.disposition.batch"].browse(
+            self._call(self.rma_manager, "rma.disposition.batch", "create", {"company_id": self.company.id})["result"]
+        )
+        self.assertRefused(self._call(self.rma_manager, "rma.disposition.batch", "action_confirm", own.ids), USER_ERROR)
+        self.assertNotIn("error", self._call(self.rma_manager, "rma.disposition.batch", "action_confirm", batch.ids))
+        self.assertRecordValues(batch, [{"state": "done", "confirmed_by_id": self.rma_manager.id}])
+        self.assertEqual(unit.state, "closed")
+        self.assertRefused(
+            self._call(self.rma_manager, "rma.disposition.batch.line", "write", batch.line_ids.ids, {"note": "x"}),
+            USER_ERROR,
+        )
+
+    def test_rma_receipt_is_not_validated_as_a_whole_over_rpc(self):
+        rma = self._authorized_rma(["RPC-R001"])
+        picking = rma.receipt_picking_ids
+        stock_manager = new_test_user(
+            self.env,
+            login="rpc_stock_manager",
+            groups="stock.group_stock_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        answer = self._call(stock_manager, "stock.picking", "button_validate", picking.ids)
+        self.assertEqual(answer["result"]["tag"], "rma_recovery.receive", "Validate opens the Receive screen")
+        self.assertRefused(self._call(stock_manager, "stock.picking", "write", picking.ids, {"rma_id": False}))
+        self.assertRefused(
+            self._call(stock_manager, "stock.move", "write", picking.move_ids.ids, {"rma_line_id": False})
+        )
+        self.assertEqual(picking.state, "assigned")
+        self.assertEqual(rma.line_ids.state, "authorized")
