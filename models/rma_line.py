@@ -465,6 +465,14 @@ class RmaLine(models.Model):
         step's guard ran as the real user."""
         return self.sudo()
 
+    def _write_each(self, vals_by_line):
+        """Write {unit: vals} with one write per distinct vals (a batch holds few): not one per unit and field."""
+        groups = defaultdict(list)
+        for line, vals in vals_by_line.items():
+            groups[tuple(sorted(vals.items()))].append(line.id)
+        for items, line_ids in groups.items():
+            self.browse(line_ids).write(dict(items))
+
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------

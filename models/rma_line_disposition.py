@@ -174,23 +174,23 @@ class RmaLine(models.Model):
         }
         self._check_disposition_accounts(values, destinations)
         now = fields.Datetime.now()
-        for line in self._workflow():
+        vals_by_line = {}
+        for line in self:
             vals = values[line.id]
             code = codes.browse(vals["disposition_id"])
-            line.update(
-                {
-                    "disposition_id": code.id,
-                    "repair_level": vals.get("repair_level") if code.treatment == "repair" else False,
-                    "net_realizable_value": vals.get("net_realizable_value", 0.0),
-                    "work_cost": vals.get("work_cost", 0.0),
-                    "recovery_value": vals.get("recovery_value", 0.0),
-                    "disposition_note": vals.get("note"),
-                    "disposition_date": now,
-                    "disposition_user_id": self.env.uid,
-                    "disposition_batch_id": batch.id,
-                    "disposition_valuation": line.product_id.valuation,
-                }
-            )
+            vals_by_line[line] = {
+                "disposition_id": code.id,
+                "repair_level": vals.get("repair_level") if code.treatment == "repair" else False,
+                "net_realizable_value": vals.get("net_realizable_value", 0.0),
+                "work_cost": vals.get("work_cost", 0.0),
+                "recovery_value": vals.get("recovery_value", 0.0),
+                "disposition_note": vals.get("note"),
+                "disposition_date": now,
+                "disposition_user_id": self.env.uid,
+                "disposition_batch_id": batch.id,
+                "disposition_valuation": line.product_id.valuation,
+            }
+        self._workflow()._write_each(vals_by_line)
         notes = {
             line: f"{line.disposition_id.display_name} {dict(REPAIR_LEVELS)[line.repair_level]}"
             if line.repair_level
@@ -335,13 +335,16 @@ class RmaLine(models.Model):
         """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
         stock); units in work carry it down to their net realizable value."""
         move_by_line = {move.rma_line_id: move for move in moves}
-        for line in self._workflow():
+        vals_by_line = {}
+        for line in self:
             if line.disposition_treatment == "restock":
-                line.book_value = line.receipt_value
+                book_value = line.receipt_value
             else:
-                line.book_value = move_by_line[line].value
+                book_value = move_by_line[line].value
+            vals_by_line[line] = {"book_value": book_value}
             if line.disposition_treatment in WORK_TREATMENTS:
-                line.carrying_value = min(line.book_value, line.net_realizable_value)
+                vals_by_line[line]["carrying_value"] = min(book_value, line.net_realizable_value)
+        self._workflow()._write_each(vals_by_line)
 
     def _create_repair_orders(self):
         """A confirmed repair order per unit to repair: from the Repair WIP location to graded stock."""
