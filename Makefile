@@ -1,13 +1,16 @@
 # The README's commands. Each does all set-up on a fresh machine with the Odoo 19.0 source at ODOO_PATH.
 HARNESS := bash scripts/harness.sh
 
-.PHONY: run test test-core bench bench-concurrent lint
+.PHONY: run test test-upgrade test-core bench bench-concurrent lint
 
 run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 	$(HARNESS) run
 
 test:  ## fresh database, install without demo, every test through pytest-odoo (browser tests included)
 	$(HARNESS) test $(PYTEST_ARGS)
+
+test-upgrade: ## the upgrade from 19.0.1.1.0 with data (also run by make test)
+	$(HARNESS) test-upgrade
 
 test-core: ## Odoo's own stock_account and repair suites, with the addon installed
 	$(HARNESS) test-core $(PYTEST_ARGS)

@@ -123,13 +123,14 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
                     ("rma.line", "action_accept_substitution", [held.ids]),
                     ("rma.line", "write", [held.ids, {"is_substitution": False}]),
                     ("rma.line", "write", [unit.ids, {"location_id": self.stock_location.id}]),
-                    ("rma.disposition.wizard", "create", [{}]),
                     ("rma.line", "_action_dispose", [unit.ids, {str(unit.id): {}}]),
                     ("stock.move", "write", [other_move.ids, {"rma_line_id": unit.id}]),
                     ("stock.move", "write", [receipt.ids, {"rma_line_id": False}]),
                     ("rma.order", "action_reset_to_draft", [rma.ids]),
                 ]:
                     self.assertRefused(self._call(user, model, method, *args))
+        # Inspectors prepare dispositions (the wizard); a Returns User does not.
+        self.assertRefused(self._call(self.rma_user, "rma.disposition.wizard", "create", {}))
         # A plain Inventory user (no Returns group) cannot attach a move to a returned unit or detach one either.
         stock_user = new_test_user(
             self.env,
@@ -163,7 +164,6 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
             ("rma.inspection", "write", [inspection.ids, {"date": "2020-01-01 00:00:00"}]),
             ("rma.inspection", "write", [inspection.ids, {"lot_id": False}]),
             ("rma.inspection", "create", [{"line_id": waiting.id, "grade_id": self.grade_a.id}]),
-            ("rma.disposition.wizard", "create", [{}]),
         ]:
             with self.subTest(method=method, args=args[1:]):
                 self.assertRefused(self._call(other, model, method, *args))
@@ -174,6 +174,17 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         self.assertEqual(inspection.state, "done")
         finished = unit.custody_event_ids.filtered(lambda event: event.event_type == "inspection")
         self.assertEqual(finished.user_id, self.rma_inspector)
+        # An inspector prepares the disposition (the wizard, a draft batch) but cannot confirm it.
+        wizard = self._call(
+            other,
+            "rma.disposition.wizard",
+            "create",
+            {"line_ids": [Command.create({"unit_id": unit.id, "disposition_id": self.code["RTS"].id})]},
+        )
+        self.assertNotIn("error", wizard)
+        self.assertRefused(self._call(other, "rma.disposition.wizard", "action_confirm", [wizard["result"]]))
+        self.assertEqual(unit.state, "inspection")
+        self.assertFalse(self.env["rma.disposition.batch"].search([("line_ids.unit_id", "=", unit.id)]))
 
     # ------------------------------------------------------------------
     # Forged caches change nothing
