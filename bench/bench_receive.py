@@ -16,7 +16,7 @@ from odoo.tools import SQL
 from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
 
 SINGLE_UNITS = 30
-BATCH = 1000
+SMALL_BATCH, BATCH = 100, 1000
 VERIFY_UNITS, VERIFY_EVENTS_PER_UNIT = 1000, 100
 
 
@@ -87,6 +87,7 @@ def run(env, measure):
     singles = [fixture.deliver(1) for _index in range(SINGLE_UNITS)]
     batch_native = fixture.deliver(BATCH)
     scan_rma = authorized_rma(env, fixture, fixture.deliver(SINGLE_UNITS))
+    small_rma = authorized_rma(env, fixture, fixture.deliver(SMALL_BATCH))
     batch_rma = authorized_rma(env, fixture, fixture.deliver(BATCH))
     scan = env["rma.scan"]
 
@@ -101,6 +102,9 @@ def run(env, measure):
     measure("native return wizard, one unit (create + validate)", SINGLE_UNITS, native_one_by_one)
     measure("rma scan-receive, one unit per scan", SINGLE_UNITS, scan_one_by_one)
     measure(f"native return wizard, batch of {BATCH}", BATCH, lambda: native_return(env, batch_native))
+    measure(
+        f"rma batch receive of {SMALL_BATCH}", SMALL_BATCH, lambda: small_rma.line_ids._action_receive(station="BENCH")
+    )
     measure(f"rma batch receive of {BATCH}", BATCH, lambda: batch_rma.line_ids._action_receive(station="BENCH"))
     assert set(batch_rma.line_ids.mapped("state")) == {"received"}
 
@@ -111,6 +115,10 @@ def run(env, measure):
     )
     batch_ms = measure.ratio(f"rma batch receive of {BATCH}", f"native return wizard, batch of {BATCH}")
     measure.ratio(f"rma batch receive of {BATCH}", f"native return wizard, batch of {BATCH}", key="queries")
+    small_queries = measure.per_unit(f"rma batch receive of {SMALL_BATCH}", "queries")
+    big_queries = measure.per_unit(f"rma batch receive of {BATCH}", "queries")
+    growth = (big_queries - small_queries) / small_queries
+    print(f"  queries/unit {SMALL_BATCH} -> {BATCH} units: {small_queries:.2f} -> {big_queries:.2f} ({growth:+.1%})")
 
     count = seed_events(env, fixture)
     env.invalidate_all()
@@ -127,5 +135,6 @@ def run(env, measure):
         f"  targets: scan <= 0.5x native one-unit: ms {scan_ms:.2f} {'met' if scan_ms <= 0.5 else 'NOT met'},"
         f" queries {scan_queries:.2f} {'met' if scan_queries <= 0.5 else 'NOT met'};"
         f" batch <= 1.5x native batch: {batch_ms:.2f} {'met' if batch_ms <= 1.5 else 'NOT met'};"
+        f" queries/unit flat within 10%: {'met' if growth <= 0.10 else 'NOT met'};"
         f" verification >= 50,000 events/s: {'met' if rate >= 50000 else 'NOT met'}"
     )

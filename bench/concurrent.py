@@ -287,7 +287,11 @@ def check_journal(database, plan):
             result for result in integrity.get("results", []) if result.get("journal_name", "").startswith("RMA")
         ]
         receipts = env["stock.move"].search_count(
-            [("rma_line_id.rma_id.company_id", "=", company.id), ("location_id.usage", "=", "customer")]
+            [
+                ("rma_line_id.rma_id.company_id", "=", company.id),
+                ("location_id.usage", "=", "customer"),
+                ("state", "=", "done"),
+            ]
         )
         received = env["rma.line"].search_count([("company_id", "=", company.id), ("state", "!=", "authorized")])
         print(

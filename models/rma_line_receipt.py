@@ -127,12 +127,19 @@ class RmaLine(models.Model):
             line: 1.0 if line.tracking == "serial" else (quantity or line.quantity - line.quantity_received)
             for line in self
         }
-        # The demand is the unit as authorized; what arrived is its move line, with the lot now known.
-        moves.sudo().move_line_ids.unlink()
-        self.env["stock.move.line"].sudo().create(
-            [line._prepare_receipt_move_line_vals(pending[line], quantities[line]) for line in self]
-        )
-        moves.sudo().picked = True
+        # The demand is the unit as authorized; what arrived is its move line, with the lot now known. Odoo made a
+        # line without lot when the receipt was made ready. A scan (one unit) completes it: Odoo's move-line write
+        # checks each line on its own, cheap for one, while a delete drops the ORM's whole cache. A batch replaces
+        # them all in one delete and one insert, paying that once.
+        move_lines = moves.sudo().move_line_ids
+        if len(self) == 1 and len(move_lines) == 1:
+            move_lines.write({"lot_id": self.lot_id.id, "quantity": quantities[self], "picked": True})
+        else:
+            move_lines.unlink()
+            self.env["stock.move.line"].sudo().create(
+                [line._prepare_receipt_move_line_vals(pending[line], quantities[line]) for line in self]
+            )
+        # Picked lines make the moves picked (stock.move._compute_picked).
         partial = moves.filtered(lambda move: move.product_uom.compare(move.quantity, move.product_uom_qty) < 0)
         if partial:
             # stock.move's own split: the rest stays in the same receipt (no backorder picking), still expected.
