@@ -83,7 +83,8 @@ def run(env, measure):
     wizards = {count: disposition_wizard(env, inspected_units(env, fixture, count)) for count in BATCHES}
     entry_model = env["account.move"]
 
-    like_for_like_delivery = fixture.deliver(BATCHES[-1])
+    # The like-for-like baseline varies from run to run on this machine: measured twice, the faster one counts.
+    like_for_like_deliveries = [fixture.deliver(BATCHES[-1]) for _run in range(2)]
     measure(f"native return wizard, batch of {BATCHES[-1]}", BATCHES[-1], lambda: native_return(env, native_delivery))
     entries = {}
     posted_shape = {}
@@ -107,13 +108,17 @@ def run(env, measure):
             flush=True,
         )
 
-    like_for_like = f"native return + ORM entries of the same lines, {BATCHES[-1]}"
+    like_for_like_runs = []
+    for run_index, delivery in enumerate(like_for_like_deliveries, start=1):
+        label = f"native return + ORM entries of the same lines, {BATCHES[-1]} (#{run_index})"
 
-    def native_return_and_entries():
-        native_return(env, like_for_like_delivery)
-        post_entries(env, posted_shape[BATCHES[-1]])
+        def native_return_and_entries(delivery=delivery):
+            native_return(env, delivery)
+            post_entries(env, posted_shape[BATCHES[-1]])
 
-    measure(like_for_like, BATCHES[-1], native_return_and_entries)
+        measure(label, BATCHES[-1], native_return_and_entries)
+        like_for_like_runs.append(label)
+    like_for_like = min(like_for_like_runs, key=measure.per_unit)
 
     print()
     big, small = (
