@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from .rma_posting_lock import serialize_rma_postings
@@ -127,18 +127,25 @@ class RmaLine(models.Model):
             line: 1.0 if line.tracking == "serial" else (quantity or line.quantity - line.quantity_received)
             for line in self
         }
-        # The demand is the unit as authorized; what arrived is its move line, with the lot now known. Odoo made a
-        # line without lot when the receipt was made ready. A scan (one unit) completes it: Odoo's move-line write
-        # checks each line on its own, cheap for one, while a delete drops the ORM's whole cache. A batch replaces
-        # them all in one delete and one insert, paying that once.
-        move_lines = moves.sudo().move_line_ids
-        if len(self) == 1 and len(move_lines) == 1:
-            move_lines.write({"lot_id": self.lot_id.id, "quantity": quantities[self], "picked": True})
-        else:
-            move_lines.unlink()
-            self.env["stock.move.line"].sudo().create(
-                [line._prepare_receipt_move_line_vals(pending[line], quantities[line]) for line in self]
-            )
+        # What arrived is the move's line of what was expected (made with the move at the authorization), picked:
+        # one write for the batch. A line that differs (a serial unknown until now, an untracked unit received in
+        # part) is completed first, line by line: Odoo's move-line write checks each on its own.
+        lines_by_move = moves.sudo().move_line_ids.grouped("move_id")
+        expected = extra = self.env["stock.move.line"].sudo()
+        new_line_vals = []
+        for line in self:
+            move_lines = lines_by_move.get(pending[line], expected.browse())
+            if not move_lines:
+                new_line_vals.append(line._prepare_receipt_move_line_vals(pending[line], quantities[line]))
+                continue
+            first = move_lines[0]
+            if first.lot_id != line.lot_id or first.product_uom_id.compare(first.quantity, quantities[line]):
+                first.write({"lot_id": line.lot_id.id, "quantity": quantities[line]})
+            extra |= move_lines - first
+            expected |= first
+        extra.unlink()
+        expected.write({"picked": True})
+        self.env["stock.move.line"].sudo().create(new_line_vals)
         # Picked lines make the moves picked (stock.move._compute_picked).
         partial = moves.filtered(lambda move: move.product_uom.compare(move.quantity, move.product_uom_qty) < 0)
         if partial:
@@ -314,16 +321,27 @@ class RmaLine(models.Model):
         for line, lot in zip(missing, lots, strict=True):
             line.lot_id = lot
 
-    def _prepare_receipt_move_vals(self, picking):
+    def _prepare_receipt_move_vals(self, picking, expected=False):
         """The unit's move in ``picking``, its RMA's receipt: linked to the original delivery and its sale line
         as Odoo's own returns are (valued at the original cost, the delivered quantity goes down once received),
-        except a suspected substitution, received without either."""
+        except a suspected substitution, received without either. ``expected``: with the line of what is expected
+        (the serial the RMA knows, the quantity), which a scan then confirms."""
         self.ensure_one()
         origin_move = self.delivery_move_id if not self.is_substitution else self.env["stock.move"]
+        quantity = 1.0 if self.tracking == "serial" else self.quantity - self.quantity_received
+        expected_line = {
+            "product_id": self.product_id.id,
+            "product_uom_id": self.product_uom_id.id,
+            "lot_id": self.lot_id.id,
+            "quantity": quantity,
+            "location_id": picking.location_id.id,
+            "location_dest_id": picking.location_dest_id.id,
+            "company_id": self.company_id.id,
+        }
         return {
             "product_id": self.product_id.id,
             "product_uom": self.product_uom_id.id,
-            "product_uom_qty": 1.0 if self.tracking == "serial" else self.quantity - self.quantity_received,
+            "product_uom_qty": quantity,
             "picking_id": picking.id,
             "location_id": picking.location_id.id,
             "location_dest_id": picking.location_dest_id.id,
@@ -337,6 +355,7 @@ class RmaLine(models.Model):
             "sale_line_id": origin_move.sale_line_id.id,
             "to_refund": bool(origin_move),
             "rma_line_id": self.id,
+            "move_line_ids": [Command.create(expected_line)] if expected else [],
         }
 
     def _prepare_substitution_line_vals(self, lot, code):

@@ -458,10 +458,12 @@ class RmaOrder(models.Model):
             .create([self.env["stock.picking"]._prepare_rma_receipt_vals(rma) for rma in self])
         )
         picking_by_rma = dict(zip(self, pickings, strict=True))
-        lines._create_unit_moves([line._prepare_receipt_move_vals(picking_by_rma[line.rma_id]) for line in lines])
-        # One move per unit: Odoo would merge the units of one product into one move.
-        pickings.move_ids._action_confirm(merge=False)
-        pickings.action_assign()
+        moves = lines._create_unit_moves(
+            [line._prepare_receipt_move_vals(picking_by_rma[line.rma_id], expected=True) for line in lines]
+        )
+        # One move per unit: Odoo would merge the units of one product into one move. Goods from a customer
+        # reserve nothing: confirmed, the moves are ready to receive.
+        moves._action_confirm(merge=False)
         return pickings
 
     def _get_receipt_pickings(self):
