@@ -216,13 +216,15 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.receipt_count = len(rma.receipt_picking_ids)
 
-    @api.depends("state", "line_ids.state")
+    @api.depends("state", "line_ids.state", "line_ids.quantity_received")
     def _compute_can_be(self):
         for rma in self:
             rma.can_be_authorized = rma.state == "draft"
             rma.can_be_rejected = rma.state == "draft"
+            # Nothing of it has arrived: not even part of an untracked unit.
             rma.can_be_cancelled = rma.state == "draft" or (
-                rma.state == "authorized" and all(line.state == "authorized" for line in rma.line_ids)
+                rma.state == "authorized"
+                and all(line.state == "authorized" and not line.quantity_received for line in rma.line_ids)
             )
             rma.can_be_reset = rma.state in ("rejected", "cancel")
 

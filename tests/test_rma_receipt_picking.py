@@ -139,6 +139,8 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         self.assertFalse(picking.backorder_ids)
         self.assertEqual(picking.state, "assigned")
         self.assertEqual(rma.line_ids.state, "authorized")
+        with self.assertRaisesRegex(UserError, "whose units have not arrived"):
+            rma.with_user(self.rma_manager).action_cancel()
         rma.line_ids._action_receive(quantity=3)
         self.assertEqual(picking.state, "done")
         self.assertEqual(rma.line_ids.state, "received")
