@@ -105,24 +105,32 @@ class RmaLine(models.Model):
         return vals
 
     def _post_work_close_entries(self, moves):
-        """A unit leaves WIP at the value Odoo gave its move: its carrying value, or the standard price of a
-        standard-cost product. The difference between the two (standard cost only) moves between WIP and the
-        write-down account, so that WIP is empty once the work is finished."""
+        """The work is finished (contract, "work order closed"):
+
+        - the unit leaves WIP at the value Odoo gave its move: its carrying value, or the standard price of a
+          standard-cost product. The difference between the two (standard cost only) moves between WIP and the
+          write-down account, so that WIP is empty once the work is finished;
+        - the work cost accrued at disposition is settled: Dr accrued work costs / Cr work cost at the estimate
+          (the actual cost is what Odoo posts for the parts the repair consumed, and any vendor bill), so the
+          accrued liability holds nothing for the unit any more.
+        """
         entries = self.env["account.move"].sudo()
         for company, company_moves in moves.grouped("company_id").items():
             line_vals = []
             for move in company_moves:
                 line = move.rma_line_id
-                difference = move.value - line.carrying_value
-                if company.currency_id.is_zero(difference):
-                    continue
                 accounts = line.disposition_id._get_accounts(line.product_id, company)
-                debit, credit = accounts["location"], accounts["writedown"]
-                if difference < 0:
-                    debit, credit, difference = credit, debit, -difference
-                line_vals += line._prepare_entry_line_vals(
-                    debit, credit, difference, line._entry_label(f"{line._disposition_label()} CLOSE"), move
-                )
+                label = line._entry_label(f"{line._disposition_label()} CLOSE")
+                difference = move.value - line.carrying_value
+                if not company.currency_id.is_zero(difference):
+                    debit, credit = accounts["location"], accounts["writedown"]
+                    if difference < 0:
+                        debit, credit, difference = credit, debit, -difference
+                    line_vals += line._prepare_entry_line_vals(debit, credit, difference, label, move)
+                if company.currency_id.compare_amounts(line.work_cost, 0.0) > 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["accrued_cost"], accounts["work_cost"], line.work_cost, label, move
+                    )
             entries |= self._create_entry(
                 company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
             )

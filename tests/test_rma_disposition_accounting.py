@@ -104,6 +104,13 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         self.assertEqual(line.state, "ready")
         close_move = line.receipt_move_ids.filtered(lambda move: move.location_dest_id == self.graded_location)
         self.assertAlmostEqual(close_move.value, PRICE if cost_method == "standard" else NRV)
+        # The work cost accrued at disposition is settled: the accrued liability holds nothing for the unit.
+        accrued = line.account_move_line_ids.filtered(lambda aml: aml.account_id == self.accrued_account)
+        self.assertTrue(accrued.filtered("debit"), "the settlement")
+        self.assertAlmostEqual(sum(accrued.mapped("balance")), 0.0, msg="accrued work costs settled")
+        settlement = accrued.filtered("debit")
+        self.assertEqual(settlement.name, f"{line.rma_id.name} {line.serial_number} {line._disposition_label()} CLOSE")
+        self.assertAlmostEqual(settlement.debit, line.work_cost)
         wip_lines = line.account_move_line_ids.filtered(lambda aml: aml.account_id == self.wip_account)
         if valuation == "real_time":
             self.assertAlmostEqual(sum(wip_lines.mapped("balance")), 0.0, msg="WIP is empty once the work is done")
