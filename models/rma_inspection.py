@@ -39,6 +39,7 @@ class RmaInspection(models.Model):
         help="The inspector who opened the inspection; only they (or a manager) can finish it.",
     )
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, help="Set by the server.")
+    done_date = fields.Datetime(string="Finished On", readonly=True, copy=False, help="Set by the server.")
 
     # ------------------------------------------------------------------
     # Findings
@@ -118,7 +119,7 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     def action_done(self):
         self._ensure_can_be_done()
-        self.sudo().write({"state": "done"})
+        self.sudo().write({"state": "done", "done_date": fields.Datetime.now()})
         self.env["rma.custody.event"].sudo().create(
             [
                 {

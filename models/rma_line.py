@@ -26,6 +26,9 @@ UNIT_TRANSITIONS = {
     "rejected": ("draft",),  # reset by a manager
     "cancel": ("draft",),  # reset by a manager
 }
+# The stages whose time the transition itself records (the others are recorded by the step that owns them:
+# received_date, the inspection's dates, disposition_date, work_finished_date).
+STAGE_DATE_FIELDS = {"authorized": "authorized_date", "closed": "closed_date"}
 
 # Flag field -> how the flag reads to the user. Order is the order shown on the line.
 FLAG_FIELDS = (
@@ -95,6 +98,8 @@ class RmaLine(models.Model):
         "Closed: nothing more happens to the unit.",
     )
     # Allowed changes: UNIT_TRANSITIONS, applied by _transition.
+    authorized_date = fields.Datetime(string="Authorized On", readonly=True, copy=False)
+    closed_date = fields.Datetime(string="Closed On", readonly=True, copy=False)
 
     # ------------------------------------------------------------------
     # The unit as declared by the customer
@@ -458,7 +463,10 @@ class RmaLine(models.Model):
             )
         in_custody = self.filtered(lambda line: line.state in ON_HAND_STATES)
         self.env["rma.custody.event"]._log_status_changes(in_custody, note or labels[state], station)
-        self._workflow().state = state
+        vals = {"state": state}
+        if state in STAGE_DATE_FIELDS:
+            vals[STAGE_DATE_FIELDS[state]] = fields.Datetime.now()
+        self._workflow().write(vals)
 
     def _workflow(self):
         """These units, allowed to write their server-owned fields (see rma_workflow_guard): call only after the

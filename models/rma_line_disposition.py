@@ -56,6 +56,9 @@ class RmaLine(models.Model):
         help="Value of a unit in refurbishment or repair: its book value, written down to its net realizable value.",
     )
     disposition_date = fields.Datetime(readonly=True, copy=False)
+    work_finished_date = fields.Datetime(
+        string="Work Finished On", readonly=True, copy=False, help="Its refurbishment or repair finished."
+    )
     disposition_user_id = fields.Many2one("res.users", string="Disposed By", readonly=True, copy=False)
     disposition_note = fields.Text(readonly=True, copy=False)
     disposition_batch_id = fields.Many2one(
@@ -419,4 +422,5 @@ class RmaLine(models.Model):
         )
         for destination, destination_moves in moves.grouped("location_dest_id").items():
             destination_moves.rma_line_id.sudo()._workflow().location_id = destination
+        lines._workflow().work_finished_date = fields.Datetime.now()
         lines._transition("ready")

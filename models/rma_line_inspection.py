@@ -14,6 +14,8 @@ class RmaLine(models.Model):
         "rma.inspection", compute="_compute_inspection_id", store=True, help="The last one."
     )
     grade_id = fields.Many2one(related="inspection_id.grade_id", string="Grade")
+    inspection_start_date = fields.Datetime(related="inspection_id.date", string="Inspection Started", store=True)
+    inspection_done_date = fields.Datetime(related="inspection_id.done_date", string="Inspection Finished", store=True)
     suggested_disposition_id = fields.Many2one(related="inspection_id.suggested_disposition_id")
     is_restocking_fee_eligible = fields.Boolean(related="inspection_id.is_restocking_fee_eligible")
     can_be_inspected = fields.Boolean(compute="_compute_can_be_inspected")

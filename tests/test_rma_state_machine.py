@@ -4,6 +4,7 @@ from odoo.tests import tagged
 from odoo.addons.rma_recovery.models.rma_line import ON_HAND_STATES, UNIT_TRANSITIONS
 
 from .common import RmaCommon
+from .common_disposition import RmaDispositionCommon
 
 
 @tagged("post_install", "-at_install")
@@ -72,3 +73,33 @@ class TestRmaStateMachine(RmaCommon):
         with self.assertRaisesRegex(UserError, "no units"):
             rma.with_user(self.rma_manager).action_cancel()
         self.assertEqual(rma.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestRmaStageDates(RmaDispositionCommon):
+    """Each unit keeps the time of every stage, written by the server in the step itself."""
+
+    def test_every_stage_is_timed_by_the_server(self):
+        units = self._inspected_units(self.laptop, ["SD-0001", "SD-0002"])
+        ref, rts = units
+        self._dispose(
+            units, {ref: self.code["REF"], rts: self.code["RTS"]}, per_unit={ref: {"net_realizable_value": 300.0}}
+        )
+        ref.with_user(self.rma_inspector).action_finish_refurbishment()
+        stages = [
+            "authorized_date",
+            "received_date",
+            "inspection_start_date",
+            "inspection_done_date",
+            "disposition_date",
+            "work_finished_date",
+        ]
+        dates = [ref[name] for name in stages]
+        self.assertTrue(all(dates), dict(zip(stages, dates, strict=True)))
+        self.assertEqual(dates, sorted(dates), "in the order of the workflow")
+        self.assertFalse(ref.closed_date, "in graded stock, not closed yet")
+        self.assertTrue(rts.closed_date, "RTS closes at its disposition")
+        self.assertGreaterEqual(rts.closed_date, rts.disposition_date)
+        for name in (*stages, "closed_date"):
+            with self.subTest(field=name), self.assertRaises(AccessError):
+                ref.with_user(self.rma_manager).write({name: "2020-01-01 00:00:00"})

@@ -5,6 +5,8 @@
 - Each disposition confirmed before, known until now by its reference on the units, becomes its batch document
   (done), with its units, values, moves and journal entries.
 - The RMA's status is computed from its units: recomputed once.
+- Each unit keeps the time of its stages: those the previous versions did not record are taken from the RMA's
+  authorization, the disposition (units closed by it) and the last status event (units whose work finished).
 """
 
 from collections import defaultdict
@@ -19,9 +21,33 @@ def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
     _create_receipts(env)
     _create_disposition_batches(env)
+    _fill_stage_dates(env)
     rmas = env["rma.order"].search([])
     env.add_to_compute(rmas._fields["state"], rmas)
     rmas.flush_recordset(["state"])
+
+
+def _fill_stage_dates(env):
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            """UPDATE rma_line line SET authorized_date = rma.authorize_date FROM rma_order rma
+                WHERE line.rma_id = rma.id AND line.authorized_date IS NULL
+                  AND line.state NOT IN ('draft', 'rejected', 'cancel')"""
+        )
+    )
+    env.cr.execute(
+        SQL("UPDATE rma_line SET closed_date = disposition_date WHERE state = 'closed' AND closed_date IS NULL")
+    )
+    env.cr.execute(
+        SQL(
+            """UPDATE rma_line line SET work_finished_date = event.last_date
+                 FROM (SELECT line_id, MAX(event_date) AS last_date FROM rma_custody_event
+                        WHERE event_type = 'status' GROUP BY line_id) AS event
+                WHERE event.line_id = line.id AND line.state = 'ready' AND line.work_finished_date IS NULL"""
+        )
+    )
+    env.invalidate_all()
 
 
 def _create_receipts(env):

@@ -31,6 +31,14 @@ class TestUpgradeFrom19011(TransactionCase):
                 self.assertEqual(sorted(line.account_move_line_ids.ids), before["account_move_line_ids"])
                 moves_now = line.receipt_move_ids.filtered(lambda move: move.state == "done")
                 self.assertEqual(sorted(moves_now.ids), sorted(before["move_ids"]), "no move added or removed")
+        decided = lines.filtered(lambda line: line.state not in ("draft", "rejected", "cancel"))
+        self.assertTrue(decided)
+        for line in decided:
+            self.assertEqual(line.authorized_date, line.rma_id.authorize_date, "the stage dates are filled in")
+        closed = lines.filtered(lambda line: line.state == "closed")
+        self.assertTrue(closed)
+        for line in closed:
+            self.assertEqual(line.closed_date, line.disposition_date)
         for rma_id, state in self.snapshot["rma_states"].items():
             self.assertEqual(self.env["rma.order"].browse(int(rma_id)).state, state)
         # The chains still verify end to end.
