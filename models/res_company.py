@@ -68,6 +68,8 @@ class ResCompany(models.Model):
                     "liability_current",
                 ),
                 "recovery_account_id": (self.env._("Returns Recovery Clearing"), "asset_current"),
+                "nrv_allowance_account_id": (self.env._("Returns NRV Allowance"), "asset_current"),
+                "cost_variance_account_id": (self.env._("Standard Cost Variance"), "expense"),
             }
             for field_name, (name, account_type) in wanted.items():
                 if default_model._get("rma.disposition", field_name, company_id=company.id):

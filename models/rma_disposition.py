@@ -80,6 +80,21 @@ class RmaDisposition(models.Model):
         ondelete="restrict",
         help="Liability for the estimated work until it is billed.",
     )
+    nrv_allowance_account_id = fields.Many2one(
+        "account.account",
+        string="NRV Allowance Account",
+        company_dependent=True,
+        ondelete="restrict",
+        help="Contra-inventory (not a stock valuation account): a standard-cost unit back in stock at its standard"
+        " price above its net realizable value is carried at the latter through this allowance.",
+    )
+    cost_variance_account_id = fields.Many2one(
+        "account.account",
+        string="Standard Cost Variance Account",
+        company_dependent=True,
+        ondelete="restrict",
+        help="A standard-cost unit back in stock at a standard price below its carrying value: the difference.",
+    )
     income_account_id = fields.Many2one(
         "account.account",
         string="Recovery Income Account",
@@ -161,15 +176,22 @@ class RmaDisposition(models.Model):
             "writedown": code.writedown_account_id or product_accounts["expense"],
             "work_cost": code.work_cost_account_id or company.expense_account_id,
             "accrued_cost": code.accrued_cost_account_id,
+            "nrv_allowance": code.nrv_allowance_account_id,
+            "cost_variance": code.cost_variance_account_id,
             "income": code.income_account_id,
             "recovery": code.recovery_account_id,
         }
 
-    def _required_accounts(self, work_cost=0.0, recovery_value=0.0):
-        """The accounts a unit disposed with this code needs, given its work cost and recovery value."""
+    def _required_accounts(self, work_cost=0.0, recovery_value=0.0, standard_cost=False):
+        """The accounts a unit disposed with this code needs, given its work cost and recovery value (and, for a
+        standard-cost product, those of the end of its work)."""
         self.ensure_one()
         if self.treatment in WORK_TREATMENTS:
-            return ["location", "writedown"] + (["work_cost", "accrued_cost"] if work_cost else [])
+            return (
+                ["location", "writedown"]
+                + (["work_cost", "accrued_cost"] if work_cost else [])
+                + (["nrv_allowance", "cost_variance"] if standard_cost else [])
+            )
         if self.treatment == "salvage":
             return ["location"] + (["income", "recovery"] if recovery_value else [])
         if self.treatment == "destroy":

@@ -107,9 +107,10 @@ class RmaLine(models.Model):
     def _post_work_close_entries(self, moves):
         """The work is finished (contract, "work order closed"):
 
-        - the unit leaves WIP at the value Odoo gave its move: its carrying value, or the standard price of a
-          standard-cost product. The difference between the two (standard cost only) moves between WIP and the
-          write-down account, so that WIP is empty once the work is finished;
+        - the unit leaves WIP at the value Odoo gave its move: its carrying value K, or the standard price S of a
+          standard-cost product. For standard cost, WIP is emptied against the NRV allowance when S > K (the unit
+          is carried at K, never above; the write-down is never reversed through its expense account) or
+          against the standard cost variance when S < K;
         - the work cost accrued at disposition is settled: Dr accrued work costs / Cr work cost at the estimate
           (the actual cost is what Odoo posts for the parts the repair consumed, and any vendor bill), so the
           accrued liability holds nothing for the unit any more.
@@ -122,11 +123,14 @@ class RmaLine(models.Model):
                 accounts = line.disposition_id._get_accounts(line.product_id, company)
                 label = line._entry_label(f"{line._disposition_label()} CLOSE")
                 difference = move.value - line.carrying_value
-                if not company.currency_id.is_zero(difference):
-                    debit, credit = accounts["location"], accounts["writedown"]
-                    if difference < 0:
-                        debit, credit, difference = credit, debit, -difference
-                    line_vals += line._prepare_entry_line_vals(debit, credit, difference, label, move)
+                if company.currency_id.compare_amounts(difference, 0.0) > 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["location"], accounts["nrv_allowance"], difference, label, move
+                    )
+                elif company.currency_id.compare_amounts(difference, 0.0) < 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["cost_variance"], accounts["location"], -difference, label, move
+                    )
                 if company.currency_id.compare_amounts(line.work_cost, 0.0) > 0:
                     line_vals += line._prepare_entry_line_vals(
                         accounts["accrued_cost"], accounts["work_cost"], line.work_cost, label, move

@@ -297,11 +297,17 @@ class RmaLine(models.Model):
             "accrued_cost": self.env._("accrued refurbishment/repair costs account"),
             "income": self.env._("recovery income account"),
             "recovery": self.env._("recovery receivable account"),
+            "nrv_allowance": self.env._("NRV allowance account"),
+            "cost_variance": self.env._("standard cost variance account"),
         }
         for line in self:
             vals = values[line.id]
             code = line._disposition_code(values)
-            needed = code._required_accounts(vals.get("work_cost") or 0.0, vals.get("recovery_value") or 0.0)
+            needed = code._required_accounts(
+                vals.get("work_cost") or 0.0,
+                vals.get("recovery_value") or 0.0,
+                standard_cost=line.product_id.cost_method == "standard",
+            )
             if not needed:
                 continue
             accounts = code._get_accounts(line.product_id, line.company_id)

@@ -111,6 +111,23 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         settlement = accrued.filtered("debit")
         self.assertEqual(settlement.name, f"{line.rma_id.name} {line.serial_number} {line._disposition_label()} CLOSE")
         self.assertAlmostEqual(settlement.debit, line.work_cost)
+        # Standard cost: back in stock at its standard price (500) above its net realizable value (300), the unit is
+        # carried at the latter through the NRV allowance; the write-down is not reversed.
+        accounts = line.disposition_id._get_accounts(line.product_id, self.company)
+        allowance = line.account_move_line_ids.filtered(lambda aml: aml.account_id == accounts["nrv_allowance"])
+        writedown_reversal = line.account_move_line_ids.filtered(
+            lambda aml: (
+                aml.account_id == accounts["writedown"]
+                and "CLOSE" in aml.name
+                and self.company.currency_id.compare_amounts(aml.credit, PRICE - NRV) == 0
+            )
+        )
+        self.assertFalse(writedown_reversal, "never reversed through its expense account")
+        if cost_method == "standard":
+            self.assertRecordValues(allowance, [{"debit": 0.0, "credit": PRICE - NRV}])
+            self.assertNotIn(accounts["nrv_allowance"], self.company.stock_value(), "not a stock valuation account")
+        else:
+            self.assertFalse(allowance)
         wip_lines = line.account_move_line_ids.filtered(lambda aml: aml.account_id == self.wip_account)
         if valuation == "real_time":
             self.assertAlmostEqual(sum(wip_lines.mapped("balance")), 0.0, msg="WIP is empty once the work is done")

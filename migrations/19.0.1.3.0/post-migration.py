@@ -5,6 +5,7 @@
 - Each disposition confirmed before, known until now by its reference on the units, becomes its batch document
   (done), with its units, values, moves and journal entries.
 - The RMA's status is computed from its units: recomputed once.
+- Companies with a chart get the NRV allowance and standard cost variance accounts.
 - Each unit keeps the time of its stages: those the previous versions did not record are taken from the RMA's
   authorization, the disposition (units closed by it) and the last status event (units whose work finished).
 """
@@ -22,6 +23,8 @@ def migrate(cr, version):
     _create_receipts(env)
     _create_disposition_batches(env)
     _fill_stage_dates(env)
+    # The NRV allowance and standard cost variance accounts of the disposition codes (contract, work closed).
+    env["res.company"].search([("chart_template", "!=", False)])._rma_setup_accounts()
     rmas = env["rma.order"].search([])
     env.add_to_compute(rmas._fields["state"], rmas)
     rmas.flush_recordset(["state"])
