@@ -21,7 +21,7 @@ UNIT_TRANSITIONS = {
     "inspection": ("closed", "in_progress", "disposition"),  # disposition: RTS/PH/REC, REF/REP, SD
     "in_progress": ("ready",),  # Refurbishment Finished, or its repair order done
     "disposition": (),  # SD: waits for its destruction certificate
-    "ready": (),  # in graded stock, for remarketing
+    "ready": ("closed",),  # in graded stock, for remarketing, until it leaves it
     "closed": (),
     "rejected": ("draft",),  # reset by a manager
     "cancel": ("draft",),  # reset by a manager

@@ -140,6 +140,29 @@ class RmaLine(models.Model):
             )
         return entries
 
+    def _post_allowance_release(self):
+        """A standard-cost unit leaves graded stock: its NRV allowance is released, Dr NRV allowance / Cr COGS
+        (contract, "work closed, standard cost")."""
+        entries = self.env["account.move"].sudo()
+        for company, lines in self.grouped("company_id").items():
+            line_vals = []
+            for line in lines:
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                allowance = accounts["nrv_allowance"]
+                held = -sum(
+                    line.account_move_line_ids.filtered(lambda aml, allowance=allowance: aml.account_id == allowance)
+                    .sudo()
+                    .mapped("balance")
+                )
+                if company.currency_id.compare_amounts(held, 0.0) <= 0:
+                    continue
+                cogs = line.product_id.product_tmpl_id.sudo().with_company(company)._get_product_accounts()["expense"]
+                line_vals += line._prepare_entry_line_vals(
+                    allowance, cogs, held, line._entry_label(f"{line._disposition_label()} RELEASE")
+                )
+            entries |= self._create_entry(company, line_vals, ", ".join(lines.rma_id.mapped("name")))
+        return entries
+
     def _create_entry(self, company, line_vals, ref):
         """One posted entry in the company's RMA Dispositions journal, or nothing without lines."""
         if not line_vals:

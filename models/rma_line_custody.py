@@ -72,6 +72,10 @@ class RmaLine(models.Model):
         )
         for location, lines in self._workflow().grouped(lambda line: destinations[line]).items():
             lines.location_id = location
+        # A remarketed unit handed out of graded stock (back to sellable stock) ends its path.
+        leaving = moves._rma_leaving_graded_stock()
+        if leaving:
+            leaving.rma_line_id._leave_graded_stock(leaving, logged=True)
         return moves
 
     def _ensure_can_be_handed_to(self, location):

@@ -408,6 +408,42 @@ class RmaLine(models.Model):
             ]
         )
 
+    def _leave_graded_stock(self, moves, logged=False):
+        """Remarketed units left graded stock with ``moves`` (sold, delivered, scrapped, moved back to sellable
+        stock): the NRV allowance of a standard-cost unit is released (contract) and the unit is closed. ``logged``:
+        the moves are the addon's own, whose custody events and location are already recorded."""
+        move_by_lot = {lot: move for move in moves for lot in move.move_line_ids.lot_id}
+        lines = self.filtered(
+            lambda line: (
+                line.state == "ready"
+                and line.lot_id in move_by_lot
+                and (logged or line.location_id == move_by_lot[line.lot_id].location_id)
+            )
+        )
+        if not lines:
+            return
+        serialize_rma_postings(self.env, lines.company_id)
+        # Whoever moves the unit (a salesperson's delivery, warehouse staff) need not read journal items.
+        lines.sudo()._post_allowance_release()
+        if not logged:
+            self.env["rma.custody.event"].sudo().create(
+                [
+                    {
+                        "line_id": line.id,
+                        "event_type": "move",
+                        "location_id": move_by_lot[line.lot_id].location_id.id,
+                        "location_dest_id": move_by_lot[line.lot_id].location_dest_id.id,
+                        "note": move_by_lot[line.lot_id].reference,
+                    }
+                    for line in lines
+                ]
+            )
+            for destination, destination_lines in lines.grouped(
+                lambda line: move_by_lot[line.lot_id].location_dest_id
+            ).items():
+                destination_lines._workflow().location_id = destination
+        lines._transition("closed", note=self.env._("Left graded stock"))
+
     def _finish_work(self, moves):
         """The units' work is finished: they are in graded stock, ready for remarketing."""
         lines = moves.rma_line_id.sudo()

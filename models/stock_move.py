@@ -30,6 +30,34 @@ class StockMove(models.Model):
             return known[self.id]
         return super()._get_valued_qty(lot=lot)
 
+    def _action_done(self, cancel_backorder=False):
+        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        # A remarketed unit taken out of graded stock by Odoo's own flows (a delivery, a scrap, a transfer) ends its
+        # path: its method decides (rma.line._leave_graded_stock). The addon's own moves call it themselves.
+        leaving = moves.filtered(lambda move: not move.rma_line_id)._rma_leaving_graded_stock()
+        if leaving:
+            units = (
+                self.env["rma.line"]
+                .sudo()
+                .search([("state", "=", "ready"), ("lot_id", "in", leaving.move_line_ids.lot_id.ids)])
+            )
+            units._leave_graded_stock(leaving.sudo())
+        return moves
+
+    def _rma_leaving_graded_stock(self):
+        """The done moves out of a warehouse's Graded / Remarketing location (or below it), with serials."""
+        leaving = self.browse()
+        for move in self.filtered(lambda move: move.state == "done" and move.location_id.usage == "internal"):
+            graded = move.location_id.warehouse_id.rma_graded_location_id
+            if (
+                graded
+                and move.location_id._child_of(graded)
+                and not move.location_dest_id._child_of(graded)
+                and move.move_line_ids.lot_id
+            ):
+                leaving |= move
+        return leaving
+
     def _prepare_move_split_vals(self, qty):
         # The rest of a unit's move split off (an untracked unit received in part) is still that unit's.
         vals = super()._prepare_move_split_vals(qty)

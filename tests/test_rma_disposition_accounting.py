@@ -193,3 +193,96 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         self.assertEqual(len(cogs_reversals), 1)
         self.assertAlmostEqual(cogs_reversals.credit, PRICE)
         self.assertFalse(self.company._action_close_stock_valuation(), "nothing left for the closing to correct")
+
+    def _deliver_from_graded(self, line):
+        """Odoo's own delivery of the remarketed unit, from graded stock to a customer."""
+        picking = self.env["stock.picking"].create(
+            {
+                "partner_id": self.other_customer.id,
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "location_id": self.graded_location.id,
+                "location_dest_id": self.customer_location.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": line.product_id.id,
+                            "product_uom_qty": 1,
+                            "location_id": self.graded_location.id,
+                            "location_dest_id": self.customer_location.id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.move_ids.move_line_ids.unlink()
+        picking.move_ids.write(
+            {
+                "move_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": line.product_id.id,
+                            "lot_id": line.lot_id.id,
+                            "quantity": 1,
+                            "location_id": self.graded_location.id,
+                            "location_dest_id": self.customer_location.id,
+                        }
+                    )
+                ],
+                "picked": True,
+            }
+        )
+        picking.button_validate()
+        return picking
+
+    def test_leaving_graded_stock_closes_the_unit_and_releases_the_allowance(self):
+        """Contract, standard cost: the NRV allowance is released when the unit leaves graded stock (Dr NRV
+        allowance / Cr COGS); every unit leaving graded stock is closed."""
+        product = self._new_product("standard", "real_time")
+        product.standard_price = PRICE
+        line = self._inspected_units(product, ["GR-0001"], PRICE)
+        self._dispose(line, self.code["REF"], net_realizable_value=NRV, work_cost=REF_COST)
+        line.with_user(self.rma_inspector).action_finish_refurbishment()
+        accounts = line.disposition_id._get_accounts(product, self.company)
+        allowance = accounts["nrv_allowance"]
+        self.assertAlmostEqual(
+            sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == allowance).mapped("balance")),
+            -(PRICE - NRV),
+        )
+        ledger_before = self.company.stock_accounting_value()
+        picking = self._deliver_from_graded(line)
+        # Odoo 19 posts a delivery's cost with the invoice; the release touches no stock valuation account.
+        self.assertEqual(self.company.stock_accounting_value(), ledger_before)
+        self.assertRecordValues(
+            line, [{"state": "closed", "location_id": self.customer_location.id, "rma_id": line.rma_id.id}]
+        )
+        self.assertTrue(line.closed_date)
+        release = line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name).sorted("debit")
+        self.assertRecordValues(
+            release,
+            [
+                {"account_id": product.categ_id.property_account_expense_categ_id.id, "debit": 0.0, "credit": 200.0},
+                {"account_id": allowance.id, "debit": 200.0, "credit": 0.0},
+            ],
+        )
+        self.assertAlmostEqual(
+            sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == allowance).mapped("balance")), 0.0
+        )
+        last = line.custody_event_ids.sorted("sequence")[-2:]
+        self.assertEqual(last.mapped("event_type"), ["move", "status"])
+        self.assertEqual(last[0].note, picking.name)
+        self.assertEqual(line.rma_id.state, "done")
+
+    def test_custody_scan_back_to_stock_closes_the_unit(self):
+        product = self._new_product("fifo", "real_time")
+        line = self._inspected_units(product, ["GR-0101"], PRICE)
+        self._dispose(line, self.code["REF"], net_realizable_value=NRV)
+        line.with_user(self.rma_inspector).action_finish_refurbishment()
+        events = len(line.custody_event_ids)
+        self.stock_location.barcode = self.stock_location.barcode or "GR-STOCK"
+        self.env["rma.scan"].with_user(self.rma_user).custody_scan(
+            self.stock_location.barcode, line_id=line.id, station="SHELF"
+        )
+        self.assertRecordValues(line, [{"state": "closed", "location_id": self.stock_location.id}])
+        self.assertEqual(len(line.custody_event_ids) - events, 2, "the handoff, then the status")
+        self.assertFalse(line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name), "FIFO: no allowance")
