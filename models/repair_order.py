@@ -29,5 +29,13 @@ class RepairOrder(models.Model):
             repaired_moves.sudo().rma_line_id._finish_work(repaired_moves.sudo())
         return result
 
+    def action_repair_cancel(self):
+        result = super().action_repair_cancel()
+        # A returned unit's repair abandoned: the unit goes back to quarantine, to be disposed again.
+        units = self.rma_line_id.filtered(lambda line: line.state == "in_progress" and line.repair_id in self)
+        if units:
+            units.sudo()._cancel_work(self.env._("Repair cancelled"))
+        return result
+
     def action_view_rma(self):
         return self.rma_id._get_records_action(name=self.env._("RMA"))

@@ -19,7 +19,7 @@ UNIT_TRANSITIONS = {
     "authorized": ("received", "cancel"),  # scanned in at the warehouse / RMA withdrawn before arrival
     "received": ("inspection",),  # Start Inspection
     "inspection": ("closed", "in_progress", "disposition"),  # disposition: RTS/PH/REC, REF/REP, SD
-    "in_progress": ("ready",),  # Refurbishment Finished, or its repair order done
+    "in_progress": ("ready", "inspection"),  # work finished / work cancelled: back to quarantine, to dispose again
     "disposition": (),  # SD: waits for its destruction certificate
     "ready": ("closed",),  # in graded stock, for remarketing, until it leaves it
     "closed": (),

@@ -140,6 +140,42 @@ class RmaLine(models.Model):
             )
         return entries
 
+    def _post_work_cancel_entries(self, moves):
+        """The work is cancelled: the unit is back in quarantine at the value Odoo gave its move (its book value,
+        or the standard price). The disposition's write-down (Dr WIP / Cr write-down) and work cost accrual (Dr
+        accrued work costs / Cr work cost) are reversed, and a standard price changed since goes to the standard
+        cost variance, so that WIP holds nothing for the unit."""
+        entries = self.env["account.move"].sudo()
+        for company, company_moves in moves.grouped("company_id").items():
+            line_vals = []
+            currency = company.currency_id
+            for move in company_moves:
+                line = move.rma_line_id
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                label = line._entry_label(f"{line._disposition_label()} CANCEL")
+                writedown = line.book_value - line.carrying_value
+                if currency.compare_amounts(writedown, 0.0) > 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["location"], accounts["writedown"], writedown, label, move
+                    )
+                if currency.compare_amounts(line.work_cost, 0.0) > 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["accrued_cost"], accounts["work_cost"], line.work_cost, label, move
+                    )
+                difference = move.value - line.book_value
+                if currency.compare_amounts(difference, 0.0) > 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["location"], accounts["cost_variance"], difference, label, move
+                    )
+                elif currency.compare_amounts(difference, 0.0) < 0:
+                    line_vals += line._prepare_entry_line_vals(
+                        accounts["cost_variance"], accounts["location"], -difference, label, move
+                    )
+            entries |= self._create_entry(
+                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
+            )
+        return entries
+
     def _post_allowance_release(self):
         """A standard-cost unit leaves graded stock: its NRV allowance is released, Dr NRV allowance / Cr COGS
         (contract, "work closed, standard cost")."""

@@ -7,6 +7,23 @@ from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_order import MANAGER_GROUP
 from .rma_posting_lock import serialize_rma_postings
 
+# What a disposition writes on its unit, undone when the work is cancelled.
+DISPOSITION_FIELDS = (
+    "disposition_id",
+    "repair_level",
+    "net_realizable_value",
+    "work_cost",
+    "recovery_value",
+    "book_value",
+    "carrying_value",
+    "disposition_note",
+    "disposition_date",
+    "disposition_user_id",
+    "disposition_batch_id",
+    "disposition_valuation",
+    "repair_id",
+)
+
 # Largest amount a disposition accepts per unit: beyond it a figure is a typing error, not a valuation.
 MAX_UNIT_AMOUNT = 1e9
 
@@ -101,6 +118,21 @@ class RmaLine(models.Model):
 
     def action_view_repair(self):
         return self.repair_id._get_records_action(name=self.env._("Repair Order"))
+
+    def action_cancel_refurbishment(self):
+        """The refurbishment is abandoned: the unit goes back to quarantine, to be disposed again."""
+        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
+            raise AccessError(self.env._("Only Returns Inspectors cancel refurbishments."))
+        wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Only units in refurbishment can be cancelled here (repairs with their repair order): %s",
+                    ", ".join(wrong.mapped("display_name")),
+                )
+            )
+        self._cancel_work(self.env._("Refurbishment cancelled"))
+        return True
 
     def action_finish_refurbishment(self):
         """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
@@ -407,6 +439,45 @@ class RmaLine(models.Model):
                 if move.product_id.cost_method != "standard"
             ]
         )
+
+    def _cancel_work(self, note):
+        """The refurbishment or repair is abandoned (the explicit action, or the unit's repair order cancelled):
+        the unit goes back from its WIP to quarantine at its book value, the disposition's write-down and accrual
+        are reversed, and it waits In Inspection (its inspection still stands) for a new disposition."""
+        lines = self.filtered(lambda line: line.state == "in_progress")
+        if not lines:
+            return
+        serialize_rma_postings(self.env, lines.company_id)
+        quarantine = {line: line.rma_id.warehouse_id.rma_quarantine_location_id for line in lines}
+        moves = lines._create_unit_moves([line._prepare_custody_move_vals(quarantine[line]) for line in lines])
+        # Back at its book value (standard cost: Odoo values it at the standard price).
+        self.env["product.value"].sudo().create(
+            [
+                {"move_id": move.id, "value": move.rma_line_id.book_value, "company_id": move.company_id.id}
+                for move in moves
+                if move.product_id.cost_method != "standard"
+            ]
+        )
+        lines._validate_unit_moves(moves)
+        lines.sudo()._post_work_cancel_entries(moves)
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": move.rma_line_id.id,
+                    "event_type": "move",
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "note": note,
+                }
+                for move in moves
+            ]
+        )
+        workflow = lines._workflow()
+        for location, location_lines in workflow.grouped(lambda line: quarantine[line]).items():
+            location_lines.location_id = location
+        # The unit's current disposition is undone (its batch keeps the record of it).
+        workflow.write(dict.fromkeys(DISPOSITION_FIELDS, False))
+        lines._transition("inspection", note=note)
 
     def _leave_graded_stock(self, moves, logged=False):
         """Remarketed units left graded stock with ``moves`` (sold, delivered, scrapped, moved back to sellable

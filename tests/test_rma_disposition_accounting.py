@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common_disposition import RmaDispositionCommon
@@ -286,3 +287,55 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         self.assertRecordValues(line, [{"state": "closed", "location_id": self.stock_location.id}])
         self.assertEqual(len(line.custody_event_ids) - events, 2, "the handoff, then the status")
         self.assertFalse(line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name), "FIFO: no allowance")
+
+    def _unit_balance(self, line, account):
+        return sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == account).mapped("balance"))
+
+    def test_cancelled_work_returns_the_unit_to_quarantine(self):
+        """A refurbishment or repair abandoned: back in quarantine at its book value, the write-down and accrual
+        reversed, WIP and accrued costs empty for the unit, ready for a new disposition."""
+        for cost_method in ("fifo", "average", "standard"):
+            for code in ("REF", "REP"):
+                with self.subTest(cost_method=cost_method, code=code):
+                    product = self._new_product(cost_method, "real_time")
+                    line = self._inspected_units(product, [f"CW-{cost_method[:3]}-{code}"], PRICE)
+                    self._dispose(line, self.code[code], **self._wizard_values(code))
+                    accounts = line.disposition_id._get_accounts(product, self.company)
+                    repair = line.repair_id
+                    before = self._values()
+                    if code == "REP":
+                        repair.action_repair_cancel()
+                        self.assertEqual(repair.state, "cancel")
+                    else:
+                        line.with_user(self.rma_inspector).action_cancel_refurbishment()
+                    self._assert_step_balanced(before, self._values())
+                    self.assertEqual(self._unit_quants(line), {self.quarantine: 1.0})
+                    self.assertRecordValues(
+                        line,
+                        [
+                            {
+                                "state": "inspection",
+                                "location_id": self.quarantine.id,
+                                "disposition_id": False,
+                                "disposition_batch_id": False,
+                                "can_be_disposed": True,
+                            }
+                        ],
+                    )
+                    back = line.receipt_move_ids.filtered(lambda move: move.location_dest_id == self.quarantine)[-1:]
+                    self.assertAlmostEqual(back.value, PRICE, msg="back at its book value")
+                    for name in ("location", "accrued_cost"):
+                        self.assertAlmostEqual(self._unit_balance(line, accounts[name]), 0.0, msg=name)
+                    # Disposed again, as if for the first time.
+                    self._dispose(line, self.code["RTS"])
+                    self.assertEqual(line.state, "closed")
+                    self.assertEqual(self._unit_quants(line), {self.stock_location: 1.0})
+
+    def test_only_units_in_refurbishment_are_cancelled_by_inspectors(self):
+        line = self._inspected_units(self._new_product(), ["CW-0001"], PRICE)
+        with self.assertRaisesRegex(UserError, "Only units in refurbishment"):
+            line.with_user(self.rma_inspector).action_cancel_refurbishment()
+        self._dispose(line, self.code["REF"], **self._wizard_values("REF"))
+        with self.assertRaises(AccessError):
+            line.with_user(self.rma_user).action_cancel_refurbishment()
+        self.assertEqual(line.state, "in_progress")
