@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_inspection import INSPECTOR_GROUP
 from .rma_order import MANAGER_GROUP
 from .rma_posting_lock import serialize_rma_postings
@@ -198,27 +197,9 @@ class RmaDispositionBatch(models.Model):
     # Business methods
     # ------------------------------------------------------------------
     def _disposition_values(self):
-        """{unit id: its values} as rma.line._action_dispose takes them; a unit twice is refused."""
+        """{unit id: its values} as rma.line._action_dispose takes them, the batch's note added to each."""
         self.ensure_one()
-        twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
-        if twice:
-            raise UserError(
-                self.env._(
-                    "Each unit is disposed once per batch: %(units)s appears twice.",
-                    units=", ".join(unit.display_name for unit in twice),
-                )
-            )
-        return {
-            line.unit_id.id: {
-                "disposition_id": line.disposition_id.id,
-                "repair_level": line.repair_level,
-                "net_realizable_value": line.net_realizable_value,
-                "work_cost": line.work_cost,
-                "recovery_value": line.recovery_value,
-                "note": "\n".join(filter(None, [line.note, self.note])) or False,
-            }
-            for line in self.line_ids
-        }
+        return self.line_ids._disposition_values(note=self.note)
 
     @api.model
     def _create_for_units(self, units, values, note=False):
@@ -267,7 +248,7 @@ class RmaDispositionBatch(models.Model):
 
 class RmaDispositionBatchLine(models.Model):
     _name = "rma.disposition.batch.line"
-    _inherit = ["rma.input.mixin"]
+    _inherit = ["rma.disposition.values.mixin"]
     _description = "Disposition Batch Unit"
     _order = "batch_id, id"
     _check_company_auto = True
@@ -276,57 +257,13 @@ class RmaDispositionBatchLine(models.Model):
     company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="batch_id.currency_id")
     state = fields.Selection(related="batch_id.state")
-    unit_id = fields.Many2one("rma.line", required=True, index=True, check_company=True)
-    rma_id = fields.Many2one(related="unit_id.rma_id")
-    product_id = fields.Many2one(related="unit_id.product_id")
-    serial_number = fields.Char(related="unit_id.serial_number")
-    grade_id = fields.Many2one(related="unit_id.grade_id")
-    suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
-    disposition_id = fields.Many2one(
-        "rma.disposition", string="Code", required=True, domain="[('company_id', 'in', [False, company_id])]"
-    )
-    treatment = fields.Selection(related="disposition_id.treatment")
-    repair_level = fields.Selection(REPAIR_LEVELS, string="Level")
-    net_realizable_value = fields.Monetary(
-        currency_field="currency_id",
-        compute="_compute_net_realizable_value",
-        store=True,
-        readonly=False,
-        help="Estimated selling price once refurbished or repaired, less the costs to sell it. Suggested from the"
-        " unit's grade and product category (Inventory > Configuration > Returns > Net Realizable Value).",
-    )
-    work_cost = fields.Monetary(
-        currency_field="currency_id",
-        compute="_compute_work_cost",
-        store=True,
-        readonly=False,
-        help="Accrued when the batch is confirmed. Repairs default to the code's estimate for the level.",
-    )
-    recovery_value = fields.Monetary(currency_field="currency_id", help="Harvested parts, recycler rebate.")
+    unit_id = fields.Many2one(index=True)
     book_value = fields.Monetary(
         currency_field="currency_id",
         readonly=True,
         help="The unit's value in stock when the batch was confirmed, as Odoo valued its move.",
     )
     move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
-    note = fields.Char()
-
-    @api.depends("disposition_id", "unit_id")
-    def _compute_net_realizable_value(self):
-        work_lines = self.filtered(lambda line: line.treatment in WORK_TREATMENTS)
-        suggestions = self.env["rma.nrv.rule"]._suggest(work_lines.unit_id)
-        for line in self:
-            line.net_realizable_value = suggestions.get(line.unit_id, 0.0) if line in work_lines else 0.0
-
-    @api.depends("disposition_id", "repair_level")
-    def _compute_work_cost(self):
-        for line in self:
-            if line.treatment == "repair":
-                line.work_cost = line.disposition_id._get_repair_cost(line.repair_level)
-            elif line.treatment == "refurbish":
-                line.work_cost = line.work_cost or 0.0  # estimated by the preparer
-            else:
-                line.work_cost = 0.0
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -121,32 +121,14 @@ class RmaLine(models.Model):
 
     def action_cancel_refurbishment(self):
         """The refurbishment is abandoned: the unit goes back to quarantine, to be disposed again."""
-        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
-            raise AccessError(self.env._("Only Returns Inspectors cancel refurbishments."))
-        wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
-        if wrong:
-            raise UserError(
-                self.env._(
-                    "Only units in refurbishment can be cancelled here (repairs with their repair order): %s",
-                    ", ".join(wrong.mapped("display_name")),
-                )
-            )
+        self._ensure_in_refurbishment()
         self._cancel_work(self.env._("Refurbishment cancelled"))
         return True
 
     def action_finish_refurbishment(self):
         """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
-        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
-            raise AccessError(self.env._("Only Returns Inspectors finish refurbishments."))
+        self._ensure_in_refurbishment()
         serialize_rma_postings(self.env, self.company_id)
-        wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
-        if wrong:
-            raise UserError(
-                self.env._(
-                    "Only units in refurbishment can be finished here (repairs finish with their repair order): %s",
-                    ", ".join(wrong.mapped("display_name")),
-                )
-            )
         move_vals_list = []
         for line in self:
             graded = line.rma_id.warehouse_id.rma_graded_location_id
@@ -163,6 +145,21 @@ class RmaLine(models.Model):
         self._validate_unit_moves(moves)
         self._finish_work(moves)
         return True
+
+    def _ensure_in_refurbishment(self):
+        """Refurbishments are finished or cancelled by Returns Inspectors, on units in refurbishment (repairs with
+        their repair order)."""
+        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
+            raise AccessError(self.env._("Only Returns Inspectors finish or cancel refurbishments."))
+        wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Only units in refurbishment can be finished or cancelled here (repairs with their repair"
+                    " order): %s",
+                    ", ".join(wrong.mapped("display_name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Disposition

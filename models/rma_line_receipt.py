@@ -127,7 +127,7 @@ class RmaLine(models.Model):
             line: 1.0 if line.tracking == "serial" else (quantity or line.quantity - line.quantity_received)
             for line in self
         }
-        # What arrived is the move's line of what was expected (made with the move at the authorization), picked:
+        # What arrived is the move's line of what was expected (made with the move), picked:
         # one write for the batch. A line that differs (a serial unknown until now, an untracked unit received in
         # part) is completed first, line by line: Odoo's move-line write checks each on its own.
         lines_by_move = moves.sudo().move_line_ids.grouped("move_id")
@@ -136,7 +136,18 @@ class RmaLine(models.Model):
         for line in self:
             move_lines = lines_by_move.get(pending[line], expected.browse())
             if not move_lines:
-                new_line_vals.append(line._prepare_receipt_move_line_vals(pending[line], quantities[line]))
+                # The expected line was removed (unreserved in Inventory): what arrived gets its own.
+                move = pending[line]
+                new_line_vals.append(
+                    {
+                        **line._prepare_receipt_move_line_vals(
+                            move.location_id, move.location_dest_id, quantities[line]
+                        ),
+                        "move_id": move.id,
+                        "picking_id": move.picking_id.id,
+                        "picked": True,
+                    }
+                )
                 continue
             first = move_lines[0]
             if first.lot_id != line.lot_id or first.product_uom_id.compare(first.quantity, quantities[line]):
@@ -161,19 +172,17 @@ class RmaLine(models.Model):
             if move.picking_id.rma_id and move.state not in ("done", "cancel")
         }
 
-    def _prepare_receipt_move_line_vals(self, move, quantity):
+    def _prepare_receipt_move_line_vals(self, source, destination, quantity):
+        """The unit's line in its receipt move: what is expected, then what arrived (its serial, its quantity)."""
         self.ensure_one()
         return {
-            "move_id": move.id,
-            "picking_id": move.picking_id.id,
             "product_id": self.product_id.id,
             "product_uom_id": self.product_uom_id.id,
             "lot_id": self.lot_id.id,
             "quantity": quantity,
-            "location_id": move.location_id.id,
-            "location_dest_id": move.location_dest_id.id,
+            "location_id": source.id,
+            "location_dest_id": destination.id,
             "company_id": self.company_id.id,
-            "picked": True,
         }
 
     def _receipt_moves(self):
@@ -321,23 +330,15 @@ class RmaLine(models.Model):
         for line, lot in zip(missing, lots, strict=True):
             line.lot_id = lot
 
-    def _prepare_receipt_move_vals(self, picking, expected=False):
-        """The unit's move in ``picking``, its RMA's receipt: linked to the original delivery and its sale line
-        as Odoo's own returns are (valued at the original cost, the delivered quantity goes down once received),
-        except a suspected substitution, received without either. ``expected``: with the line of what is expected
-        (the serial the RMA knows, the quantity), which a scan then confirms."""
+    def _prepare_receipt_move_vals(self, picking):
+        """The unit's move in ``picking``, its RMA's receipt, with the line of what is expected (the serial the RMA
+        knows, the quantity), which a scan then confirms. Linked to the original delivery and its sale line as
+        Odoo's own returns are (valued at the original cost, the delivered quantity goes down once received),
+        except a suspected substitution, received without either."""
         self.ensure_one()
         origin_move = self.delivery_move_id if not self.is_substitution else self.env["stock.move"]
         quantity = 1.0 if self.tracking == "serial" else self.quantity - self.quantity_received
-        expected_line = {
-            "product_id": self.product_id.id,
-            "product_uom_id": self.product_uom_id.id,
-            "lot_id": self.lot_id.id,
-            "quantity": quantity,
-            "location_id": picking.location_id.id,
-            "location_dest_id": picking.location_dest_id.id,
-            "company_id": self.company_id.id,
-        }
+        expected_line = self._prepare_receipt_move_line_vals(picking.location_id, picking.location_dest_id, quantity)
         return {
             "product_id": self.product_id.id,
             "product_uom": self.product_uom_id.id,
@@ -355,7 +356,7 @@ class RmaLine(models.Model):
             "sale_line_id": origin_move.sale_line_id.id,
             "to_refund": bool(origin_move),
             "rma_line_id": self.id,
-            "move_line_ids": [Command.create(expected_line)] if expected else [],
+            "move_line_ids": [Command.create(expected_line)],
         }
 
     def _prepare_substitution_line_vals(self, lot, code):

@@ -461,7 +461,7 @@ class RmaOrder(models.Model):
         )
         picking_by_rma = dict(zip(self, pickings, strict=True))
         moves = lines._create_unit_moves(
-            [line._prepare_receipt_move_vals(picking_by_rma[line.rma_id], expected=True) for line in lines]
+            [line._prepare_receipt_move_vals(picking_by_rma[line.rma_id]) for line in lines]
         )
         # One move per unit: Odoo would merge the units of one product into one move. Goods from a customer
         # reserve nothing: confirmed, the moves are ready to receive.

@@ -13,8 +13,8 @@ class StockMove(models.Model):
 
     @api.depends("rma_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
-        # Moves of a returned unit have no picking: their reference (and so the labels of the journal entries
-        # stock_account builds from it) is the RMA number.
+        # A returned unit's moves carry the RMA number as their reference (and so the labels of the journal entries
+        # stock_account builds from it), those of its receipt picking too: the number follows the unit everywhere.
         rma_moves = self.filtered(lambda move: move.rma_line_id.rma_id.name)
         for move in rma_moves:
             move.reference = move.rma_line_id.rma_id.name
@@ -71,8 +71,9 @@ class StockMove(models.Model):
         return bool(self.rma_line_id) or super()._skip_push()
 
     def _should_be_assigned(self):
-        # A returned unit's moves belong to its RMA (their reference is the RMA number), not to a picking:
-        # each scan is done on the spot, and a transfer document per scan would only add noise.
+        # A returned unit's moves after its receipt (custody handoffs, disposition, end of work) are done on the
+        # spot and belong to its RMA: Odoo must not gather them into transfers. Its receipt moves are created in
+        # their picking.
         return not self.rma_line_id and super()._should_be_assigned()
 
     def _get_manual_value(self, quantity, at_date=None):

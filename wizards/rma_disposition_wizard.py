@@ -1,7 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from ..models.rma_posting_lock import serialize_rma_postings
 
 
@@ -56,85 +55,17 @@ class RmaDispositionWizard(models.TransientModel):
 
     def _create_batch(self):
         self.ensure_one()
-        values = {
-            line.unit_id.id: {
-                "disposition_id": line.disposition_id.id,
-                "repair_level": line.repair_level,
-                "net_realizable_value": line.net_realizable_value,
-                "work_cost": line.work_cost,
-                "recovery_value": line.recovery_value,
-                "note": line.note,
-            }
-            for line in self.line_ids
-        }
-        twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
-        if twice:
-            raise UserError(
-                self.env._(
-                    "Each unit is disposed once per confirmation: %(units)s appears twice.",
-                    units=", ".join(unit.display_name for unit in twice),
-                )
-            )
+        values = self.line_ids._disposition_values()
         return self.env["rma.disposition.batch"]._create_for_units(self.line_ids.unit_id, values, note=self.note)
 
 
 class RmaDispositionWizardLine(models.TransientModel):
     _name = "rma.disposition.wizard.line"
-    _inherit = ["rma.input.mixin"]
+    _inherit = ["rma.disposition.values.mixin"]
     _description = "Disposition Wizard Unit"
 
     wizard_id = fields.Many2one("rma.disposition.wizard", required=True, ondelete="cascade")
-    unit_id = fields.Many2one("rma.line", required=True)
-    rma_id = fields.Many2one(related="unit_id.rma_id")
-    product_id = fields.Many2one(related="unit_id.product_id")
     lot_id = fields.Many2one(related="unit_id.lot_id", string="Serial Number")
-    serial_number = fields.Char(related="unit_id.serial_number")
-    grade_id = fields.Many2one(related="unit_id.grade_id")
-    suggested_disposition_id = fields.Many2one(related="unit_id.suggested_disposition_id", string="Suggested")
     company_id = fields.Many2one(related="unit_id.company_id")
     currency_id = fields.Many2one(related="unit_id.currency_id")
     receipt_value = fields.Monetary(related="unit_id.receipt_value")
-    disposition_id = fields.Many2one(
-        "rma.disposition",
-        required=True,
-        domain="[('company_id', 'in', [False, company_id])]",
-    )
-    treatment = fields.Selection(related="disposition_id.treatment")
-    repair_level = fields.Selection(REPAIR_LEVELS)
-    net_realizable_value = fields.Monetary(
-        currency_field="currency_id",
-        compute="_compute_net_realizable_value",
-        store=True,
-        readonly=False,
-        help="Estimated selling price once refurbished or repaired, less the costs to sell it. Suggested from the"
-        " unit's grade and product category.",
-    )
-    work_cost = fields.Monetary(
-        currency_field="currency_id",
-        string="Estimated Work Cost",
-        compute="_compute_work_cost",
-        store=True,
-        readonly=False,
-        help="Accrued when the disposition is confirmed. Repairs default to the code's estimate for the level.",
-    )
-    recovery_value = fields.Monetary(
-        currency_field="currency_id", string="Residual Recovery Value", help="Harvested parts, recycler rebate."
-    )
-    note = fields.Char()
-
-    @api.depends("disposition_id", "unit_id")
-    def _compute_net_realizable_value(self):
-        work_lines = self.filtered(lambda line: line.treatment in WORK_TREATMENTS)
-        suggestions = self.env["rma.nrv.rule"]._suggest(work_lines.unit_id)
-        for line in self:
-            line.net_realizable_value = suggestions.get(line.unit_id, 0.0) if line in work_lines else 0.0
-
-    @api.depends("disposition_id", "repair_level")
-    def _compute_work_cost(self):
-        for line in self:
-            if line.treatment == "repair":
-                line.work_cost = line.disposition_id._get_repair_cost(line.repair_level)
-            elif line.treatment == "refurbish":
-                line.work_cost = line.work_cost or 0.0
-            else:
-                line.work_cost = 0.0
