@@ -58,26 +58,25 @@ def native_return(env, picking):
     for line in wizard.product_return_moves:
         line.quantity = line.move_id.quantity
     return_picking = wizard._create_return()
-    delivered_lots = picking.move_line_ids.lot_id
-    # Serial units must be identified on the receipt, as a user scanning them would.
+    # Serial units must be identified on the receipt, as a user scanning them would: each return move gets the
+    # serials its original delivery move shipped.
     return_picking.move_ids.move_line_ids.unlink()
-    return_picking.move_ids.write(
-        {
-            "move_line_ids": [
-                Command.create(
-                    {
-                        "product_id": lot.product_id.id,
-                        "lot_id": lot.id,
-                        "quantity": 1,
-                        "location_id": return_picking.location_id.id,
-                        "location_dest_id": return_picking.location_dest_id.id,
-                    }
-                )
-                for lot in delivered_lots
-            ],
-            "picked": True,
-        }
+    env["stock.move.line"].create(
+        [
+            {
+                "move_id": move.id,
+                "picking_id": return_picking.id,
+                "product_id": lot.product_id.id,
+                "lot_id": lot.id,
+                "quantity": 1,
+                "location_id": return_picking.location_id.id,
+                "location_dest_id": return_picking.location_dest_id.id,
+            }
+            for move in return_picking.move_ids
+            for lot in move.origin_returned_move_id.move_line_ids.lot_id
+        ]
     )
+    return_picking.move_ids.picked = True
     return_picking.button_validate()
     assert return_picking.state == "done", return_picking.state
     return return_picking

@@ -3,6 +3,7 @@ from . import rma_server_fields_mixin
 from . import ir_sequence
 from . import res_company
 from . import res_config_settings
+from . import res_partner
 from . import product_category
 from . import product_template
 from . import rma_reason
@@ -34,4 +35,9 @@ from . import rma_disposition_values_mixin
 from . import rma_disposition_batch
 from . import repair_order
 from . import rma_order_disposition
+from . import rma_line_remedy
+from . import rma_line_credit_note
+from . import rma_line_remedy_delivery
+from . import rma_order_remedy
+from . import rma_line_harvest
 from . import account_chart_template

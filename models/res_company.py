@@ -25,6 +25,18 @@ class ResCompany(models.Model):
         string="Segregation of Duties on Dispositions",
         help="The manager who confirms a disposition batch must not be the one who prepared it.",
     )
+    rma_advance_return_days = fields.Integer(
+        string="Days to Return After an Advance Remedy",
+        default=30,
+        help="A unit replaced or credited before it arrived must arrive within this many days; after that its RMA"
+        " gets an activity for its responsible.",
+    )
+    rma_warranty_account_id = fields.Many2one(
+        "account.account",
+        string="Warranty Expense Account",
+        check_company=True,
+        help="Replacement units shipped free of charge are expensed here at their book value (real-time valuation).",
+    )
 
     rma_location_view_id = fields.Many2one(
         "stock.location",
@@ -79,13 +91,37 @@ class ResCompany(models.Model):
                         "name": name,
                         "code": accounts._search_new_account_code(first_account(account_type).code or "9990"),
                         "account_type": account_type,
+                        # A recycler's bill or payment is matched against the recovery receivable it clears.
+                        "reconcile": field_name == "recovery_account_id",
                         "company_ids": [Command.link(company.id)],
                     }
                 )
                 default_model.set("rma.disposition", field_name, account.id, company_id=company.id)
+            if not company.rma_warranty_account_id:
+                company.rma_warranty_account_id = accounts.create(
+                    {
+                        "name": self.env._("Warranty Expense"),
+                        "code": accounts._search_new_account_code(first_account("expense").code or "9990"),
+                        "account_type": "expense",
+                        "company_ids": [Command.link(company.id)],
+                    }
+                )
             income = first_account("income_other")
             if income and not default_model._get("rma.disposition", "income_account_id", company_id=company.id):
                 default_model.set("rma.disposition", "income_account_id", income.id, company_id=company.id)
+
+    def _get_rma_warranty_account(self):
+        """The account replacements are expensed to; a clear error when the company has none."""
+        self.ensure_one()
+        if not self.rma_warranty_account_id:
+            raise UserError(
+                self.env._(
+                    "Set the Warranty Expense account of %(company)s (Inventory > Configuration > Settings, Returns)"
+                    " to ship replacements.",
+                    company=self.name,
+                )
+            )
+        return self.rma_warranty_account_id
 
     def _get_rma_journal(self):
         """The company's "RMA Dispositions" journal, created with its chart of accounts (or at install)."""

@@ -45,7 +45,11 @@ class RmaDemo(models.AbstractModel):
 
         acme_laptops, acme_phones = delivered(acme_order, laptop), delivered(acme_order, phone)
         northwind_laptops = delivered(northwind_order, laptop)
-        reasons = {code: env.ref(f"rma_recovery.rma_reason_{code}") for code in ("doa", "failed", "warranty")}
+        reasons = {
+            code: env.ref(f"rma_recovery.rma_reason_{code}") for code in ("doa", "failed", "warranty", "not_needed")
+        }
+        # A trusted customer: credited or sent a replacement before the unit arrives.
+        acme.rma_advance_remedy = True
         proof = env["ir.attachment"].create(
             {"name": "acme-invoice.pdf", "raw": b"%PDF-1.4 demo proof of purchase", "mimetype": "application/pdf"}
         )
@@ -60,8 +64,11 @@ class RmaDemo(models.AbstractModel):
                     "proof_attachment_ids": [fields.Command.link(proof.id)],
                     "user_id": env.ref("base.user_admin").id,
                     "line_ids": [
-                        fields.Command.create({"product_id": product.id, "serial_number": serial})
-                        for product, serial in units
+                        fields.Command.create(
+                            {"product_id": product.id, "serial_number": serial, "remedy_requested": remedy}
+                        )
+                        for product, serial, *rest in units
+                        for remedy in [rest[0] if rest else "refund"]
                     ],
                     **extra,
                 }
@@ -71,7 +78,10 @@ class RmaDemo(models.AbstractModel):
         # Flagged: a laptop that went to Northwind, and a serial nobody ever shipped.
         rma(acme, acme_order, "failed", [(laptop, northwind_laptops[0]), (laptop, "PB14-99999")])
         rma(northwind, old_order, "warranty", [(switch, delivered(old_order, switch)[0])])
-        authorized = rma(acme, acme_order, "warranty", [(laptop, acme_laptops[1]), (phone, acme_phones[1])])
+        # The laptop is to be repaired and shipped back to Acme (Repair and Return).
+        authorized = rma(
+            acme, acme_order, "warranty", [(laptop, acme_laptops[1], "repair_return"), (phone, acme_phones[1])]
+        )
         authorized.action_authorize()
         # Both units arrived; the laptop is graded, the phone waits in quarantine.
         authorized.line_ids._action_receive(station="DEMO-DOCK")
@@ -88,14 +98,29 @@ class RmaDemo(models.AbstractModel):
         )
         inspection.action_done()
         # Authorized and waiting for the parcel: receive it on Inventory > Returns > Receive.
-        rma(acme, acme_order, "doa", [(laptop, acme_laptops[3]), (laptop, acme_laptops[4])]).action_authorize()
+        # Acme may get its replacement before the parcel arrives (Ship Replacement on the RMA).
+        rma(
+            acme, acme_order, "doa", [(laptop, acme_laptops[3], "replacement"), (laptop, acme_laptops[4])]
+        ).action_authorize()
         rma(acme, acme_order, "failed", [(laptop, acme_laptops[2])]).action_reject(
             "Physical damage not covered by the warranty."
         )
         rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).action_cancel()
+        self._demo_unit_to_credit(rma(northwind, northwind_order, "not_needed", [(laptop, northwind_laptops[1])]))
         self._demo_units_to_dispose(
             rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]])
         )
+
+    def _demo_unit_to_credit(self, rma):
+        """A laptop Northwind no longer needs, back as new (grade A): its restocking fee applies. A manager confirms
+        the refund on the unit, disposes it (RTS), creates the credit note on the RMA; an accountant posts it."""
+        rma.action_authorize()
+        rma.line_ids._action_receive(station="DEMO-DOCK")
+        rma.line_ids.action_start_inspection()
+        rma.line_ids.inspection_id.write(
+            {"grade_id": self.env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}
+        )
+        rma.line_ids.inspection_id.action_done()
 
     def _demo_units_to_dispose(self, rma):
         """Six laptops received and inspected, one finding per disposition code: Inventory > Returns > Units,
@@ -182,4 +207,6 @@ class RmaDemo(models.AbstractModel):
         pickings.action_assign()
         pickings.move_ids.picked = True
         pickings.button_validate()
+        if self.env.company.chart_template:
+            order._create_invoices().action_post()
         return order

@@ -17,7 +17,7 @@ class RmaDispositionValuesMixin(models.AbstractModel):
     company_id = fields.Many2one("res.company")
     currency_id = fields.Many2one("res.currency")
 
-    unit_id = fields.Many2one("rma.line", string="Unit", required=True, check_company=True)
+    unit_id = fields.Many2one("rma.line", required=True, check_company=True)
     rma_id = fields.Many2one(related="unit_id.rma_id")
     product_id = fields.Many2one(related="unit_id.product_id")
     serial_number = fields.Char(related="unit_id.serial_number")

@@ -71,6 +71,13 @@ class RmaInspection(models.Model):
         string="Restocking Fee Eligible", compute="_compute_restocking_fee", store=True
     )
     restocking_fee_percent = fields.Float(string="Restocking Fee (%)", compute="_compute_restocking_fee", store=True)
+    restocking_rule_id = fields.Many2one(
+        "rma.restocking.rule",
+        string="Restocking Fee Rule",
+        compute="_compute_restocking_fee",
+        store=True,
+        help="The rule that made the unit eligible: it prices the fee line of the unit's credit note.",
+    )
     suggested_disposition_id = fields.Many2one("rma.disposition", compute="_compute_suggested_disposition", store=True)
 
     @api.depends("line_id.display_name", "date")
@@ -85,6 +92,7 @@ class RmaInspection(models.Model):
             rule = matches[inspection]
             inspection.is_restocking_fee_eligible = bool(rule) and rule.is_fee_eligible
             inspection.restocking_fee_percent = rule.fee_percent if inspection.is_restocking_fee_eligible else 0.0
+            inspection.restocking_rule_id = rule if inspection.is_restocking_fee_eligible else False
 
     @api.depends("grade_id", "functional_result", "failure_code_ids", "data_security")
     def _compute_suggested_disposition(self):

@@ -20,7 +20,7 @@ UNIT_TRANSITIONS = {
     "received": ("inspection",),  # Start Inspection
     "inspection": ("closed", "in_progress", "disposition"),  # disposition: RTS/PH/REC, REF/REP, SD
     "in_progress": ("ready", "inspection"),  # work finished / work cancelled: back to quarantine, to dispose again
-    "disposition": (),  # SD: waits for its destruction certificate
+    "disposition": ("closed",),  # SD: closed when its destruction is certified (_close_destroyed)
     "ready": ("closed",),  # in graded stock, for remarketing, until it leaves it
     "closed": (),
     "rejected": ("draft",),  # reset by a manager
@@ -64,7 +64,7 @@ class RmaLine(models.Model):
     _check_company_auto = True
     _rec_names_search = ["serial_number", "rma_id", "product_id"]
     # The unit as authorized: fixed once the RMA is decided.
-    _frozen_fields = ("rma_id", "product_id", "serial_number", "quantity")
+    _frozen_fields = ("rma_id", "product_id", "serial_number", "quantity", "remedy_requested")
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)

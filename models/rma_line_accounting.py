@@ -26,7 +26,8 @@ class RmaLine(models.Model):
         """Real-time valuation: Dr stock valuation / Cr COGS at the value Odoo gave each receipt move.
 
         Posted once per received unit (receipts are refused twice), in the company's RMA Dispositions journal, one
-        entry per company and batch. Suspected substitutions are held at zero value and post nothing.
+        entry per company and batch. Suspected substitutions are held at zero value and post nothing, and so does a
+        unit whose COGS a credit note posted before its RMA already reversed.
         """
         moves = moves.filtered(
             lambda move: (
@@ -35,6 +36,7 @@ class RmaLine(models.Model):
                 and not move.company_currency_id.is_zero(move.value)
             )
         )
+        moves -= self._refund_reversed_receipts(moves)
         entries = self.env["account.move"].sudo()
         analytic_cache = {}
         for company, company_moves in moves.grouped("company_id").items():

@@ -45,6 +45,7 @@ class RmaLine(models.Model):
 
     disposition_id = fields.Many2one("rma.disposition", readonly=True, copy=False, index=True)
     disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
+    disposition_destination = fields.Selection(related="disposition_id.destination", string="Destination")
     repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
     net_realizable_value = fields.Monetary(
         currency_field="currency_id",
@@ -498,7 +499,10 @@ class RmaLine(models.Model):
                 [
                     {
                         "line_id": line.id,
-                        "event_type": "move",
+                        # Out to a customer (a sale, a repaired unit shipped back) it is a shipment.
+                        "event_type": "shipment"
+                        if move_by_lot[line.lot_id].location_dest_id.usage == "customer"
+                        else "move",
                         "location_id": move_by_lot[line.lot_id].location_id.id,
                         "location_dest_id": move_by_lot[line.lot_id].location_dest_id.id,
                         "note": move_by_lot[line.lot_id].reference,
@@ -510,7 +514,24 @@ class RmaLine(models.Model):
                 lambda line: move_by_lot[line.lot_id].location_dest_id
             ).items():
                 destination_lines._workflow().location_id = destination
-        lines._transition("closed", note=self.env._("Left graded stock"))
+        shipped_back = lines.filtered(lambda line: move_by_lot[line.lot_id].rma_remedy_line_id == line)
+        if shipped_back:
+            shipped_back._transition("closed", note=self.env._("Shipped back to the customer"))
+        if lines - shipped_back:
+            (lines - shipped_back)._transition("closed", note=self.env._("Left graded stock"))
+
+    def _close_destroyed(self, note):
+        """The units' secure destruction (SD) is certified: their path ends. The one method the destruction
+        certificate calls once it is issued; ``note`` names the certificate in the custody event."""
+        waiting = self.filtered(lambda line: line.state == "disposition")
+        if waiting != self:
+            raise UserError(
+                self.env._(
+                    "Only units waiting for their destruction certificate are closed by it: %(units)s.",
+                    units=", ".join((self - waiting).mapped("display_name")),
+                )
+            )
+        self._transition("closed", note=note)
 
     def _finish_work(self, moves):
         """The units' work is finished: they are in graded stock, ready for remarketing."""

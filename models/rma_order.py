@@ -46,7 +46,7 @@ class RmaOrder(models.Model):
         "Requested: the customer's request, checks shown, waiting for a manager.\n"
         "Authorized: an RMA number is issued; the units may be shipped back.\n"
         "In Progress: units have arrived; each follows its own status.\n"
-        "Closed: every unit is closed.\n"
+        "Closed: every unit is closed and its remedy done.\n"
         "Rejected: a manager refused the return, with a reason.\n"
         "Cancelled: withdrawn.",
     )
@@ -194,9 +194,10 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.lot_ids = rma.line_ids.lot_id
 
-    @api.depends("line_ids.state")
+    @api.depends("line_ids.state", "line_ids.remedy_state")
     def _compute_state(self):
-        """The RMA follows its units: decided with them, in progress once one arrives, closed when all are."""
+        """The RMA follows its units: decided with them, in progress once one arrives, closed when all are and
+        their remedies are done (credit notes posted, replacements and repaired units delivered)."""
         for rma in self:
             states = set(rma.line_ids.mapped("state"))
             active = states - {"rejected", "cancel"}
@@ -204,7 +205,7 @@ class RmaOrder(models.Model):
                 rma.state = "draft"
             elif not active:
                 rma.state = "rejected" if "rejected" in states else "cancel"
-            elif active == {"closed"}:
+            elif active == {"closed"} and "pending" not in rma.line_ids.mapped("remedy_state"):
                 rma.state = "done"
             elif active == {"authorized"}:
                 rma.state = "authorized"
@@ -216,7 +217,13 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.receipt_count = len(rma.receipt_picking_ids)
 
-    @api.depends("state", "line_ids.state", "line_ids.quantity_received")
+    @api.depends(
+        "state",
+        "line_ids.state",
+        "line_ids.quantity_received",
+        "line_ids.credit_note_line_id.parent_state",
+        "line_ids.remedy_move_id.state",
+    )
     def _compute_can_be(self):
         for rma in self:
             rma.can_be_authorized = rma.state == "draft"
@@ -224,7 +231,10 @@ class RmaOrder(models.Model):
             # Nothing of it has arrived: not even part of an untracked unit.
             rma.can_be_cancelled = rma.state == "draft" or (
                 rma.state == "authorized"
-                and all(line.state == "authorized" and not line.quantity_received for line in rma.line_ids)
+                and all(
+                    line.state == "authorized" and not line.quantity_received and not line._remedy_started()
+                    for line in rma.line_ids
+                )
             )
             rma.can_be_reset = rma.state in ("rejected", "cancel")
 
@@ -414,7 +424,10 @@ class RmaOrder(models.Model):
     def _ensure_can_be_cancelled(self):
         if not all(self.mapped("can_be_cancelled")):
             raise UserError(
-                self.env._("Only requested RMAs, or authorized ones whose units have not arrived, can be cancelled.")
+                self.env._(
+                    "Only requested RMAs, or authorized ones whose units have not arrived and got no remedy (credit"
+                    " note, replacement), can be cancelled."
+                )
             )
         self._ensure_has_units()
 

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class RmaRestockingRule(models.Model):
@@ -16,7 +17,47 @@ class RmaRestockingRule(models.Model):
     reason_ids = fields.Many2many("rma.reason", string="Return Reasons", check_company=True, help="Empty: any.")
     grade_ids = fields.Many2many("rma.grade", string="Grades", check_company=True, help="Empty: any grade.")
     is_fee_eligible = fields.Boolean(string="Fee Eligible", default=True)
+    fee_type = fields.Selection(
+        [("percent", "Percentage of the Price"), ("fixed", "Fixed Amount")],
+        default="percent",
+        required=True,
+        help="How the fee line of a credit note is priced: a share of the unit's credited price, or a fixed amount.",
+    )
     fee_percent = fields.Float(string="Fee (%)", help="Share of the unit's price that may be charged.")
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", help="The company's currency (this one's, or the user's)."
+    )
+    fee_amount = fields.Monetary(
+        string="Fixed Fee", currency_field="currency_id", help="Charged per unit, in the company's currency."
+    )
+    fee_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="The product of the restocking-fee line on credit notes: its income account and taxes apply.",
+    )
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for rule in self:
+            rule.currency_id = (rule.company_id or self.env.company).currency_id
+
+    @api.constrains("fee_type", "fee_percent", "fee_amount", "is_fee_eligible")
+    def _check_fee(self):
+        for rule in self:
+            if rule.fee_percent < 0 or rule.fee_percent > 100:
+                raise ValidationError(self.env._("A restocking fee is between 0 and 100 % of the unit's price."))
+            if rule.fee_amount < 0:
+                raise ValidationError(self.env._("A fixed restocking fee cannot be negative."))
+
+    def _fee_for(self, net_price, currency, company, date):
+        """The fee this rule charges on a unit credited at ``net_price`` (in ``currency``)."""
+        self.ensure_one()
+        if not self.is_fee_eligible:
+            return 0.0
+        if self.fee_type == "fixed":
+            return company.currency_id._convert(self.fee_amount, currency, company, date)
+        return currency.round(net_price * self.fee_percent / 100.0)
 
     @api.model
     def _evaluate(self, inspections):

@@ -10,14 +10,24 @@ class StockMove(models.Model):
     _inherit = ["stock.move", "rma.server.fields.mixin"]
 
     rma_line_id = fields.Many2one("rma.line", string="RMA Unit", index="btree_not_null", copy=False, readonly=True)
+    # A delivery that is a unit's remedy: a replacement, or the repaired unit shipped back (not the unit's own
+    # custody move: that is rma_line_id).
+    rma_remedy_line_id = fields.Many2one(
+        "rma.line", string="Remedy of RMA Unit", index="btree_not_null", copy=False, readonly=True
+    )
 
-    @api.depends("rma_line_id.rma_id.name")
+    # A part harvested from a unit disposed to parts harvest, into stock (rma.line._action_harvest_parts).
+    rma_harvest_line_id = fields.Many2one(
+        "rma.line", string="Harvested from RMA Unit", index="btree_not_null", copy=False, readonly=True
+    )
+
+    @api.depends("rma_line_id.rma_id.name", "rma_harvest_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
         # A returned unit's moves carry the RMA number as their reference (and so the labels of the journal entries
         # stock_account builds from it), those of its receipt picking too: the number follows the unit everywhere.
-        rma_moves = self.filtered(lambda move: move.rma_line_id.rma_id.name)
+        rma_moves = self.filtered(lambda move: (move.rma_line_id or move.rma_harvest_line_id).rma_id.name)
         for move in rma_moves:
-            move.reference = move.rma_line_id.rma_id.name
+            move.reference = (move.rma_line_id or move.rma_harvest_line_id).rma_id.name
         super(StockMove, self - rma_moves)._compute_reference()
 
     def _get_valued_qty(self, lot=None):
@@ -42,6 +52,9 @@ class StockMove(models.Model):
                 .search([("state", "=", "ready"), ("lot_id", "in", leaving.move_line_ids.lot_id.ids)])
             )
             units._leave_graded_stock(leaving.sudo())
+        remedies = moves.filtered(lambda move: move.rma_remedy_line_id and move.state == "done")
+        if remedies:
+            remedies.rma_remedy_line_id.sudo()._post_remedy_delivery_entries(remedies.sudo())
         return moves
 
     def _rma_leaving_graded_stock(self):

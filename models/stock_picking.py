@@ -12,6 +12,16 @@ class StockPicking(models.Model):
         "rma.order", string="RMA", readonly=True, copy=False, index="btree_not_null", check_company=True
     )
 
+    rma_remedy_id = fields.Many2one(
+        "rma.order",
+        string="Remedy of RMA",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+        help="A replacement, or a repaired unit shipped back, for this RMA.",
+    )
+
     def button_validate(self):
         # An RMA's receipt is validated unit by unit as the units are scanned in: each scan records the unit's
         # custody, its value and its receipt entry. Validate opens the RMA's Receive screen.

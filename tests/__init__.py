@@ -15,3 +15,4 @@ from . import test_rma_posting_lock
 from . import test_rma_receipt_picking
 from . import test_rma_disposition_batch
 from . import test_rma_state_machine
+from . import test_rma_remedy

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import Form
 
 from .common_accounting import RmaAccountingCommon
@@ -81,6 +82,51 @@ class RmaDispositionCommon(RmaAccountingCommon):
                 for name, value in {**values, **(per_unit or {}).get(unit, {})}.items():
                     setattr(row, name, value)
         return form.save().action_confirm()
+
+    def _sold_and_invoiced(self, cost, product, serials, sale_price=1000.0, discount=0.0, invoiced=True):
+        """Bought at ``cost``, sold on a sale order at ``sale_price``, delivered with the serials and (``invoiced``)
+        invoiced, with its COGS."""
+        self._purchase(product, serials, cost)
+        self.company.action_close_stock_valuation(auto_post=True)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": len(serials),
+                            "price_unit": sale_price,
+                            "discount": discount,
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        delivery = order.picking_ids
+        delivery.move_ids.move_line_ids.unlink()
+        delivery.move_ids.write(
+            {
+                "move_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "lot_id": self.env["stock.lot"].search([("name", "=", serial)]).id,
+                            "quantity": 1,
+                            "location_id": self.stock_location.id,
+                            "location_dest_id": self.customer_location.id,
+                        }
+                    )
+                    for serial in serials
+                ],
+                "picked": True,
+            }
+        )
+        delivery.button_validate()
+        if invoiced:
+            order._create_invoices().action_post()
+        return order
 
     def _unit_quants(self, line):
         """{location: quantity} of the unit's serial in the company's locations, where it is not zero (the

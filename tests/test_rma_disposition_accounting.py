@@ -270,8 +270,10 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
             sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == allowance).mapped("balance")), 0.0
         )
         last = line.custody_event_ids.sorted("sequence")[-2:]
-        self.assertEqual(last.mapped("event_type"), ["move", "status"])
+        self.assertEqual(last.mapped("event_type"), ["shipment", "status"], "delivered to a customer: a shipment")
         self.assertEqual(last[0].note, picking.name)
+        self.assertEqual(line.rma_id.state, "in_progress", "the unit is closed, its refund still to do")
+        line.sudo().remedy = "none"
         self.assertEqual(line.rma_id.state, "done")
 
     def test_custody_scan_back_to_stock_closes_the_unit(self):

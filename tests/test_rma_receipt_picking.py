@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -16,44 +16,9 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
     def _receipt_type(self):
         return self.warehouse.rma_receipt_type_id
 
-    def _sold_and_invoiced(self, product, serials):
-        """Bought at PRICE, sold on a sale order, delivered with the serials and invoiced (with its COGS)."""
-        self._purchase(product, serials, PRICE)
-        self.company.action_close_stock_valuation(auto_post=True)
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": len(serials)})],
-            }
-        )
-        order.action_confirm()
-        delivery = order.picking_ids
-        delivery.move_ids.move_line_ids.unlink()
-        delivery.move_ids.write(
-            {
-                "move_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "lot_id": self.env["stock.lot"].search([("name", "=", serial)]).id,
-                            "quantity": 1,
-                            "location_id": self.stock_location.id,
-                            "location_dest_id": self.customer_location.id,
-                        }
-                    )
-                    for serial in serials
-                ],
-                "picked": True,
-            }
-        )
-        delivery.button_validate()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return order
-
     def test_authorized_rma_is_an_expected_receipt(self):
         before_ready = self._receipt_type().count_picking_ready
-        order = self._sold_and_invoiced(self.laptop, ["PK-0001", "PK-0002"])
+        order = self._sold_and_invoiced(PRICE, self.laptop, ["PK-0001", "PK-0002"])
         rma = self._create_rma([(self.laptop, "PK-0001"), (self.laptop, "PK-0002")], sale_order_id=order.id)
         self.assertFalse(rma.receipt_picking_ids, "a request is not expected yet")
         rma.with_user(self.rma_manager).action_authorize()
@@ -186,7 +151,7 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         reverses no COGS (the RMA receipt entry did, once)."""
         product = self._new_product("fifo", "real_time")
         product.invoice_policy = "delivery"
-        order = self._sold_and_invoiced(product, ["PK-0501"])
+        order = self._sold_and_invoiced(PRICE, product, ["PK-0501"])
         sale_line = order.order_line
         self.assertEqual(sale_line.qty_delivered, 1.0)
         rma = self._create_rma([(product, "PK-0501")], sale_order_id=order.id)

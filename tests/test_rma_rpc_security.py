@@ -304,3 +304,35 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         )
         self.assertEqual(picking.state, "assigned")
         self.assertEqual(rma.line_ids.state, "authorized")
+
+    def test_remedies_over_rpc(self):
+        """Warehouse staff draft credit notes and cannot post them; only a manager confirms a remedy; a client writes
+        no remedy, link or delivery of a unit."""
+        product = self._new_product("fifo")
+        order = self._sold_and_invoiced(500.0, product, ["RPC-CN01"])
+        rma = self._create_rma([(product, "RPC-CN01")], sale_order_id=order.id)
+        rma.action_authorize()
+        unit = rma.line_ids
+        unit._action_receive(station="DOCK-1")
+        self._inspect(unit)
+
+        wizard_vals = {"line_ids": [Command.set(unit.ids)], "remedy": "refund"}
+        self.assertRefused(self._call(self.rma_inspector, "rma.remedy.wizard", "create", wizard_vals))
+        self.assertRefused(self._call(self.rma_user, "rma.order", "action_create_credit_note", rma.ids), USER_ERROR)
+        wizard_id = self._call(self.rma_manager, "rma.remedy.wizard", "create", wizard_vals)["result"]
+        self.assertNotIn("error", self._call(self.rma_manager, "rma.remedy.wizard", "action_confirm", [wizard_id]))
+        self.assertEqual(unit.remedy_confirmed_by_id, self.rma_manager)
+
+        for vals in ({"remedy": "none"}, {"remedy_confirmed_date": False}, {"remedy_move_id": False}):
+            self.assertRefused(self._call(self.rma_manager, "rma.line", "write", unit.ids, vals))
+        self.assertRefused(
+            self._call(self.rma_manager, "rma.line", "write", unit.ids, {"remedy_requested": "none"}), USER_ERROR
+        )
+
+        self.assertNotIn("error", self._call(self.rma_user, "rma.order", "action_create_credit_note", rma.ids))
+        refund = unit.credit_note_id
+        self.assertEqual(refund.state, "draft")
+        self.assertRefused(self._call(self.rma_user, "account.move", "action_post", refund.ids))
+        self.assertRefused(self._call(self.rma_user, "rma.line", "write", unit.ids, {"credit_note_line_id": False}))
+        self.assertEqual(refund.state, "draft")
+        self.assertEqual(unit.remedy_state, "pending")

@@ -48,6 +48,7 @@ class TestRmaStateMachine(RmaCommon):
     def test_rma_state_is_computed_from_its_units(self):
         rma = self._create_rma([(self.laptop, "SM-A"), (self.laptop, "SM-B")])
         first, second = rma.line_ids
+        rma.line_ids.remedy_requested = "none"  # the remedies' part: test_remedy_keeps_the_rma_open
         expectations = [
             (("draft", "draft"), "draft"),
             (("authorized", "authorized"), "authorized"),
@@ -65,6 +66,15 @@ class TestRmaStateMachine(RmaCommon):
                 second.sudo().state = second_state
                 self.assertEqual(rma.state, rma_state)
         self.assertEqual(self._create_rma([]).state, "draft", "a request without units")
+
+    def test_remedy_keeps_the_rma_open(self):
+        """Closed units whose refund is not credited yet (or credited in a draft) leave their RMA In Progress."""
+        rma = self._create_rma([(self.laptop, "SM-C")])
+        rma.line_ids.sudo().state = "closed"
+        self.assertEqual(rma.line_ids.remedy_state, "pending")
+        self.assertEqual(rma.state, "in_progress")
+        rma.line_ids.sudo().remedy = "none"
+        self.assertEqual(rma.state, "done")
 
     def test_an_rma_without_units_is_not_decided(self):
         rma = self._create_rma([])

@@ -1,0 +1,197 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .rma_posting_lock import serialize_rma_postings
+
+
+class RmaLine(models.Model):
+    """Remedies that ship: a replacement unit (free of charge, expensed as warranty) or the customer's own unit,
+    repaired, shipped back. Each is an ordinary delivery order of the RMA's warehouse, linked to the unit."""
+
+    _inherit = "rma.line"
+
+    replacement_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        domain="[('type', '=', 'consu')]",
+        help="Sent in place of the returned unit. Empty: the same product.",
+    )
+    remedy_move_id = fields.Many2one(
+        "stock.move",
+        string="Remedy Delivery Move",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The replacement unit's delivery, or the repaired unit's shipment back to the customer.",
+    )
+    remedy_picking_id = fields.Many2one(related="remedy_move_id.picking_id", string="Remedy Delivery")
+    is_advance_overdue = fields.Boolean(
+        string="Advance Remedy Overdue",
+        readonly=True,
+        copy=False,
+        help="Credited or replaced before it arrived, the unit did not arrive in time: its RMA has an activity.",
+    )
+
+    # ------------------------------------------------------------------
+    # Replacement, and shipping a repaired unit back
+    # ------------------------------------------------------------------
+    def _action_create_replacements(self):
+        """A delivery order per RMA with a replacement unit per returned unit; returns the pickings."""
+        self._ensure_can_get_remedy("replacement")
+        self.company_id._get_rma_warranty_account()
+        return self._create_remedy_deliveries(
+            lambda line: line.rma_id.warehouse_id.lot_stock_id,
+            lambda line: line.replacement_product_id or line.product_id,
+        )
+
+    def _action_ship_back(self):
+        """The customer's own repaired unit, from graded stock back to them; returns the pickings."""
+        self._ensure_can_get_remedy("repair_return")
+        not_ready = self.filtered(lambda line: line.state != "ready")
+        if not_ready:
+            raise UserError(
+                self.env._(
+                    "%(units)s: a unit is shipped back once it is repaired and in graded stock.",
+                    units=", ".join(not_ready.mapped("display_name")),
+                )
+            )
+        return self._create_remedy_deliveries(
+            lambda line: line.location_id, lambda line: line.product_id, own_unit=True
+        )
+
+    def _create_remedy_deliveries(self, source_of, product_of, own_unit=False):
+        """``own_unit``: the unit itself is delivered (reserved by its serial), not any unit of the product."""
+        customers = self.env.ref("stock.stock_location_customers")
+        picking_vals, moves_by_picking = [], []
+        for (rma, source), lines in self.grouped(lambda line: (line.rma_id, source_of(line))).items():
+            picking_vals.append(
+                {
+                    "picking_type_id": rma.warehouse_id.out_type_id.id,
+                    "partner_id": rma.partner_id.id,
+                    "location_id": source.id,
+                    "location_dest_id": customers.id,
+                    "origin": rma.name,
+                    "company_id": rma.company_id.id,
+                    "rma_remedy_id": rma.id,
+                }
+            )
+            moves_by_picking.append(
+                [line._prepare_remedy_move_vals(product_of(line), source, customers) for line in lines]
+            )
+        pickings = self.env["stock.picking"].sudo().create(picking_vals)
+        moves = (
+            self.env["stock.move"]
+            .sudo()
+            .create(
+                [
+                    {**vals, "picking_id": picking.id}
+                    for picking, vals_list in zip(pickings, moves_by_picking, strict=True)
+                    for vals in vals_list
+                ]
+            )
+        )
+        for move in moves:
+            move.rma_remedy_line_id._workflow().remedy_move_id = move
+        pickings.action_confirm()
+        if own_unit:
+            moves.move_line_ids.unlink()
+            self.env["stock.move.line"].sudo().create(
+                [
+                    {
+                        "move_id": move.id,
+                        "picking_id": move.picking_id.id,
+                        "product_id": move.product_id.id,
+                        "lot_id": move.rma_remedy_line_id.lot_id.id,
+                        "quantity": move.product_uom_qty,
+                        "location_id": move.location_id.id,
+                        "location_dest_id": move.location_dest_id.id,
+                    }
+                    for move in moves
+                ]
+            )
+        else:
+            pickings.action_assign()
+        for rma, rma_pickings in pickings.grouped("rma_remedy_id").items():
+            rma.message_post(
+                body=self.env._("Delivery %(pickings)s created.", pickings=", ".join(rma_pickings.mapped("name")))
+            )
+        return pickings.with_env(self.env)
+
+    def _prepare_remedy_move_vals(self, product, source, destination):
+        self.ensure_one()
+        return {
+            "product_id": product.id,
+            "product_uom_qty": self.quantity_received or self.quantity,
+            "product_uom": product.uom_id.id,
+            "location_id": source.id,
+            "location_dest_id": destination.id,
+            "partner_id": self.rma_id.partner_id.id,
+            "company_id": self.company_id.id,
+            "origin": self.rma_id.name,
+            "rma_remedy_line_id": self.id,
+        }
+
+    # ------------------------------------------------------------------
+    # Delivered (stock.move._action_done)
+    # ------------------------------------------------------------------
+    def _post_remedy_delivery_entries(self, moves):
+        """Real-time valuation: a delivery without invoice posts nothing in Odoo 19, so the addon credits the stock
+        valuation account at the value Odoo gave the move: a replacement to warranty expense, a repaired unit shipped
+        back to cost of goods sold (the original sale stands again; its receipt entry had reversed it)."""
+        moves = moves.filtered(
+            lambda move: move.product_id.valuation == "real_time" and not move.company_currency_id.is_zero(move.value)
+        )
+        if not moves:
+            return
+        serialize_rma_postings(self.env, moves.company_id)
+        for company, company_moves in moves.grouped("company_id").items():
+            line_vals, analytic_cache = [], {}
+            for move in company_moves:
+                line = move.rma_remedy_line_id
+                accounts = move.product_id.product_tmpl_id.sudo().with_company(company)._get_product_accounts()
+                if line.remedy == "replacement":
+                    debit, code = company._get_rma_warranty_account(), "REPLACEMENT"
+                else:
+                    debit, code = accounts["expense"], "SHIPPED BACK"
+                line_vals += line._prepare_entry_line_vals(
+                    debit, accounts["stock_valuation"], abs(move.value), line._entry_label(code), move, analytic_cache
+                )
+            self._create_entry(company, line_vals, ", ".join(company_moves.rma_remedy_line_id.rma_id.mapped("name")))
+
+    # ------------------------------------------------------------------
+    # Advance remedies whose unit does not arrive
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_check_advance_remedies(self):
+        """Units credited or replaced before they arrived and still not here after the company's delay: an activity
+        for their RMA's responsible, once."""
+        for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all
+            limit = fields.Datetime.now() - timedelta(days=company.rma_advance_return_days)
+            lines = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "authorized"),
+                    ("is_advance_overdue", "=", False),
+                    "|",
+                    "&",
+                    ("remedy_move_id.state", "=", "done"),
+                    ("remedy_move_id.date", "<", limit),
+                    "&",
+                    ("credit_note_line_id.parent_state", "=", "posted"),
+                    ("credit_note_id.invoice_date", "<", limit.date()),
+                ]
+            )
+            for rma, rma_lines in lines.grouped("rma_id").items():
+                rma.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Returned unit overdue"),
+                    note=self.env._(
+                        "%(units)s got their remedy in advance and have not arrived after %(days)s days.",
+                        units=", ".join(rma_lines.mapped("display_name")),
+                        days=company.rma_advance_return_days,
+                    ),
+                    user_id=rma.user_id.id or self.env.uid,
+                )
+            lines._workflow().is_advance_overdue = True
