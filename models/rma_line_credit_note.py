@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from .rma_line_remedy import UNDECIDED_STATES
@@ -25,10 +25,22 @@ class RmaLine(models.Model):
         " posted no entry (one reversal per unit).",
     )
     sale_line_id = fields.Many2one(
-        related="delivery_move_id.sale_line_id",
-        string="Sale Order Line",
-        help="The sale order line the unit was delivered for: it prices the unit's credit note.",
+        "sale.order.line",
+        compute="_compute_sale_line_id",
+        compute_sudo=True,
+        help="The sale order line the unit was delivered for (or, without a known delivery, the line of its product on"
+        " the RMA's sale order): it prices the unit's credit note.",
     )
+
+    @api.depends("delivery_move_id.sale_line_id", "rma_id.sale_order_id.order_line.product_id", "product_id")
+    def _compute_sale_line_id(self):
+        for line in self:
+            line.sale_line_id = (
+                line.delivery_move_id.sale_line_id
+                or line.rma_id.sale_order_id.order_line.filtered(
+                    lambda sale_line, line=line: sale_line.product_id == line.product_id
+                )[:1]
+            )
 
     def _action_create_credit_notes(self):
         """One draft credit note per company, customer and currency for these units; returns the credit notes."""

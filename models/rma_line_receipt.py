@@ -321,13 +321,22 @@ class RmaLine(models.Model):
         missing = self.filtered(lambda line: line.tracking == "serial" and not line.lot_id)
         if not missing:
             return
-        lots = self.env["stock.lot"].create(
-            [
-                {"product_id": line.product_id.id, "name": line.serial_number.strip(), "company_id": line.company_id.id}
-                for line in missing
-            ]
+        # The unit's serial is a fact the receipt establishes (after its guard): written by the server, whoever scans.
+        lots = (
+            self.env["stock.lot"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "product_id": line.product_id.id,
+                        "name": line.serial_number.strip(),
+                        "company_id": line.company_id.id,
+                    }
+                    for line in missing
+                ]
+            )
         )
-        for line, lot in zip(missing, lots, strict=True):
+        for line, lot in zip(missing._workflow(), lots, strict=True):
             line.lot_id = lot
 
     def _prepare_receipt_move_vals(self, picking):

@@ -250,7 +250,7 @@ class TestRmaReceive(RmaCommon):
         rma = self._create_rma([(self.laptop, "NEVER-SEEN")])
         rma.line_ids._action_override("Sold through a partner; serial confirmed.")
         rma.action_authorize()
-        self._scan(rma.name, "NEVER-SEEN")
+        self._scan(rma.name, "NEVER-SEEN", user=self.rma_user)  # warehouse staff at the dock
         self.assertEqual(rma.line_ids.lot_id.name, "NEVER-SEEN")
         self.assertEqual(self._quant_locations(rma.line_ids.lot_id), self.quarantine)
 
