@@ -8,12 +8,23 @@
 """
 
 from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 
 
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
-    ended = env["rma.line"].search([("state", "in", ("closed", "rejected", "cancel"))])
-    ended.write({"remedy_requested": "none", "remedy": "none"})
+    # The requested remedy is frozen once an RMA is decided: set in SQL, then the remedy statuses recomputed.
+    env.flush_all()
+    cr.execute(
+        SQL(
+            "UPDATE rma_line SET remedy_requested = 'none', remedy = 'none'"
+            " WHERE state IN ('closed', 'rejected', 'cancel')"
+        )
+    )
+    env.invalidate_all()
+    lines = env["rma.line"].search([])
+    env.add_to_compute(lines._fields["remedy_state"], lines)
+    lines.flush_recordset(["remedy_state"])
     companies = env["res.company"].search([("chart_template", "!=", False)])
     companies._rma_setup_accounts()
     for company in companies:
@@ -26,5 +37,6 @@ def migrate(cr, version):
             [("is_fee_eligible", "=", True), ("fee_product_id", "=", False)]
         ).write({"fee_product_id": fee_product.id})
     rmas = env["rma.order"].search([])
+    env.add_to_compute(rmas._fields["remedy_state"], rmas)
     env.add_to_compute(rmas._fields["state"], rmas)
-    rmas.flush_recordset(["state"])
+    rmas.flush_recordset(["remedy_state", "state"])

@@ -108,3 +108,20 @@ class TestUpgradeFrom19011(TransactionCase):
         new_batch.with_user(self.env.ref("base.user_admin")).action_confirm()
         self.assertEqual(new_batch.state, "done")
         self.assertEqual(set(rest.mapped("state")), {"closed"})
+
+    def test_remedies_on_upgrade(self):
+        """Units ended before remedies existed get none (their RMAs keep their status); open ones a refund to
+        confirm; the companies get the warranty account and a reconcilable recovery clearing account."""
+        lines = self.env["rma.line"].browse(list(self.units))
+        ended = lines.filtered(lambda line: line.state in ("closed", "rejected", "cancel"))
+        self.assertTrue(ended)
+        self.assertEqual(set(ended.mapped("remedy")), {"none"})
+        self.assertEqual(set(ended.mapped("remedy_state")), {"none"})
+        self.assertEqual(set((lines - ended).mapped("remedy")), {"refund"})
+        for company in lines.company_id.filtered("chart_template"):
+            self.assertTrue(company.rma_warranty_account_id)
+            recovery = self.env.ref("rma_recovery.rma_disposition_ph")._get_accounts(lines[:1].product_id, company)
+            self.assertTrue(recovery["recovery"].reconcile)
+        rules = self.env["rma.restocking.rule"].search([("is_fee_eligible", "=", True)])
+        self.assertTrue(rules)
+        self.assertEqual(rules.fee_product_id, self.env.ref("rma_recovery.rma_product_restocking_fee"))
