@@ -322,15 +322,20 @@ class TestRmaRemedy(RmaDispositionCommon):
                     self.assertEqual(line.is_cogs_reversed_by_refund, timing == "before_rma")
 
     def test_periodic_valuation_credit_note_and_receipt_post_no_cogs(self):
-        product = self._new_product("fifo", "periodic")
-        order = self._sold_and_invoiced(COST, product, ["PER-0001"], sale_price=SALE_PRICE)
-        rma = self._rma_for(order, product, ["PER-0001"])
-        line = self._received_and_inspected(rma)
-        self._confirm(line, "refund")
-        refund = self._credit_from_rma(rma, order)
-        self.assertFalse(refund.line_ids.filtered(lambda aml: aml.display_type == "cogs"))
-        self.assertFalse(line.account_move_line_ids.filtered(lambda aml: aml.journal_id.code == "RMAD"))
-        self.assertFalse(self._cogs_credits(product))
+        """Periodic valuation, FIFO, AVCO and standard cost: neither the receipt nor the credit note posts COGS."""
+        for cost_method in ("fifo", "average", "standard"):
+            with self.subTest(cost_method=cost_method):
+                product = self._new_product(cost_method, "periodic")
+                serial = f"PER-{cost_method}"
+                order = self._sold_and_invoiced(COST, product, [serial], sale_price=SALE_PRICE)
+                rma = self._rma_for(order, product, [serial])
+                line = self._received_and_inspected(rma)
+                self._confirm(line, "refund")
+                refund = self._credit_from_rma(rma, order)
+                self.assertEqual(refund.state, "posted")
+                self.assertFalse(refund.line_ids.filtered(lambda aml: aml.display_type == "cogs"))
+                self.assertFalse(line.account_move_line_ids.filtered(lambda aml: aml.journal_id.code == "RMAD"))
+                self.assertFalse(self._cogs_credits(product))
 
     # ------------------------------------------------------------------
     # Replacement
