@@ -29,6 +29,7 @@
         "views/rma_disposition_views.xml",
         "views/rma_disposition_rule_views.xml",
         "views/rma_disposition_batch_views.xml",
+        "views/rma_sanitization_views.xml",
         "views/rma_restocking_rule_views.xml",
         "views/stock_views.xml",
         "views/account_move_line_views.xml",
@@ -40,6 +41,7 @@
         "reports/rma_label_report.xml",
         "reports/rma_custody_integrity_report.xml",
         "reports/rma_disposition_batch_report.xml",
+        "reports/rma_sanitization_report.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -40,4 +40,6 @@ from . import rma_line_credit_note
 from . import rma_line_remedy_delivery
 from . import rma_order_remedy
 from . import rma_line_harvest
+from . import rma_sanitization
+from . import rma_line_sanitization
 from . import account_chart_template

@@ -21,6 +21,13 @@ class ResCompany(models.Model):
         help="Days the customer has to ship authorized units back: their receipt is scheduled then, and shows late"
         " on the Inventory Overview after that.",
     )
+    rma_sanitization_rules = fields.Boolean(
+        string="Enforce Data Sanitization",
+        default=True,
+        help="A unit that requires a wipe is restocked, refurbished or repaired only after a validated Clear or Purge"
+        " certificate; a unit to destroy is disposed only SD (or PH with its media destroyed) and closes with a"
+        " validated Destroy certificate for each of its media.",
+    )
     rma_disposition_segregation = fields.Boolean(
         string="Segregation of Duties on Dispositions",
         help="The manager who confirms a disposition batch must not be the one who prepared it.",
@@ -176,6 +183,10 @@ class ResCompany(models.Model):
             "rma.disposition.batch": (
                 lambda company: self.env._("RMA Disposition Batch (%(company)s)", company=company.name),
                 "DISP/%(year)s/",
+            ),
+            "rma.sanitization": (
+                lambda company: self.env._("Certificate of Sanitization (%(company)s)", company=company.name),
+                "SAN/%(year)s/",
             ),
         }
         existing = (

@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     rma_shipping_days = fields.Integer(related="company_id.rma_shipping_days", readonly=False)
     rma_advance_return_days = fields.Integer(related="company_id.rma_advance_return_days", readonly=False)
     rma_warranty_account_id = fields.Many2one(related="company_id.rma_warranty_account_id", readonly=False)
+    rma_sanitization_rules = fields.Boolean(related="company_id.rma_sanitization_rules", readonly=False)
     rma_disposition_segregation = fields.Boolean(related="company_id.rma_disposition_segregation", readonly=False)
 
     def action_rma_custody_integrity_report(self):

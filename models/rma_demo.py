@@ -171,6 +171,24 @@ class RmaDemo(models.AbstractModel):
                 line.repair_level = "l2"
         wizard.note = "Prepared at the inspection bench: codes as suggested, values from the table."
         wizard.action_prepare()
+        # The laptop to destroy: Marc Demo shredded its SSD; a manager validates the certificate (the second
+        # person) once the batch is confirmed, and the unit closes. Data Sanitization, filter To Validate.
+        certificates = units.sanitization_ids.with_user(inspector)
+        certificates.write(
+            {
+                "performer_name": inspector.name,
+                "performer_title": "Returns technician",
+                "performer_location": "Returns bench 2",
+                "media_make": "Samsung",
+                "media_model": "PM9A1",
+                "media_serial": "S5A1NX0R123456",
+                "media_type": "flash",
+                "media_source": "Laptop ProBook 14",
+                "method_details": "Drive removed and shredded to 2 mm particles.",
+                "verification": "full",
+            }
+        )
+        certificates.action_perform()
 
     def _align_stock_ledger(self):
         """The demo stock came in by inventory adjustment and left uninvoiced, which posts nothing: a stock

@@ -139,6 +139,7 @@ class RmaInspection(models.Model):
                 for inspection in self
             ]
         )
+        self.line_id._create_sanitizations_from_inspection()
         return True
 
     def _ensure_can_be_done(self):

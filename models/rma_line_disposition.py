@@ -314,6 +314,9 @@ class RmaLine(models.Model):
                         else self.env._("repaired"),
                     )
                 )
+            blocker = line._sanitization_blocker(code)
+            if blocker:
+                raise UserError(blocker)
             if code.treatment == "repair" and not vals.get("repair_level"):
                 raise UserError(self.env._("%(unit)s: choose the repair level (L1-L4).", unit=line.display_name))
 
@@ -523,11 +526,17 @@ class RmaLine(models.Model):
     def _close_destroyed(self, note):
         """The units' secure destruction (SD) is certified: their path ends. The one method the destruction
         certificate calls once it is issued; ``note`` names the certificate in the custody event."""
-        waiting = self.filtered(lambda line: line.state == "disposition")
+        waiting = self.filtered(
+            lambda line: (
+                line.state == "disposition"
+                and (not line.company_id.rma_sanitization_rules or line.sudo()._sanitized_with(("destroy",)))
+            )
+        )
         if waiting != self:
             raise UserError(
                 self.env._(
-                    "Only units waiting for their destruction certificate are closed by it: %(units)s.",
+                    "Only units waiting for their destruction, with a validated Destroy certificate for each of their"
+                    " media, are closed by it: %(units)s.",
                     units=", ".join((self - waiting).mapped("display_name")),
                 )
             )

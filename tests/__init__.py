@@ -16,3 +16,4 @@ from . import test_rma_receipt_picking
 from . import test_rma_disposition_batch
 from . import test_rma_state_machine
 from . import test_rma_remedy
+from . import test_rma_sanitization

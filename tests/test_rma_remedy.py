@@ -516,9 +516,17 @@ class TestRmaRemedy(RmaDispositionCommon):
         self._dispose(line, self.code["SD"])
         self.assertEqual(line.state, "disposition")
         self.assertEqual(rma.state, "in_progress")
-        line._close_destroyed("Destruction certificate DC-0001")
+        with self.assertRaisesRegex(UserError, "validated Destroy certificate"):
+            line._close_destroyed("not certified")
+        certificate = (
+            self.env["rma.sanitization"]
+            .with_user(self.rma_inspector)
+            .create({"line_id": line.id, "method_type": "destroy", "method": "shred", "performer_name": "Tech"})
+        )
+        certificate.with_user(self.rma_inspector).action_perform()
+        certificate.with_user(self.rma_manager).action_validate()  # the second person: the certificate closes it
         self.assertEqual(line.state, "closed")
-        self.assertEqual(line.custody_event_ids.sorted("sequence")[-1].note, "Destruction certificate DC-0001")
+        self.assertIn(certificate.name, line.custody_event_ids.sorted("sequence")[-1].note)
         self.assertEqual(rma.state, "done", "no remedy: the RMA closes with its unit")
-        with self.assertRaisesRegex(UserError, "waiting for their destruction certificate"):
-            line._close_destroyed("Destruction certificate DC-0002")
+        with self.assertRaisesRegex(UserError, "waiting for their destruction"):
+            line._close_destroyed("again")

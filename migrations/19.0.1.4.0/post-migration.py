@@ -4,6 +4,7 @@
   Open units default to a refund, to be confirmed by a manager once inspected.
 - Companies with a chart get the Warranty Expense account (replacements); their Returns Recovery Clearing account
   becomes reconcilable, so that a recycler's bill or payment clears the recovery receivable.
+- Each company gets its Certificate of Sanitization sequence.
 - The restocking fee rules shipped with the module get the Restocking Fee product for their credit note lines.
 """
 
@@ -25,6 +26,7 @@ def migrate(cr, version):
     lines = env["rma.line"].search([])
     env.add_to_compute(lines._fields["remedy_state"], lines)
     lines.flush_recordset(["remedy_state"])
+    env["res.company"].search([])._create_rma_sequences()  # certificates of sanitization
     companies = env["res.company"].search([("chart_template", "!=", False)])
     companies._rma_setup_accounts()
     for company in companies:

@@ -1,0 +1,292 @@
+import hashlib
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .rma_inspection import INSPECTOR_GROUP
+from .rma_workflow_guard import ensure_workflow_fields
+
+METHOD_TYPES = [("clear", "Clear"), ("purge", "Purge"), ("destroy", "Destroy")]
+METHODS = [
+    ("degauss", "Degauss"),
+    ("overwrite", "Overwrite"),
+    ("block_erase", "Block Erase"),
+    ("crypto_erase", "Cryptographic Erase"),
+    ("shred", "Shred"),
+    ("disintegrate", "Disintegrate"),
+    ("incinerate", "Incinerate"),
+    ("pulverize", "Pulverize"),
+    ("other", "Other"),
+]
+# The fields a validated certificate's hash covers, in this order (NIST SP 800-88 Rev. 1, Appendix G). Changing the
+# list changes every hash: add new fields at the end.
+HASHED_FIELDS = (
+    "name",
+    "company_id",
+    "line_id",
+    "serial",
+    "performer_name",
+    "performer_title",
+    "performer_organization",
+    "performer_location",
+    "performer_phone",
+    "media_make",
+    "media_model",
+    "media_serial",
+    "media_property_number",
+    "media_type",
+    "media_source",
+    "classification",
+    "is_backed_up",
+    "backup_location",
+    "method_type",
+    "method",
+    "method_details",
+    "tool",
+    "verification",
+    "post_classification",
+    "notes",
+    "media_destination",
+    "performed_by_id",
+    "performed_date",
+    "validated_by_id",
+    "validated_date",
+)
+
+
+class RmaSanitization(models.Model):
+    """A Certificate of Sanitization (NIST SP 800-88 Rev. 1, Appendix G) for one medium of a returned unit.
+
+    Draft (filled in) -> Performed (by the technician who sanitized the medium) -> Validated (by a second person,
+    then locked and hashed) -> or Cancelled before validation. A unit has one per medium (a laptop's SSD and its
+    NVMe cache)."""
+
+    _name = "rma.sanitization"
+    _inherit = ["mail.thread", "rma.input.mixin"]
+    _description = "Certificate of Sanitization"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Certificate Number", readonly=True, copy=False, index="btree_not_null")
+    state = fields.Selection(
+        [("draft", "Draft"), ("performed", "Performed"), ("validated", "Validated"), ("cancel", "Cancelled")],
+        string="Status",
+        default="draft",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="Draft: being filled in. Performed: the technician sanitized the medium. Validated: a second person"
+        " checked it; the certificate is locked. Cancelled: withdrawn before validation.",
+    )
+    line_id = fields.Many2one("rma.line", string="Unit", required=True, index=True, check_company=True)
+    rma_id = fields.Many2one(related="line_id.rma_id", store=True, index=True)
+    company_id = fields.Many2one(related="line_id.company_id", store=True, index=True)
+    product_id = fields.Many2one(related="line_id.product_id")
+    lot_id = fields.Many2one(related="line_id.lot_id", string="Serial Number")
+    serial = fields.Char(related="line_id.serial_number", string="Unit Serial / IMEI", store=True)
+
+    # Person performing sanitization
+    performer_name = fields.Char(string="Name")
+    performer_title = fields.Char(string="Title")
+    performer_organization = fields.Char(string="Organization")
+    performer_location = fields.Char(string="Location")
+    performer_phone = fields.Char(string="Phone")
+
+    # Media information
+    media_make = fields.Char(string="Make / Vendor")
+    media_model = fields.Char(string="Model Number")
+    media_serial = fields.Char(string="Media Serial Number")
+    media_property_number = fields.Char()
+    media_type = fields.Selection(
+        [
+            ("magnetic", "Magnetic"),
+            ("flash", "Flash Memory"),
+            ("hybrid", "Hybrid"),
+            ("optical", "Optical"),
+            ("paper", "Paper"),
+            ("other", "Other"),
+        ],
+        default="flash",
+    )
+    media_source = fields.Char(string="Source", help="The user or computer the media came from.")
+    classification = fields.Char(help="Of the data before sanitization.")
+    is_backed_up = fields.Boolean(string="Data Backed Up")
+    backup_location = fields.Char()
+
+    # Sanitization details
+    method_type = fields.Selection(METHOD_TYPES, required=True, default="purge")
+    method = fields.Selection(METHODS, string="Method Used", required=True, default="overwrite")
+    method_details = fields.Text()
+    tool = fields.Char(string="Tool Used (and Version)")
+    verification = fields.Selection(
+        [("full", "Full"), ("quick_sampling", "Quick Sampling"), ("other", "Other")],
+        string="Verification Method",
+        default="full",
+    )
+    post_classification = fields.Char(string="Post-Sanitization Classification")
+    notes = fields.Text()
+    media_destination = fields.Selection(
+        [
+            ("internal_reuse", "Internal Reuse"),
+            ("external_reuse", "External Reuse"),
+            ("recycling", "Recycling Facility"),
+            ("manufacturer", "Manufacturer"),
+            ("destroyed", "Destroyed"),
+            ("other", "Other"),
+        ],
+    )
+
+    # Who, when: written by the server in the step
+    performed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    performed_date = fields.Datetime(string="Performed On", readonly=True, copy=False)
+    validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    validated_date = fields.Datetime(string="Validated On", readonly=True, copy=False)
+    hash = fields.Char(string="Certificate Hash", readonly=True, copy=False, help="sha256 of the validated record.")
+
+    # ------------------------------------------------------------------
+    # CRUD: validated certificates are locked
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        self._ensure_inspector()
+        records = super().create(vals_list)
+        for company, company_records in records.grouped("company_id").items():
+            sequence = self.env["ir.sequence"].sudo().with_company(company)
+            for record in company_records:
+                record.sudo().name = sequence.next_by_code(self._name) or self.env._("New")
+        return records
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        locked = self.filtered(lambda record: record.state in ("validated", "cancel"))
+        if locked:
+            raise UserError(
+                self.env._(
+                    "%(certificates)s are validated or cancelled: a certificate is never changed afterwards.",
+                    certificates=", ".join(locked.mapped("display_name")),
+                )
+            )
+        if not self.env.su and self.filtered(lambda record: record.state != "draft"):
+            raise UserError(self.env._("A performed sanitization is validated or cancelled, not edited."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_performed(self):
+        if any(record.state != "draft" for record in self):
+            raise UserError(self.env._("Only draft sanitization records can be deleted; cancel a performed one."))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_perform(self):
+        """The technician sanitized (or destroyed) the medium: recorded with their name and the time."""
+        self._ensure_inspector()
+        if any(record.state != "draft" for record in self):
+            raise UserError(self.env._("Only draft sanitization records are performed."))
+        missing = self.filtered(
+            lambda record: not record.performer_name or (not record.tool and record.method_type != "destroy")
+        )
+        if missing:
+            raise UserError(
+                self.env._(
+                    "%(certificates)s: enter the person performing the sanitization and the tool used.",
+                    certificates=", ".join(missing.mapped("display_name")),
+                )
+            )
+        now = fields.Datetime.now()
+        self.sudo().write({"state": "performed", "performed_by_id": self.env.uid, "performed_date": now})
+        self._log_custody("wipe")
+        return True
+
+    def action_validate(self):
+        """A second person (Inspector or Manager, not the one who performed it) validates: the certificate is
+        locked and hashed, and an SD unit whose every medium is destroyed closes."""
+        self._ensure_inspector()
+        if any(record.state != "performed" for record in self):
+            raise UserError(self.env._("Only performed sanitizations are validated."))
+        own = self.filtered(lambda record: record.performed_by_id == self.env.user)
+        if own:
+            raise UserError(
+                self.env._(
+                    "%(certificates)s: a second person validates a sanitization, not the one who performed it.",
+                    certificates=", ".join(own.mapped("display_name")),
+                )
+            )
+        now = fields.Datetime.now()
+        for record in self.sudo():
+            record.write({"validated_by_id": self.env.uid, "validated_date": now})
+            record.write({"hash": record._compute_certificate_hash(), "state": "validated"})
+        self._log_custody("certificate")
+        self.line_id._close_if_destruction_certified()
+        return True
+
+    def action_cancel(self):
+        self._ensure_inspector()
+        if any(record.state not in ("draft", "performed") for record in self):
+            raise UserError(self.env._("A validated certificate cannot be cancelled."))
+        self.sudo().write({"state": "cancel"})
+        return True
+
+    def action_print(self):
+        return self.env.ref("rma_recovery.action_report_sanitization_certificate").report_action(self)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _ensure_inspector(self):
+        if not self.env.su and not self.env.user.has_group(INSPECTOR_GROUP):
+            raise AccessError(self.env._("Only Returns Inspectors and Managers record and validate sanitizations."))
+
+    def _log_custody(self, event_type):
+        """The wipe or destruction (``wipe``), or the validation (``certificate``), in the unit's chain of custody."""
+        labels = dict(METHOD_TYPES)
+        notes = {
+            record: self.env._(
+                "Sanitized (%(type)s): %(certificate)s", type=labels[record.method_type], certificate=record.name
+            )
+            if event_type == "wipe"
+            else self.env._(
+                "Certificate %(certificate)s validated (%(type)s), hash %(hash)s",
+                certificate=record.name,
+                type=labels[record.method_type],
+                hash=record.hash,
+            )
+            for record in self
+        }
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": record.line_id.id,
+                    "event_type": event_type,
+                    "location_id": record.line_id.location_id.id,
+                    "location_dest_id": record.line_id.location_id.id,
+                    "note": notes[record],
+                }
+                for record in self
+            ]
+        )
+
+    def _hash_payload(self):
+        self.ensure_one()
+        values = {}
+        for name in HASHED_FIELDS:
+            value = self[name]
+            field = self._fields[name]
+            if field.type == "many2one":
+                value = value.id or None
+            elif field.type == "datetime":
+                value = fields.Datetime.to_string(value) if value else None
+            elif value is False and field.type != "boolean":
+                value = None
+            values[name] = value
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+
+    def _compute_certificate_hash(self):
+        return hashlib.sha256(self._hash_payload().encode()).hexdigest()
+
+    def _check_certificate_hash(self):
+        """{certificate: True when its stored hash still matches its fields}."""
+        return {record: record.hash == record._compute_certificate_hash() for record in self}

@@ -1,0 +1,149 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common_disposition import RmaDispositionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRmaSanitization(RmaDispositionCommon):
+    """Certificates of sanitization (NIST SP 800-88): two people, locked once validated, and the rules that tie the
+    disposition and the closing of a data-bearing unit to them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.second_inspector = new_test_user(
+            cls.env,
+            login="rma_inspector_two",
+            groups="rma_recovery.group_rma_inspector",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def _data_bearing_unit(self, serial, requirement):
+        product = self._new_product("fifo")
+        self._purchase(product, [serial], 500.0)
+        self._deliver(self.customer, product, [serial], from_stock=True)
+        rma = self._create_rma([(product, serial)])
+        rma.action_authorize()
+        line = rma.line_ids
+        line._action_receive(station="DOCK-1")
+        inspector_line = line.with_user(self.rma_inspector)
+        inspector_line.action_start_inspection()
+        inspector_line.inspection_id.write(
+            {
+                "grade_id": self.grade_a.id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": requirement,
+            }
+        )
+        inspector_line.inspection_id.action_done()
+        return line
+
+    def _perform_and_validate(self, certificates):
+        certificates.with_user(self.rma_inspector).write({"tool": "Blancco 7.2", "media_serial": "SSD-1"})
+        certificates.with_user(self.rma_inspector).action_perform()
+        certificates.with_user(self.second_inspector).action_validate()
+
+    def test_inspection_drafts_the_certificate_and_two_people_validate_it(self):
+        line = self._data_bearing_unit("SAN-0001", "wipe")
+        certificate = line.sanitization_ids
+        self.assertRecordValues(
+            certificate,
+            [{"state": "draft", "method_type": "purge", "method": "overwrite", "serial": "SAN-0001"}],
+        )
+        self.assertTrue(certificate.name.startswith("SAN/"))
+        with self.assertRaises(AccessError):
+            certificate.with_user(self.rma_user).action_perform()
+        with self.assertRaisesRegex(UserError, "tool used"):
+            certificate.with_user(self.rma_inspector).action_perform()
+        certificate.with_user(self.rma_inspector).write({"tool": "Blancco 7.2"})
+        certificate.with_user(self.rma_inspector).action_perform()
+        self.assertEqual(certificate.performed_by_id, self.rma_inspector)
+        with self.assertRaisesRegex(UserError, "not edited"):
+            certificate.with_user(self.rma_inspector).write({"tool": "dd"})
+        with self.assertRaisesRegex(UserError, "second person"):
+            certificate.with_user(self.rma_inspector).action_validate()
+        self.assertEqual(certificate.state, "performed")
+        certificate.with_user(self.second_inspector).action_validate()
+        self.assertRecordValues(certificate, [{"state": "validated", "validated_by_id": self.second_inspector.id}])
+        self.assertEqual(len(certificate.hash), 64)
+        self.assertTrue(certificate._check_certificate_hash()[certificate])
+        events = line.custody_event_ids.sorted("sequence")
+        self.assertEqual(events[-2:].mapped("event_type"), ["wipe", "certificate"])
+        self.assertIn(certificate.hash, events[-1].note)
+
+        # Locked: no write, unlink or cancel, not even for the superuser; a client cannot set its server fields.
+        for record in (certificate, certificate.sudo()):
+            with self.assertRaisesRegex(UserError, "never changed"):
+                record.write({"notes": "changed"})
+            with self.assertRaises(UserError):
+                record.unlink()
+        with self.assertRaises(UserError):
+            certificate.with_user(self.rma_manager).action_cancel()
+        with self.assertRaises(AccessError):
+            self.env["rma.sanitization"].with_user(self.rma_inspector).create(
+                {"line_id": line.id, "state": "validated", "hash": "0" * 64}
+            )
+
+    def test_certificate_pdf(self):
+        line = self._data_bearing_unit("SAN-0101", "wipe")
+        certificate = line.sanitization_ids
+        self._perform_and_validate(certificate)
+        report = self.env.ref("rma_recovery.action_report_sanitization_certificate")
+        html = report._render_qweb_html(report.report_name, certificate.ids)[0].decode()
+        for text in (certificate.name, "SAN-0101", "SSD-1", "Blancco 7.2", "Purge", certificate.hash):
+            self.assertIn(text, html)
+        self.assertIn('alt="Barcode SAN-0101"', html)
+        self.assertIn(self.rma_inspector.name, html)
+        self.assertIn(self.second_inspector.name, html)
+        pdf, report_type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report.report_name, certificate.ids
+        )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        # The report's action (wrapped in the document-layout step while the company has not chosen one).
+        self.assertIn(report.report_name, str(line.action_print_certificates()))
+
+    def test_wipe_required_before_restock_refurbish_repair(self):
+        line = self._data_bearing_unit("SAN-0201", "wipe")
+        moves_before = self.env["stock.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "must be wiped first"):
+            self._dispose(line, self.code["RTS"])
+        self.assertEqual(self.env["stock.move"].search_count([]), moves_before)
+        self.assertEqual(line.state, "inspection")
+        self._perform_and_validate(line.sanitization_ids)
+        self._dispose(line, self.code["RTS"])
+        self.assertEqual(line.state, "closed")
+
+    def test_destroy_required_unit_is_disposed_sd_and_closes_with_each_medium_destroyed(self):
+        line = self._data_bearing_unit("SAN-0301", "destroy")
+        ssd = line.sanitization_ids
+        self.assertRecordValues(ssd, [{"method_type": "destroy", "method": "shred"}])
+        with self.assertRaisesRegex(UserError, "must be destroyed"):
+            self._dispose(line, self.code["RTS"])
+        with self.assertRaisesRegex(UserError, "must be destroyed"):
+            self._dispose(line, self.code["PH"], recovery_value=10.0)
+        self._dispose(line, self.code["SD"])
+        self.assertEqual(line.state, "disposition")
+        # A second medium, the NVMe cache: the unit closes once both are destroyed.
+        form = Form(self.env["rma.sanitization"].with_user(self.rma_inspector).with_context(default_line_id=line.id))
+        form.method_type = "destroy"
+        form.method = "disintegrate"
+        form.performer_name = "Ana Tech"
+        form.media_serial = "NVME-2"
+        cache = form.save()
+        self._perform_and_validate(ssd)
+        self.assertEqual(line.state, "disposition", "the cache is not destroyed yet")
+        with self.assertRaisesRegex(UserError, "validated Destroy certificate"):
+            line._close_destroyed("too early")
+        self._perform_and_validate(cache)
+        self.assertEqual(line.state, "closed")
+        self.assertIn(cache.name, line.custody_event_ids.sorted("sequence")[-1].note)
+
+    def test_rules_can_be_switched_off(self):
+        self.company.rma_sanitization_rules = False
+        line = self._data_bearing_unit("SAN-0401", "wipe")
+        self._dispose(line, self.code["RTS"])
+        self.assertEqual(line.state, "closed")
