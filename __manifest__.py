@@ -19,6 +19,7 @@
         "wizards/rma_disposition_wizard_views.xml",
         "wizards/rma_remedy_wizard_views.xml",
         "wizards/rma_harvest_wizard_views.xml",
+        "wizards/rma_unblock_wizard_views.xml",
         "views/rma_order_views.xml",
         "views/rma_line_views.xml",
         "views/rma_reason_views.xml",

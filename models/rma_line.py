@@ -39,6 +39,7 @@ FLAG_FIELDS = (
     "is_in_stock",
     "is_open_elsewhere",
     "is_outside_policy",
+    "is_blocked_serial",
 )
 
 
@@ -161,6 +162,9 @@ class RmaLine(models.Model):
     )
     is_open_elsewhere = fields.Boolean(string="Open on Another RMA", compute="_compute_checks", store=True)
     is_outside_policy = fields.Boolean(string="Outside Return Policy", compute="_compute_checks", store=True)
+    is_blocked_serial = fields.Boolean(
+        string="Serial Blocked (Destroyed, Recycled or Harvested)", compute="_compute_checks", store=True
+    )
     has_flag = fields.Boolean(compute="_compute_checks", store=True, index=True)
     flag_summary = fields.Char(string="Flags", compute="_compute_flag_summary")
 
@@ -312,6 +316,7 @@ class RmaLine(models.Model):
                 not deliveries or deliveries[0].picking_id.partner_id.commercial_partner_id != customer
             )
             values["is_in_stock"] = bool(lot) and lot.id in context["stocked_lot_ids"]
+            values["is_blocked_serial"] = bool(lot) and lot.is_rma_blocked
             other = (context["open_by_key"][self.product_id.id, serial] - self._origin)[:1]
             values["open_rma_line_id"] = other.id
             values["is_open_elsewhere"] = bool(other)

@@ -236,6 +236,10 @@ class RmaLine(models.Model):
         self.filtered(lambda line: line.disposition_treatment == "repair")._create_repair_orders()
         for state, lines in self.grouped(lambda line: STATE_AFTER_DISPOSITION[line.disposition_treatment]).items():
             lines._transition(state)
+        # Destroyed, recycled or harvested: the serial must never come back into stock (reactivation block).
+        self.env["stock.lot"]._rma_block(
+            self.filtered(lambda line: line.disposition_treatment in ("salvage", "destroy"))
+        )
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(

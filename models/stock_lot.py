@@ -1,11 +1,21 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+
+MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
 
 class StockLot(models.Model):
-    _inherit = "stock.lot"
+    _name = "stock.lot"
+    _inherit = ["stock.lot", "rma.server.fields.mixin"]
 
     rma_custody_event_ids = fields.One2many("rma.custody.event", "lot_id", string="Chain of Custody")
     rma_custody_event_count = fields.Integer(compute="_compute_rma_custody_event_count", string="Custody Events")
+    # Reactivation block: the serial of a unit destroyed, recycled or harvested must never come back into stock.
+    is_rma_blocked = fields.Boolean(string="Reactivation Blocked", readonly=True, copy=False, index=True)
+    rma_block_line_id = fields.Many2one(
+        "rma.line", string="Blocked by RMA Unit", readonly=True, copy=False, index="btree_not_null"
+    )
+    rma_block_date = fields.Datetime(string="Blocked On", readonly=True, copy=False)
 
     def _compute_rma_custody_event_count(self):
         counts = dict(self.env["rma.custody.event"]._read_group([("lot_id", "in", self.ids)], ["lot_id"], ["__count"]))
@@ -14,3 +24,47 @@ class StockLot(models.Model):
 
     def action_view_rma_custody_events(self):
         return self.rma_custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))
+
+    def action_open_rma_unblock_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Lift Reactivation Block"),
+            "res_model": "rma.unblock.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lot_ids": [fields.Command.set(self.ids)]},
+        }
+
+    def _rma_block(self, lines):
+        """Block the serials of ``lines`` (units disposed SD, REC or PH): nothing puts them back into stock."""
+        now = fields.Datetime.now()
+        for line in lines.filtered("lot_id"):
+            line.lot_id.sudo().write({"is_rma_blocked": True, "rma_block_line_id": line.id, "rma_block_date": now})
+
+    def _action_rma_unblock(self, reason):
+        """A manager lifts the block with a written reason, kept in the unit's chain of custody."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only a Returns Manager lifts a reactivation block."))
+        if not isinstance(reason, str) or not reason.strip():
+            raise UserError(self.env._("Write why the serial may come back into stock."))
+        lots = self.filtered("is_rma_blocked")
+        if not lots:
+            raise UserError(self.env._("These serial numbers are not blocked."))
+        self.env["rma.custody.event"].sudo().create(
+            [
+                {
+                    "line_id": lot.rma_block_line_id.id,
+                    "event_type": "status",
+                    "location_id": lot.rma_block_line_id.location_id.id,
+                    "note": self.env._(
+                        "Reactivation block lifted by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
+                    ),
+                }
+                for lot in lots
+                if lot.rma_block_line_id
+            ]
+        )
+        lots.sudo().write({"is_rma_blocked": False, "rma_block_date": False})
+        for lot in lots:
+            lot.message_post(body=self.env._("Reactivation block lifted: %(reason)s", reason=reason))
+        return True

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.stock_account.models.stock_move import VALUATION_DICT
 
@@ -41,6 +42,7 @@ class StockMove(models.Model):
         return super()._get_valued_qty(lot=lot)
 
     def _action_done(self, cancel_backorder=False):
+        self._check_rma_reactivation_block()
         moves = super()._action_done(cancel_backorder=cancel_backorder)
         # A remarketed unit taken out of graded stock by Odoo's own flows (a delivery, a scrap, a transfer) ends its
         # path: its method decides (rma.line._leave_graded_stock). The addon's own moves call it themselves.
@@ -56,6 +58,37 @@ class StockMove(models.Model):
         if remedies:
             remedies.rma_remedy_line_id.sudo()._post_remedy_delivery_entries(remedies.sudo())
         return moves
+
+    def _check_rma_reactivation_block(self):
+        """No move puts a blocked serial (a unit destroyed, recycled or harvested) back into stock or delivers it:
+        not a delivery, a receipt (a typed serial too) or an inventory adjustment."""
+        move_lines = self.move_line_ids.filtered(
+            lambda ml: ml.location_dest_id.usage in ("internal", "transit", "customer") and ml.quantity
+        )
+        blocked = move_lines.lot_id.filtered("is_rma_blocked")
+        typed = move_lines.filtered(lambda ml: not ml.lot_id and ml.lot_name)
+        if typed:
+            blocked |= (
+                self.env["stock.lot"]
+                .sudo()
+                .search(
+                    [
+                        ("is_rma_blocked", "=", True),
+                        ("product_id", "in", typed.product_id.ids),
+                        ("name", "in", typed.mapped("lot_name")),
+                    ]
+                )
+            )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Serial numbers %(serials)s are blocked: their units were destroyed, recycled or harvested"
+                    " (%(rmas)s). They cannot come back into stock or be delivered unless a Returns Manager lifts the"
+                    " block on the serial number.",
+                    serials=", ".join(blocked.mapped("name")),
+                    rmas=", ".join(blocked.sudo().rma_block_line_id.rma_id.mapped("name")),
+                )
+            )
 
     def _rma_leaving_graded_stock(self):
         """The done moves out of a warehouse's Graded / Remarketing location (or below it), with serials."""

@@ -4,3 +4,4 @@ from . import rma_override_wizard
 from . import rma_disposition_wizard
 from . import rma_remedy_wizard
 from . import rma_harvest_wizard
+from . import rma_unblock_wizard
