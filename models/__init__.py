@@ -14,6 +14,7 @@ from . import stock_move
 from . import stock_picking
 from . import stock_warehouse
 from . import rma_custody_event
+from . import rma_custody_seal
 from . import rma_line_custody
 from . import rma_line_receipt
 from . import rma_code_mixin

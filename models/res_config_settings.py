@@ -12,6 +12,10 @@ class ResConfigSettings(models.TransientModel):
     rma_sanitization_rules = fields.Boolean(related="company_id.rma_sanitization_rules", readonly=False)
     rma_disposition_segregation = fields.Boolean(related="company_id.rma_disposition_segregation", readonly=False)
 
+    def action_rma_custody_seal(self):
+        """Seal the company's unit chains changed since the last seal, now."""
+        return self.env["rma.custody.seal"].with_company(self.company_id).action_seal_now()
+
     def action_rma_custody_integrity_report(self):
         """Recompute the company's custody chains and print the result."""
         return self.env.ref("rma_recovery.action_report_custody_integrity").report_action(self.company_id)

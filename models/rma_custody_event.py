@@ -210,8 +210,10 @@ class RmaCustodyEvent(models.Model):
 
         current_line, expected_sequence, previous_hash = None, 1, None
         seen_lines = set()
+        event_hashes = {}
         for event_id, stored_previous, stored_hash, *values in rows:
             sequence, line_id = values[0], values[1]
+            event_hashes[line_id, sequence] = stored_hash
             if line_id != current_line:
                 if current_line is not None and not self._head_matches(
                     heads, current_line, expected_sequence, previous_hash
@@ -252,7 +254,85 @@ class RmaCustodyEvent(models.Model):
                 line_id,
                 self.env._("Unit %(unit)s has a custody history but none of its events remain.", unit=line_id),
             )
+        # The seals catch what the chains alone cannot: a unit deleted with its whole history, a chain rewritten.
+        problem = self.env["rma.custody.seal"]._check_seals(company, event_hashes)
+        if problem:
+            seal_id, line_id, message = problem
+            result["broken_seal_id"] = seal_id
+            return broken(False, line_id, message)
         return result
+
+    # ------------------------------------------------------------------
+    # Export (JSON Lines), for the standalone verifier tools/verify_custody.py
+    # ------------------------------------------------------------------
+    def _export_lines(self):
+        """The export of these events (whole chains as given) and their companies' seals: a header line, then one
+        JSON object per event (by unit and position) and per seal (by company and position)."""
+        self.env.flush_all()
+        yield {
+            "format": "rma_recovery.custody",
+            "version": HASH_VERSION,
+            "event_fields": list(HASHED_FIELDS),
+            "seal_fields": ["company_id", "sequence", "seal_date", "heads"],
+        }
+        columns = SQL(", ").join(
+            SQL("to_char(event_date, 'YYYY-MM-DD HH24:MI:SS')") if name == "event_date" else SQL.identifier(name)
+            for name in HASHED_FIELDS
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE id = ANY(%s)"
+                " ORDER BY line_id, sequence, id",
+                columns,
+                self.ids,
+            )
+        )
+        for event_id, previous_hash, event_hash, *values in self.env.cr.fetchall():
+            yield {
+                "type": "event",
+                "id": event_id,
+                "values": [value or None for value in values],
+                "previous_hash": previous_hash or None,
+                "hash": event_hash,
+            }
+        self.env.cr.execute(
+            SQL(
+                "SELECT company_id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, previous_hash, hash"
+                " FROM rma_custody_seal WHERE company_id = ANY(%s) ORDER BY company_id, sequence",
+                self.company_id.ids,
+            )
+        )
+        for company_id, sequence, seal_date, heads, previous_hash, seal_hash in self.env.cr.fetchall():
+            yield {
+                "type": "seal",
+                "values": [company_id, sequence, seal_date, heads],
+                "previous_hash": previous_hash or None,
+                "hash": seal_hash,
+            }
+
+    def _export_jsonl(self):
+        return "".join(_canonical_json(line) + "\n" for line in self._export_lines())
+
+    def _action_export_custody(self):
+        if not self:
+            raise UserError(self.env._("There is no custody event to export."))
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"custody-{fields.Datetime.now():%Y%m%d-%H%M%S}.jsonl",
+                    "raw": self._export_jsonl().encode(),
+                    "mimetype": "application/jsonl",
+                    "res_model": self._name,
+                }
+            )
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     @api.model
     def _head_matches(self, heads, line_id, next_sequence, last_hash):

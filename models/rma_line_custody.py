@@ -27,9 +27,11 @@ class RmaLine(models.Model):
     custody_event_ids = fields.One2many("rma.custody.event", "line_id", string="Custody Events", readonly=True)
     custody_sequence = fields.Integer(readonly=True, copy=False)
     custody_hash = fields.Char(readonly=True, copy=False)
+    # The position of the chain's head that the company's last seal covers (rma.custody.seal).
+    custody_sealed_sequence = fields.Integer(readonly=True, copy=False)
 
     def write(self, vals):
-        if {"custody_sequence", "custody_hash"} & set(vals):
+        if {"custody_sequence", "custody_hash", "custody_sealed_sequence"} & set(vals):
             raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
         return super().write(vals)
 
@@ -38,6 +40,10 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     def action_view_custody_events(self):
         return self.custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))
+
+    def action_export_custody(self):
+        """The units' chains of custody with the company's seals, as JSON Lines (tools/verify_custody.py)."""
+        return self.custody_event_ids._action_export_custody()
 
     # ------------------------------------------------------------------
     # Custody moves and status
