@@ -43,6 +43,7 @@
         "reports/rma_custody_integrity_report.xml",
         "reports/rma_disposition_batch_report.xml",
         "reports/rma_sanitization_report.xml",
+        "reports/rma_unit_custody_report.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -15,3 +15,8 @@ class ProductTemplate(models.Model):
         required=True,
         help="IMEI: the serial declared on a return must be a 15-digit IMEI with a valid Luhn check digit.",
     )
+    rma_origin_country_id = fields.Many2one(
+        "res.country",
+        string="Country of Origin",
+        help="Where the product was made (TAA-covered assets): shown on returns, certificates and custody reports.",
+    )

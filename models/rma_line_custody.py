@@ -27,8 +27,19 @@ class RmaLine(models.Model):
     custody_event_ids = fields.One2many("rma.custody.event", "line_id", string="Custody Events", readonly=True)
     custody_sequence = fields.Integer(readonly=True, copy=False)
     custody_hash = fields.Char(readonly=True, copy=False)
+    origin_country_id = fields.Many2one(
+        "res.country",
+        string="Country of Origin",
+        compute="_compute_origin_country_id",
+        help="The serial's own, else its product's.",
+    )
     # The position of the chain's head that the company's last seal covers (rma.custody.seal).
     custody_sealed_sequence = fields.Integer(readonly=True, copy=False)
+
+    @api.depends("lot_id.rma_origin_country_id", "product_id.rma_origin_country_id")
+    def _compute_origin_country_id(self):
+        for line in self:
+            line.origin_country_id = line.lot_id.rma_origin_country_id or line.product_id.rma_origin_country_id
 
     def write(self, vals):
         if {"custody_sequence", "custody_hash", "custody_sealed_sequence"} & set(vals):
@@ -40,6 +51,24 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     def action_view_custody_events(self):
         return self.custody_event_ids._get_records_action(name=self.env._("Chain of Custody"))
+
+    def action_print_custody_report(self):
+        return self.env.ref("rma_recovery.action_report_unit_custody").report_action(self)
+
+    def _custody_covering_seal(self):
+        """The seal that covers the unit's last event, or an empty record (not sealed yet)."""
+        self.ensure_one()
+        if not self.custody_sealed_sequence or self.custody_sealed_sequence != self.custody_sequence:
+            return self.env["rma.custody.seal"]
+        return (
+            self.env["rma.custody.seal"]
+            .sudo()
+            .search(
+                [("company_id", "=", self.company_id.id), ("heads", "like", f"[{self.id},{self.custody_sequence},")],
+                order="sequence",
+                limit=1,
+            )
+        )
 
     def action_export_custody(self):
         """The units' chains of custody with the company's seals, as JSON Lines (tools/verify_custody.py)."""

@@ -52,6 +52,7 @@ HASHED_FIELDS = (
     "performed_date",
     "validated_by_id",
     "validated_date",
+    "origin_country_id",
 )
 
 
@@ -86,6 +87,9 @@ class RmaSanitization(models.Model):
     product_id = fields.Many2one(related="line_id.product_id")
     lot_id = fields.Many2one(related="line_id.lot_id", string="Serial Number")
     serial = fields.Char(related="line_id.serial_number", string="Unit Serial / IMEI", store=True)
+    origin_country_id = fields.Many2one(
+        "res.country", string="Country of Origin", readonly=True, help="The unit's, when the record was made."
+    )
 
     # Person performing sanitization
     performer_name = fields.Char(string="Name")
@@ -153,6 +157,8 @@ class RmaSanitization(models.Model):
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         self._ensure_inspector()
         records = super().create(vals_list)
+        for record in records.sudo():
+            record.origin_country_id = record.line_id.origin_country_id
         for company, company_records in records.grouped("company_id").items():
             sequence = self.env["ir.sequence"].sudo().with_company(company)
             for record in company_records:

@@ -16,6 +16,9 @@ class StockLot(models.Model):
         "rma.line", string="Blocked by RMA Unit", readonly=True, copy=False, index="btree_not_null"
     )
     rma_block_date = fields.Datetime(string="Blocked On", readonly=True, copy=False)
+    rma_origin_country_id = fields.Many2one(
+        "res.country", string="Country of Origin", help="Only where this unit's differs from its product's."
+    )
 
     def _compute_rma_custody_event_count(self):
         counts = dict(self.env["rma.custody.event"]._read_group([("lot_id", "in", self.ids)], ["lot_id"], ["__count"]))

@@ -134,3 +134,25 @@ class TestRmaCustodySeal(RmaCommon):
             self.assertIn("was modified", run.stdout)
         action = rma.line_ids.action_export_custody()
         self.assertEqual(action["type"], "ir.actions.act_url")
+
+    def test_chain_of_custody_pdf(self):
+        self.laptop.rma_origin_country_id = self.env.ref("base.us")
+        rma = self._received(["SEAL-0401"])
+        line = rma.line_ids
+        report = self.env.ref("rma_recovery.action_report_unit_custody")
+        html = report._render_qweb_html(report.report_name, line.ids)[0].decode()
+        self.assertIn("SEAL-0401", html)
+        self.assertIn('alt="Barcode SEAL-0401"', html)
+        self.assertIn("United States", html)
+        self.assertIn("Not sealed yet", html)
+        seal = self.env["rma.custody.seal"]._seal(self.company)
+        self.assertEqual(line._custody_covering_seal(), seal)
+        html = report._render_qweb_html(report.report_name, line.ids)[0].decode()
+        self.assertIn(seal.hash, html)
+        for event in line.custody_event_ids:
+            self.assertIn(dict(event._fields["event_type"]._description_selection(self.env))[event.event_type], html)
+        pdf, report_type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            report.report_name, line.ids
+        )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))

@@ -22,6 +22,7 @@ class TestRmaSanitization(RmaDispositionCommon):
 
     def _data_bearing_unit(self, serial, requirement):
         product = self._new_product("fifo")
+        product.rma_origin_country_id = self.env.ref("base.de")
         self._purchase(product, [serial], 500.0)
         self._deliver(self.customer, product, [serial], from_stock=True)
         rma = self._create_rma([(product, serial)])
@@ -96,6 +97,8 @@ class TestRmaSanitization(RmaDispositionCommon):
         for text in (certificate.name, "SAN-0101", "SSD-1", "Blancco 7.2", "Purge", certificate.hash):
             self.assertIn(text, html)
         self.assertIn('alt="Barcode SAN-0101"', html)
+        self.assertIn("Germany", html, "the country of origin, stored on the certificate")
+        self.assertEqual(certificate.origin_country_id, self.env.ref("base.de"))
         self.assertIn(self.rma_inspector.name, html)
         self.assertIn(self.second_inspector.name, html)
         pdf, report_type = report.with_context(force_report_rendering=True)._render_qweb_pdf(
