@@ -44,6 +44,7 @@
         "reports/rma_disposition_batch_report.xml",
         "reports/rma_sanitization_report.xml",
         "reports/rma_unit_custody_report.xml",
+        "reports/rma_audit_checklist_views.xml",
         "views/menus.xml",
     ],
     "demo": [

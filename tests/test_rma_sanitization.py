@@ -150,3 +150,34 @@ class TestRmaSanitization(RmaDispositionCommon):
         line = self._data_bearing_unit("SAN-0401", "wipe")
         self._dispose(line, self.code["RTS"])
         self.assertEqual(line.state, "closed")
+
+    def test_audit_checklist(self):
+        wiped = self._data_bearing_unit("AUD-0001", "wipe")
+        self._perform_and_validate(wiped.sanitization_ids)
+        self._dispose(wiped, self.code["RTS"])
+        destroyed = self._data_bearing_unit("AUD-0002", "destroy")
+        self._dispose(destroyed, self.code["SD"])
+        if self.company._action_close_stock_valuation():
+            self.company.action_close_stock_valuation(auto_post=True)
+        checklist = self.env["rma.audit.checklist"].with_user(self.rma_manager).create({"company_id": self.company.id})
+        with self.assertRaises(AccessError):
+            checklist.with_user(self.rma_user).action_compute()
+        checklist.action_compute()
+        items = {item.name: item for item in checklist.item_ids}
+        certified = items["Data-bearing units with a validated certificate"]
+        self.assertRecordValues(certified, [{"total": 2, "passed": 1, "failing_count": 1}])
+        self.assertEqual(certified.action_open_failing()["res_id"], destroyed.id)
+        self.assertRecordValues(
+            items["Receipts scanned against an RMA"], [{"total": 2, "passed": 0, "failing_count": 2}]
+        )
+        self.assertRecordValues(items["Units inspected before disposition"], [{"total": 2, "passed": 2}])
+        self.assertRecordValues(items["RMAs submitted with serial, reason and proof"], [{"total": 2, "passed": 0}])
+        self.assertRecordValues(
+            items["Dispositions whose entries reference the RMA and code"], [{"total": 1, "passed": 1}]
+        )
+        self.assertRecordValues(items["Custody chain integrity"], [{"passed": 1}])
+        self.assertRecordValues(items["Stock value agrees with the ledger"], [{"passed": 1}])
+        report = self.env.ref("rma_recovery.action_report_audit_checklist")
+        html = report._render_qweb_html(report.report_name, checklist.ids)[0].decode()
+        self.assertIn("Data-bearing units with a validated certificate", html)
+        self.assertIn("50.0 %", html)
