@@ -22,5 +22,9 @@ class RmaOrder(models.Model):
     def action_open_disposition_wizard(self):
         return self.line_ids.filtered("can_be_disposed").action_open_disposition_wizard()
 
+    def action_print_certificates(self):
+        """The validated certificates of sanitization of the RMAs' units, in one PDF."""
+        return self.line_ids.action_print_certificates()
+
     def action_view_repairs(self):
         return self.line_ids.repair_id._get_records_action(name=self.env._("Repair Orders"))

@@ -5,6 +5,7 @@
 - Companies with a chart get the Warranty Expense account (replacements); their Returns Recovery Clearing account
   becomes reconcilable, so that a recycler's bill or payment clears the recovery receivable.
 - Each company gets its Certificate of Sanitization sequence.
+- The serials of units already disposed SD, REC or PH are blocked (reactivation block).
 - The restocking fee rules shipped with the module get the Restocking Fee product for their credit note lines.
 """
 
@@ -38,6 +39,8 @@ def migrate(cr, version):
         env["rma.restocking.rule"].with_context(active_test=False).search(
             [("is_fee_eligible", "=", True), ("fee_product_id", "=", False)]
         ).write({"fee_product_id": fee_product.id})
+    ended = env["rma.line"].search([("disposition_id.treatment", "in", ("salvage", "destroy"))])
+    env["stock.lot"]._rma_block(ended)
     rmas = env["rma.order"].search([])
     env.add_to_compute(rmas._fields["remedy_state"], rmas)
     env.add_to_compute(rmas._fields["state"], rmas)

@@ -102,12 +102,21 @@ class TestUpgradeFrom19011(TransactionCase):
         # The new version works on the upgraded data: the last two inspected units are disposed through a batch.
         rest = self.env["rma.line"].search([("state", "=", "inspection"), ("id", "not in", disposed.ids)])
         self.assertTrue(rest)
+        # The data-security rules apply to them: a unit to destroy goes SD, one to wipe is recycled, others restocked.
+        code = {
+            "destroy": self.env.ref("rma_recovery.rma_disposition_sd"),
+            "wipe": self.env.ref("rma_recovery.rma_disposition_rec"),
+        }
+        rts = self.env.ref("rma_recovery.rma_disposition_rts")
         new_batch = self.env["rma.disposition.batch"]._create_for_units(
-            rest, {unit.id: {"disposition_id": self.env.ref("rma_recovery.rma_disposition_rts").id} for unit in rest}
+            rest,
+            {unit.id: {"disposition_id": code.get(unit.inspection_id.data_security, rts).id} for unit in rest},
         )
         new_batch.with_user(self.env.ref("base.user_admin")).action_confirm()
         self.assertEqual(new_batch.state, "done")
-        self.assertEqual(set(rest.mapped("state")), {"closed"})
+        for unit in rest:
+            expected = "disposition" if unit.inspection_id.data_security == "destroy" else "closed"
+            self.assertEqual(unit.state, expected, unit.display_name)
 
     def test_remedies_on_upgrade(self):
         """Units ended before remedies existed get none (their RMAs keep their status); open ones a refund to
@@ -125,3 +134,11 @@ class TestUpgradeFrom19011(TransactionCase):
         rules = self.env["rma.restocking.rule"].search([("is_fee_eligible", "=", True)])
         self.assertTrue(rules)
         self.assertEqual(rules.fee_product_id, self.env.ref("rma_recovery.rma_product_restocking_fee"))
+
+    def test_destroyed_recycled_harvested_serials_are_blocked(self):
+        lines = self.env["rma.line"].browse(list(self.units))
+        ended = lines.filtered(lambda line: line.disposition_id.treatment in ("salvage", "destroy") and line.lot_id)
+        self.assertTrue(ended)
+        self.assertTrue(all(ended.lot_id.mapped("is_rma_blocked")))
+        others = (lines - ended).lot_id - ended.lot_id
+        self.assertFalse(any(others.mapped("is_rma_blocked")))
