@@ -1,4 +1,5 @@
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -8,6 +9,7 @@ import tempfile
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
+from odoo.tools.pdf import PdfReader
 
 from odoo.addons.rma_recovery.models.rma_custody_event import HASHED_FIELDS, custody_hash
 
@@ -155,4 +157,7 @@ class TestRmaCustodySeal(RmaCommon):
             report.report_name, line.ids
         )
         self.assertEqual(report_type, "pdf")
-        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+        self.assertIn("SEAL-0401", text)
+        self.assertIn("United States", text)
+        self.assertIn(str(seal.sequence), text)
