@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 MANAGER_GROUP = "rma_recovery.group_rma_manager"
 
@@ -40,9 +41,21 @@ class StockLot(models.Model):
 
     def _rma_block(self, lines):
         """Block the serials of ``lines`` (units disposed SD, REC or PH): nothing puts them back into stock."""
-        now = fields.Datetime.now()
-        for line in lines.filtered("lot_id"):
-            line.lot_id.sudo().write({"is_rma_blocked": True, "rma_block_line_id": line.id, "rma_block_date": now})
+        lines = lines.filtered("lot_id")
+        if not lines:
+            return
+        # One statement for the batch (each serial names its own unit): server-owned fields, after the step's guard.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_lot SET is_rma_blocked = TRUE, rma_block_line_id = unit.line_id, rma_block_date = %s"
+                " FROM unnest(%s::int[], %s::int[]) AS unit(lot_id, line_id) WHERE stock_lot.id = unit.lot_id",
+                fields.Datetime.now(),
+                [line.lot_id.id for line in lines],
+                [line.id for line in lines],
+            )
+        )
+        self.env["stock.lot"].invalidate_model(["is_rma_blocked", "rma_block_line_id", "rma_block_date"])
 
     def _action_rma_unblock(self, reason):
         """A manager lifts the block with a written reason, kept in the unit's chain of custody."""
