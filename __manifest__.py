@@ -45,6 +45,7 @@
         "reports/rma_sanitization_report.xml",
         "reports/rma_unit_custody_report.xml",
         "reports/rma_audit_checklist_views.xml",
+        "reports/rma_kpi_views.xml",
         "views/menus.xml",
     ],
     "demo": [

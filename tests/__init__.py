@@ -19,3 +19,4 @@ from . import test_rma_remedy
 from . import test_rma_sanitization
 from . import test_rma_reactivation_block
 from . import test_rma_custody_seal
+from . import test_rma_kpi

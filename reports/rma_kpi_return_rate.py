@@ -1,0 +1,53 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class RmaKpiReturnRate(models.Model):
+    """Units shipped and units returned, on one timeline: the return rate is returned ÷ shipped (README, "KPIs").
+
+    Shipped: done moves from an internal location to a customer (deliveries, replacements, units shipped back).
+    Returned: RMA units authorized (dated at their authorization), whatever became of them afterwards."""
+
+    _name = "rma.kpi.return.rate"
+    _description = "Returns KPI: Return Rate"
+    _auto = False
+    _order = "date desc"
+
+    date = fields.Datetime(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
+    categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
+    reason_id = fields.Many2one("rma.reason", string="Return Reason", readonly=True)
+    qty_shipped = fields.Float(string="Units Shipped", readonly=True, aggregator="sum")
+    qty_returned = fields.Float(string="Units Returned", readonly=True, aggregator="sum")
+
+    @property
+    def _table_query(self):
+        # Ids: even for shipped moves, odd for returned units (one view, two sources).
+        return SQL(
+            """
+            SELECT move.id * 2 AS id, move.date, move.company_id, source.warehouse_id,
+                   COALESCE(partner.commercial_partner_id, partner.id) AS partner_id, move.product_id,
+                   template.categ_id, NULL::int AS reason_id, move.product_qty AS qty_shipped, 0.0 AS qty_returned
+              FROM stock_move move
+              JOIN stock_location source ON source.id = move.location_id
+              JOIN stock_location destination ON destination.id = move.location_dest_id
+              JOIN product_product product ON product.id = move.product_id
+              JOIN product_template template ON template.id = product.product_tmpl_id
+              LEFT JOIN stock_picking picking ON picking.id = move.picking_id
+              LEFT JOIN res_partner partner ON partner.id = COALESCE(move.partner_id, picking.partner_id)
+             WHERE move.state = 'done' AND source.usage = 'internal' AND destination.usage = 'customer'
+            UNION ALL
+            SELECT line.id * 2 + 1, line.authorized_date, line.company_id, rma.warehouse_id,
+                   COALESCE(partner.commercial_partner_id, partner.id), line.product_id, template.categ_id,
+                   rma.reason_id, 0.0, line.quantity
+              FROM rma_line line
+              JOIN rma_order rma ON rma.id = line.rma_id
+              JOIN res_partner partner ON partner.id = rma.partner_id
+              JOIN product_product product ON product.id = line.product_id
+              JOIN product_template template ON template.id = product.product_tmpl_id
+             WHERE line.authorized_date IS NOT NULL AND line.state NOT IN ('draft', 'rejected', 'cancel')
+            """
+        )

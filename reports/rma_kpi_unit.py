@@ -1,0 +1,181 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Turnaround stages: (field of hours, start date column, end date column), in the unit's order.
+STAGES = (
+    ("hours_to_receive", "authorized_date", "received_date"),
+    ("hours_to_inspect", "received_date", "inspection_done_date"),
+    ("hours_to_dispose", "inspection_done_date", "disposition_date"),
+    ("hours_to_close", "disposition_date", "closed_date"),
+    ("hours_total", "authorized_date", "closed_date"),
+)
+
+
+class RmaKpiUnit(models.Model):
+    """One row per authorized RMA unit, for the turnaround and recovery-value KPIs (README, "KPIs").
+
+    Turnaround: hours between the server-set stage times. Recovery value: what the disposition recovered, against
+    the unit's original cost (the value Odoo gave its receipt): RTS at book value; REF/REP the net realizable value
+    less the work cost; PH/REC the recovery value; SD nothing."""
+
+    _name = "rma.kpi.unit"
+    _description = "Returns KPI: Units"
+    _auto = False
+    _order = "authorized_date desc"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
+    rma_id = fields.Many2one("rma.order", string="RMA", readonly=True)
+    unit_id = fields.Many2one("rma.line", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
+    categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
+    reason_id = fields.Many2one("rma.reason", string="Return Reason", readonly=True)
+    disposition_id = fields.Many2one("rma.disposition", readonly=True)
+    state = fields.Selection(
+        lambda self: self.env["rma.line"]._fields["state"].selection, string="Status", readonly=True
+    )
+    quantity = fields.Float(readonly=True, aggregator="sum")
+    authorized_date = fields.Datetime(string="Authorized On", readonly=True)
+    received_date = fields.Datetime(string="Received On", readonly=True)
+    inspection_done_date = fields.Datetime(string="Inspected On", readonly=True)
+    disposition_date = fields.Datetime(string="Disposed On", readonly=True)
+    closed_date = fields.Datetime(string="Closed On", readonly=True)
+    hours_to_receive = fields.Float(string="Hours to Receive", readonly=True, aggregator="avg")
+    hours_to_inspect = fields.Float(string="Hours to Inspect", readonly=True, aggregator="avg")
+    hours_to_dispose = fields.Float(string="Hours to Dispose", readonly=True, aggregator="avg")
+    hours_to_close = fields.Float(string="Hours to Close", readonly=True, aggregator="avg")
+    hours_total = fields.Float(string="Hours End to End", readonly=True, aggregator="avg")
+    original_cost = fields.Monetary(readonly=True, aggregator="sum", help="The value Odoo gave the unit's receipt.")
+    recovered_value = fields.Monetary(readonly=True, aggregator="sum")
+
+    @property
+    def _table_query(self):
+        hours = SQL(", ").join(
+            SQL(
+                "EXTRACT(EPOCH FROM (%s - %s)) / 3600.0 AS %s",
+                SQL.identifier("line", end),
+                SQL.identifier("line", start),
+                SQL.identifier(name),
+            )
+            for name, start, end in STAGES
+        )
+        return SQL(
+            """
+            SELECT line.id AS id, line.id AS unit_id, line.company_id, company.currency_id, rma.warehouse_id,
+                   line.rma_id, rma.partner_id, line.product_id, template.categ_id, rma.reason_id,
+                   line.disposition_id, line.state, line.quantity,
+                   line.authorized_date, line.received_date, line.inspection_done_date, line.disposition_date,
+                   line.closed_date, %(hours)s,
+                   COALESCE(receipt.value, 0.0) AS original_cost,
+                   CASE code.treatment
+                        WHEN 'restock' THEN COALESCE(line.book_value, 0.0)
+                        WHEN 'refurbish' THEN COALESCE(line.net_realizable_value, 0.0) - COALESCE(line.work_cost, 0.0)
+                        WHEN 'repair' THEN COALESCE(line.net_realizable_value, 0.0) - COALESCE(line.work_cost, 0.0)
+                        WHEN 'salvage' THEN COALESCE(line.recovery_value, 0.0)
+                        ELSE 0.0
+                   END AS recovered_value
+              FROM rma_line line
+              JOIN rma_order rma ON rma.id = line.rma_id
+              JOIN res_company company ON company.id = line.company_id
+              JOIN product_product product ON product.id = line.product_id
+              JOIN product_template template ON template.id = product.product_tmpl_id
+              LEFT JOIN rma_disposition code ON code.id = line.disposition_id
+              LEFT JOIN (
+                   SELECT move.rma_line_id, SUM(move.value) AS value
+                     FROM stock_move move
+                     JOIN stock_location source ON source.id = move.location_id
+                    WHERE move.state = 'done' AND source.usage = 'customer' AND move.rma_line_id IS NOT NULL
+                    GROUP BY move.rma_line_id
+              ) receipt ON receipt.rma_line_id = line.id
+             WHERE line.authorized_date IS NOT NULL
+            """,
+            hours=hours,
+        )
+
+    @api.model
+    def _kpi_summary(self, company, date_from, date_to, warehouse=None):
+        """The four KPIs of ``company`` (and ``warehouse``) for units authorized, or goods shipped, in the period:
+        return rate, recovery value %, turnaround per stage (average, median, 90th percentile, in hours) and the
+        stock-accuracy delta."""
+        start = fields.Datetime.to_datetime(date_from)
+        end = fields.Datetime.to_datetime(fields.Date.add(date_to, days=1))
+        rate = self.env["rma.kpi.return.rate"]._read_group(
+            [("company_id", "=", company.id), ("date", ">=", start), ("date", "<", end)]
+            + ([("warehouse_id", "=", warehouse.id)] if warehouse else []),
+            [],
+            ["qty_shipped:sum", "qty_returned:sum"],
+        )[0]
+        shipped, returned = (value or 0.0 for value in rate)
+        warehouse_filter = SQL("AND warehouse_id = %s", warehouse.id) if warehouse else SQL()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(original_cost), 0), COALESCE(SUM(recovered_value), 0) FROM (%s) kpi"
+                " WHERE company_id = %s AND disposition_id IS NOT NULL AND authorized_date >= %s"
+                " AND authorized_date < %s %s",
+                self._table_query,
+                company.id,
+                start,
+                end,
+                warehouse_filter,
+            )
+        )
+        original_cost, recovered = self.env.cr.fetchone()
+        turnaround = {}
+        for name, _start, _end in STAGES:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT COUNT(%(name)s), AVG(%(name)s),"
+                    " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(name)s),"
+                    " PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY %(name)s)"
+                    " FROM (%(query)s) kpi WHERE company_id = %(company)s AND authorized_date >= %(start)s"
+                    " AND authorized_date < %(end)s AND %(name)s IS NOT NULL %(warehouse)s",
+                    name=SQL.identifier(name),
+                    query=self._table_query,
+                    company=company.id,
+                    start=start,
+                    end=end,
+                    warehouse=warehouse_filter,
+                )
+            )
+            count, average, median, p90 = self.env.cr.fetchone()
+            turnaround[name] = {"count": count, "average": average, "median": median, "p90": p90}
+        return {
+            "units_shipped": shipped,
+            "units_returned": returned,
+            "return_rate": 100.0 * returned / shipped if shipped else 0.0,
+            "original_cost": original_cost,
+            "recovered_value": recovered,
+            "recovery_pct": 100.0 * recovered / original_cost if original_cost else 0.0,
+            "turnaround": turnaround,
+            **self._stock_accuracy(company, start, end, warehouse),
+        }
+
+    @api.model
+    def _stock_accuracy(self, company, start, end, warehouse=None):
+        """Counted minus system quantity in the return locations (Odoo's inventory adjustments there in the
+        period), and the stock value against the ledger (all stock valuation accounts, now)."""
+        warehouses = warehouse or self.env["stock.warehouse"].search([("company_id", "=", company.id)])
+        locations = (warehouses.rma_quarantine_location_id | warehouses.rma_graded_location_id).ids
+        self.env.cr.execute(
+            SQL(
+                """SELECT COALESCE(SUM(CASE WHEN move.location_dest_id = ANY(%(locations)s) THEN move.quantity
+                                            ELSE -move.quantity END), 0)
+                     FROM stock_move move
+                    WHERE move.is_inventory AND move.state = 'done' AND move.company_id = %(company)s
+                      AND move.date >= %(start)s AND move.date < %(end)s
+                      AND (move.location_dest_id = ANY(%(locations)s) OR move.location_id = ANY(%(locations)s))""",
+                locations=locations,
+                company=company.id,
+                start=start,
+                end=end,
+            )
+        )
+        count_delta = self.env.cr.fetchone()[0]
+        value, ledger = company.sudo().stock_value(), company.sudo().stock_accounting_value()
+        return {
+            "count_delta": count_delta,
+            "value_ledger_difference": company.currency_id.round(sum(value.values()) - sum(ledger.values())),
+        }

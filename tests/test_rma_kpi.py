@@ -1,0 +1,99 @@
+from datetime import datetime, timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common_disposition import RmaDispositionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRmaKpi(RmaDispositionCommon):
+    """The KPIs on a constructed data set whose expected figures are worked out here by hand."""
+
+    def _set_stage_dates(self, line, **dates):
+        self.env.flush_all()
+        for name, value in dates.items():
+            self.env.cr.execute(SQL("UPDATE rma_line SET %s = %s WHERE id = %s", SQL.identifier(name), value, line.id))
+        self.env.invalidate_all()
+
+    def test_kpis(self):
+        product = self._new_product("fifo")
+        units = self._inspected_units(product, ["KPI-1", "KPI-2", "KPI-3", "KPI-4"], price=500.0)
+        self._purchase(product, ["KPI-5", "KPI-6", "KPI-7", "KPI-8"], 500.0)
+        self._deliver(self.other_customer, product, ["KPI-5", "KPI-6", "KPI-7", "KPI-8"], from_stock=True)
+        rts, ref, ph, sd = units
+        self._dispose(rts, self.code["RTS"])
+        self._dispose(ref, self.code["REF"], net_realizable_value=350.0, work_cost=40.0)
+        self._dispose(ph, self.code["PH"], recovery_value=35.0)
+        self._dispose(sd, self.code["SD"])
+
+        # Stage times: authorized at t0, received 2, 4, 6, 8 hours later, then one hour per stage.
+        t0 = datetime.combine(fields.Date.today(), datetime.min.time()) + timedelta(hours=1)
+        for index, line in enumerate(units):
+            received = t0 + timedelta(hours=2 * (index + 1))
+            self._set_stage_dates(
+                line,
+                authorized_date=t0,
+                received_date=received,
+                inspection_done_date=received + timedelta(hours=1),
+                disposition_date=received + timedelta(hours=2),
+                closed_date=received + timedelta(hours=3),
+            )
+        # A count in quarantine after the returns: three more cables than the system knew.
+        cable = self._create_product("KPI cable")
+        quant = (
+            self.env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create({"product_id": cable.id, "location_id": self.quarantine.id, "inventory_quantity": 3.0})
+        )
+        quant.action_apply_inventory()
+
+        today = fields.Date.today()
+        summary = self.env["rma.kpi.unit"]._kpi_summary(self.company, today, today)
+        # Return rate: 4 units authorized of 8 shipped.
+        self.assertEqual((summary["units_shipped"], summary["units_returned"]), (8.0, 4.0))
+        self.assertAlmostEqual(summary["return_rate"], 50.0)
+        # Recovery: RTS at book value 500, REF 350 - 40, PH 35, SD 0, of 4 x 500 received.
+        self.assertAlmostEqual(summary["original_cost"], 2000.0)
+        self.assertAlmostEqual(summary["recovered_value"], 500.0 + 310.0 + 35.0)
+        self.assertAlmostEqual(summary["recovery_pct"], 42.25)
+        # Turnaround to receive: 2, 4, 6, 8 hours: average 5, median 5, 90th percentile 6 + 0.7 x 2.
+        receive = summary["turnaround"]["hours_to_receive"]
+        self.assertEqual(receive["count"], 4)
+        self.assertAlmostEqual(receive["average"], 5.0)
+        self.assertAlmostEqual(receive["median"], 5.0)
+        self.assertAlmostEqual(receive["p90"], 7.4)
+        self.assertAlmostEqual(summary["turnaround"]["hours_to_inspect"]["average"], 1.0)
+        self.assertAlmostEqual(summary["turnaround"]["hours_total"]["median"], 8.0)
+        self.assertAlmostEqual(summary["count_delta"], 3.0)
+
+        # The pivot's figures per code (what Inventory > Reporting > Returns shows).
+        by_code = dict(
+            self.env["rma.kpi.unit"]._read_group(
+                [("company_id", "=", self.company.id)], ["disposition_id"], ["recovered_value:sum"]
+            )
+        )
+        self.assertEqual(
+            {code.code: value for code, value in by_code.items()},
+            {"RTS": 500.0, "REF": 310.0, "PH": 35.0, "SD": 0.0},
+        )
+        by_customer = dict(
+            self.env["rma.kpi.return.rate"]._read_group(
+                [("company_id", "=", self.company.id)], ["partner_id"], ["qty_shipped:sum"]
+            )
+        )
+        self.assertEqual(by_customer, {self.customer: 4.0, self.other_customer: 4.0})
+        # A period without activity.
+        empty = self.env["rma.kpi.unit"]._kpi_summary(
+            self.company, today - timedelta(days=60), today - timedelta(days=30)
+        )
+        self.assertEqual((empty["units_shipped"], empty["return_rate"], empty["recovery_pct"]), (0.0, 0.0, 0.0))
+
+    def test_kpis_are_for_managers(self):
+        with self.assertRaises(AccessError):
+            self.env["rma.kpi.unit"].with_user(self.rma_user).search([])
+        with self.assertRaises(AccessError):
+            self.env["rma.kpi.return.rate"].with_user(self.rma_inspector).search([])
+        self.env["rma.kpi.unit"].with_user(self.rma_manager).search([])
