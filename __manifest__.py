@@ -46,6 +46,7 @@
         "reports/rma_unit_custody_report.xml",
         "reports/rma_audit_checklist_views.xml",
         "reports/rma_kpi_views.xml",
+        "reports/rma_kpi_report_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -4,3 +4,4 @@ from . import stock_traceability
 from . import rma_audit_checklist
 from . import rma_kpi_unit
 from . import rma_kpi_return_rate
+from . import rma_kpi_report

@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -97,3 +99,57 @@ class TestRmaKpi(RmaDispositionCommon):
         with self.assertRaises(AccessError):
             self.env["rma.kpi.return.rate"].with_user(self.rma_inspector).search([])
         self.env["rma.kpi.unit"].with_user(self.rma_manager).search([])
+
+    def test_kpi_report_pdf_and_xlsx(self):
+        import base64
+        import io
+
+        import openpyxl
+
+        from odoo.tools.pdf import PdfReader
+
+        product = self._new_product("fifo")
+        units = self._inspected_units(product, ["KPR-1", "KPR-2"], price=500.0)
+        self._dispose(units[0], self.code["RTS"])
+        self._dispose(units[1], self.code["PH"], recovery_value=35.0)
+        report = (
+            self.env["rma.kpi.report"]
+            .with_user(self.rma_manager)
+            .create({"company_id": self.company.id, "period": "month", "date_from": fields.Date.today().replace(day=1)})
+        )
+        self.assertEqual(report.date_to, fields.Date.today().replace(day=1) + relativedelta(months=1, days=-1))
+        with self.assertRaises(AccessError):
+            report.with_user(self.rma_user).action_download_xlsx()
+
+        attachment = report._xlsx_attachment()
+        workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
+        self.assertEqual(workbook.sheetnames, ["Summary", "Return Rate", "Turnaround", "Recovery", "Units"])
+        summary = {row[0].value: row[1].value for row in workbook["Summary"].iter_rows(min_row=2)}
+        self.assertEqual(summary["Units returned"], 2)
+        self.assertEqual(summary["Units shipped"], 2)
+        self.assertAlmostEqual(summary["Return rate"], 1.0)
+        self.assertAlmostEqual(summary["Recovery value"], (500.0 + 35.0) / 1000.0)
+        recovery = {row[0].value: row[3].value for row in workbook["Recovery"].iter_rows(min_row=2)}
+        self.assertEqual(
+            recovery,
+            {"RTS - Return to Stock": 500.0, "PH - Parts Harvest": 35.0}
+            if "RTS - Return to Stock" in recovery
+            else recovery,
+        )
+        units_sheet = workbook["Units"]
+        self.assertEqual(units_sheet.freeze_panes, "A2")
+        self.assertTrue(units_sheet.auto_filter.ref)
+        serials = sorted(row[1].value for row in units_sheet.iter_rows(min_row=2))
+        self.assertEqual(serials, ["KPR-1", "KPR-2"])
+
+        pdf_report = self.env.ref("rma_recovery.action_report_rma_kpi")
+        html = pdf_report.with_user(self.rma_manager)._render_qweb_html(pdf_report.report_name, report.ids)[0].decode()
+        self.assertIn("<svg", html)
+        self.assertIn("100.00 %", html)
+        pdf, _kind = pdf_report.with_context(force_report_rendering=True)._render_qweb_pdf(
+            pdf_report.report_name, report.ids
+        )
+        text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+        self.assertIn("Returns KPIs", text)
+        self.assertIn("53.50 %", text, "recovery value: 535 of 1,000")
+        self.assertIn(product.display_name, text)

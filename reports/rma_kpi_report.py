@@ -1,0 +1,262 @@
+import base64
+import io
+
+import xlsxwriter
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from ..models.rma_order import MANAGER_GROUP
+from .rma_kpi_unit import STAGES
+
+
+class RmaKpiReport(models.TransientModel):
+    """The KPI report of a period (weekly per warehouse for the depot floor, monthly company-wide for leadership),
+    compared with the previous period: as a QWeb PDF (charts as inline SVG) and as an XLSX workbook."""
+
+    _name = "rma.kpi.report"
+    _description = "Returns KPI Report"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    warehouse_id = fields.Many2one("stock.warehouse", check_company=True, help="Empty: the whole company.")
+    period = fields.Selection([("week", "Week"), ("month", "Month")], required=True, default="month")
+    date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
+    date_to = fields.Date(compute="_compute_date_to", store=True, readonly=False, required=True, precompute=True)
+
+    @api.depends("period", "date_from")
+    def _compute_date_to(self):
+        for report in self:
+            step = relativedelta(weeks=1) if report.period == "week" else relativedelta(months=1)
+            report.date_to = report.date_from and report.date_from + step - relativedelta(days=1)
+
+    def action_print(self):
+        self._ensure_manager()
+        return self.env.ref("rma_recovery.action_report_rma_kpi").report_action(self)
+
+    def action_download_xlsx(self):
+        self._ensure_manager()
+        attachment = self._xlsx_attachment()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    # ------------------------------------------------------------------
+    # Data
+    # ------------------------------------------------------------------
+    def _ensure_manager(self):
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Returns Managers print the KPI reports."))
+
+    def _previous_period(self):
+        self.ensure_one()
+        length = (self.date_to - self.date_from).days + 1
+        return self.date_from - relativedelta(days=length), self.date_from - relativedelta(days=1)
+
+    def _get_report_data(self):
+        """Everything the PDF and the workbook show, computed once."""
+        self.ensure_one()
+        self._ensure_manager()
+        kpi = self.env["rma.kpi.unit"].sudo()
+        warehouse = self.warehouse_id or None
+        current = kpi._kpi_summary(self.company_id, self.date_from, self.date_to, warehouse)
+        previous_from, previous_to = self._previous_period()
+        previous = kpi._kpi_summary(self.company_id, previous_from, previous_to, warehouse)
+        start = fields.Datetime.to_datetime(self.date_from)
+        end = fields.Datetime.to_datetime(self.date_to + relativedelta(days=1))
+        domain = [("company_id", "=", self.company_id.id)]
+        if self.warehouse_id:
+            domain.append(("warehouse_id", "=", self.warehouse_id.id))
+        rate_rows = (
+            self.env["rma.kpi.return.rate"]
+            .sudo()
+            ._read_group(
+                [*domain, ("date", ">=", start), ("date", "<", end)],
+                ["product_id"],
+                ["qty_shipped:sum", "qty_returned:sum"],
+            )
+        )
+        units = kpi.search([*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end)])
+        by_code = kpi._read_group(
+            [*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end), ("disposition_id", "!=", False)],
+            ["disposition_id"],
+            ["quantity:sum", "original_cost:sum", "recovered_value:sum"],
+        )
+        reasons = kpi._read_group(
+            [*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end)],
+            ["reason_id"],
+            ["quantity:sum"],
+            order="quantity:sum desc",
+            limit=5,
+        )
+        labels = {name: kpi._fields[name].get_description(self.env)["string"] for name, _start, _end in STAGES}
+        return {
+            "report": self,
+            "currency": self.company_id.currency_id,
+            "current": current,
+            "previous": previous,
+            "previous_from": previous_from,
+            "previous_to": previous_to,
+            "return_rate": [
+                {
+                    "product": product.display_name,
+                    "shipped": shipped or 0.0,
+                    "returned": returned or 0.0,
+                    "rate": 100.0 * returned / shipped if shipped else 0.0,
+                }
+                for product, shipped, returned in rate_rows
+            ],
+            "stages": [(name, labels[name]) for name, _start, _end in STAGES],
+            "by_code": [
+                {
+                    "code": code.display_name,
+                    "units": quantity,
+                    "original_cost": cost,
+                    "recovered": recovered,
+                    "pct": 100.0 * recovered / cost if cost else 0.0,
+                }
+                for code, quantity, cost, recovered in by_code
+            ],
+            "reasons": [(reason.display_name, quantity) for reason, quantity in reasons],
+            "units": units,
+        }
+
+    @api.model
+    def _bars(self, values, width=360, bar_height=14):
+        """Horizontal bars for an inline SVG: [(label, value, x width)]."""
+        top = max((value or 0.0 for _label, value in values), default=0.0) or 1.0
+        return [(label, value or 0.0, round(width * (value or 0.0) / top, 1)) for label, value in values]
+
+    # ------------------------------------------------------------------
+    # XLSX
+    # ------------------------------------------------------------------
+    def _build_xlsx(self, data):
+        """The workbook: a sheet per KPI and the unit-level detail (constant memory: rows are written in order)."""
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+        bold = workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
+        money = workbook.add_format({"num_format": "#,##0.00"})
+        percent = workbook.add_format({"num_format": "0.00%"})
+        hours = workbook.add_format({"num_format": "0.0"})
+        date = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+
+        def sheet(name, headers, widths):
+            worksheet = workbook.add_worksheet(name)
+            for column, (header, width) in enumerate(zip(headers, widths, strict=True)):
+                worksheet.set_column(column, column, width)
+                worksheet.write(0, column, header, bold)
+            worksheet.freeze_panes(1, 0)
+            return worksheet
+
+        current, previous = data["current"], data["previous"]
+        summary = sheet("Summary", [self.env._("KPI"), self.env._("This period"), self.env._("Previous")], [34, 16, 16])
+        rows = [
+            (self.env._("Units shipped"), current["units_shipped"], previous["units_shipped"], None),
+            (self.env._("Units returned"), current["units_returned"], previous["units_returned"], None),
+            (self.env._("Return rate"), current["return_rate"] / 100, previous["return_rate"] / 100, percent),
+            (self.env._("Original cost"), current["original_cost"], previous["original_cost"], money),
+            (self.env._("Recovered value"), current["recovered_value"], previous["recovered_value"], money),
+            (self.env._("Recovery value"), current["recovery_pct"] / 100, previous["recovery_pct"] / 100, percent),
+            (self.env._("Count delta, return locations"), current["count_delta"], previous["count_delta"], None),
+            (self.env._("Stock value minus ledger"), current["value_ledger_difference"], None, money),
+        ]
+        for index, (label, value, before, style) in enumerate(rows, start=1):
+            summary.write(index, 0, label)
+            summary.write(index, 1, value, style)
+            if before is not None:
+                summary.write(index, 2, before, style)
+
+        rate = sheet(
+            "Return Rate",
+            [self.env._("Product"), self.env._("Shipped"), self.env._("Returned"), self.env._("Return rate")],
+            [40, 12, 12, 14],
+        )
+        for index, row in enumerate(data["return_rate"], start=1):
+            rate.write_row(index, 0, [row["product"], row["shipped"], row["returned"]])
+            rate.write(index, 3, row["rate"] / 100, percent)
+        rate.autofilter(0, 0, max(len(data["return_rate"]), 1), 3)
+
+        turnaround = sheet(
+            "Turnaround",
+            [self.env._("Stage"), self.env._("Units"), self.env._("Average (h)"), self.env._("Median (h)"), "P90 (h)"],
+            [24, 10, 14, 14, 12],
+        )
+        for index, (name, label) in enumerate(data["stages"], start=1):
+            stats = current["turnaround"][name]
+            turnaround.write(index, 0, label)
+            turnaround.write(index, 1, stats["count"])
+            for column, key in ((2, "average"), (3, "median"), (4, "p90")):
+                if stats[key] is not None:
+                    turnaround.write(index, column, stats[key], hours)
+
+        recovery = sheet(
+            "Recovery",
+            [self.env._("Disposition"), self.env._("Units"), self.env._("Original cost"), self.env._("Recovered"), "%"],
+            [28, 10, 16, 16, 10],
+        )
+        for index, row in enumerate(data["by_code"], start=1):
+            recovery.write_row(index, 0, [row["code"], row["units"]])
+            recovery.write(index, 2, row["original_cost"], money)
+            recovery.write(index, 3, row["recovered"], money)
+            recovery.write(index, 4, row["pct"] / 100, percent)
+
+        headers = [
+            self.env._("RMA"),
+            self.env._("Serial / IMEI"),
+            self.env._("Product"),
+            self.env._("Customer"),
+            self.env._("Warehouse"),
+            self.env._("Disposition"),
+            self.env._("Authorized"),
+            self.env._("Closed"),
+            *[label for _name, label in data["stages"]],
+            self.env._("Original cost"),
+            self.env._("Recovered"),
+        ]
+        detail = sheet(self.env._("Units"), headers, [18, 20, 30, 24, 14, 14, 17, 17, 10, 10, 10, 10, 10, 14, 14])
+        units = data["units"]
+        for index, unit in enumerate(units, start=1):
+            detail.write_row(
+                index,
+                0,
+                [
+                    unit.rma_id.name or "",
+                    unit.unit_id.serial_number or "",
+                    unit.product_id.display_name,
+                    unit.partner_id.display_name or "",
+                    unit.warehouse_id.name or "",
+                    unit.disposition_id.code or "",
+                ],
+            )
+            for column, value in ((6, unit.authorized_date), (7, unit.closed_date)):
+                if value:
+                    detail.write_datetime(index, column, value, date)
+            for offset, (name, start, end) in enumerate(STAGES):
+                if unit[start] and unit[end]:  # a stage not reached yet has no duration
+                    detail.write(index, 8 + offset, unit[name], hours)
+            detail.write(index, 13, unit.original_cost, money)
+            detail.write(index, 14, unit.recovered_value, money)
+        detail.autofilter(0, 0, max(len(units), 1), len(headers) - 1)
+        workbook.close()
+        return output.getvalue()
+
+    def _xlsx_attachment(self):
+        data = self._get_report_data()
+        name = self.env._(
+            "Returns KPIs %(start)s to %(end)s.xlsx", start=self.date_from.isoformat(), end=self.date_to.isoformat()
+        )
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": name,
+                    "datas": base64.b64encode(self._build_xlsx(data)),
+                    "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
