@@ -153,3 +153,43 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertIn("Returns KPIs", text)
         self.assertIn("53.50 %", text, "recovery value: 535 of 1,000")
         self.assertIn(product.display_name, text)
+
+    def test_scheduled_report_mails_each_recipient_once_per_period(self):
+        product = self._new_product("fifo")
+        self._inspected_units(product, ["KPS-1"], price=500.0)
+        recipients = self.env["res.partner"].create(
+            [{"name": "Depot lead", "email": "lead@example.com"}, {"name": "COO", "email": "coo@example.com"}]
+        )
+        schedule = (
+            self.env["rma.kpi.schedule"]
+            .with_user(self.rma_manager)
+            .create(
+                {
+                    "name": "Depot, weekly",
+                    "company_id": self.company.id,
+                    "warehouse_id": self.warehouse.id,
+                    "period": "week",
+                    "partner_ids": [(6, 0, recipients.ids)],
+                }
+            )
+        )
+        with self.assertRaises(AccessError):
+            self.env["rma.kpi.schedule"].with_user(self.rma_user).create(
+                {"name": "x", "company_id": self.company.id, "partner_ids": [(6, 0, recipients.ids)]}
+            )
+        self.env["rma.kpi.schedule"]._cron_send("week")
+        self.env["rma.kpi.schedule"]._cron_send("week")  # the same period is not sent twice
+        sent = schedule.sent_report_ids
+        self.assertEqual(len(sent), 1)
+        start, end = schedule._last_period()
+        self.assertEqual((sent.date_from, sent.date_to), (start, end))
+        self.assertEqual(start.weekday(), 0)
+        self.assertEqual((end - start).days, 6)
+        self.assertEqual(len(sent.attachment_ids), 2)
+        self.assertTrue(any(name.endswith(".xlsx") for name in sent.attachment_ids.mapped("name")))
+        mails = self.env["mail.mail"].search([("model", "=", sent._name), ("res_id", "=", sent.id)])
+        self.assertEqual(len(mails), 2, "one mail per recipient")
+        self.assertEqual(mails.recipient_ids, recipients)
+        for mail in mails:
+            self.assertEqual(mail.attachment_ids, sent.attachment_ids)
+            self.assertEqual(mail.state, "outgoing", "in Odoo's mail queue")
