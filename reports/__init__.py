@@ -5,3 +5,4 @@ from . import rma_audit_checklist
 from . import rma_kpi_unit
 from . import rma_kpi_return_rate
 from . import rma_kpi_report
+from . import rma_kpi_failure

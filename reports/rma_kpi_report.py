@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..models.rma_order import MANAGER_GROUP
 from .rma_kpi_unit import STAGES
@@ -78,7 +79,6 @@ class RmaKpiReport(models.TransientModel):
                 ["qty_shipped:sum", "qty_returned:sum"],
             )
         )
-        units = kpi.search([*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end)])
         by_code = kpi._read_group(
             [*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end), ("disposition_id", "!=", False)],
             ["disposition_id"],
@@ -120,7 +120,6 @@ class RmaKpiReport(models.TransientModel):
                 for code, quantity, cost, recovered in by_code
             ],
             "reasons": [(reason.display_name, quantity) for reason, quantity in reasons],
-            "units": units,
         }
 
     @api.model
@@ -216,31 +215,72 @@ class RmaKpiReport(models.TransientModel):
             self.env._("Recovered"),
         ]
         detail = sheet(self.env._("Units"), headers, [18, 20, 30, 24, 14, 14, 17, 17, 10, 10, 10, 10, 10, 14, 14])
-        units = data["units"]
-        for index, unit in enumerate(units, start=1):
-            detail.write_row(
-                index,
-                0,
-                [
-                    unit.rma_id.name or "",
-                    unit.unit_id.serial_number or "",
-                    unit.product_id.display_name,
-                    unit.partner_id.display_name or "",
-                    unit.warehouse_id.name or "",
-                    unit.disposition_id.code or "",
-                ],
-            )
-            for column, value in ((6, unit.authorized_date), (7, unit.closed_date)):
-                if value:
-                    detail.write_datetime(index, column, value, date)
-            for offset, (name, start, end) in enumerate(STAGES):
-                if unit[start] and unit[end]:  # a stage not reached yet has no duration
-                    detail.write(index, 8 + offset, unit[name], hours)
-            detail.write(index, 13, unit.original_cost, money)
-            detail.write(index, 14, unit.recovered_value, money)
-        detail.autofilter(0, 0, max(len(units), 1), len(headers) - 1)
+        row_count = 0
+        for rows in self._detail_rows():
+            for values in rows:
+                row_count += 1
+                *texts, authorized, closed, stage_hours, original_cost, recovered = values
+                detail.write_row(row_count, 0, texts)
+                for column, value in ((6, authorized), (7, closed)):
+                    if value:
+                        detail.write_datetime(row_count, column, value, date)
+                for offset, value in enumerate(stage_hours):
+                    if value is not None:  # a stage not reached yet has no duration
+                        detail.write(row_count, 8 + offset, value, hours)
+                detail.write(row_count, 13, original_cost, money)
+                detail.write(row_count, 14, recovered, money)
+        detail.autofilter(0, 0, max(row_count, 1), len(headers) - 1)
         workbook.close()
         return output.getvalue()
+
+    def _detail_rows(self, chunk=10000):
+        """The unit-level rows of the period, read in chunks by id (not as records: a period can hold 100,000 units,
+        and the workbook is written row by row)."""
+        self.ensure_one()
+        kpi = self.env["rma.kpi.unit"].sudo()
+        self.env.flush_all()
+        start = fields.Datetime.to_datetime(self.date_from)
+        end = fields.Datetime.to_datetime(self.date_to + relativedelta(days=1))
+        warehouse = SQL("AND kpi.warehouse_id = %s", self.warehouse_id.id) if self.warehouse_id else SQL()
+        lang = self.env.lang or "en_US"
+        last_id = 0
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT kpi.id, rma.name, line.serial_number,
+                              COALESCE(template.name->>%(lang)s, template.name->>'en_US'), partner.name,
+                              warehouse.name, code.code, kpi.authorized_date, kpi.closed_date,
+                              ARRAY[%(stages)s]::float8[], kpi.original_cost::float8, kpi.recovered_value::float8
+                         FROM (%(query)s) kpi
+                         JOIN rma_order rma ON rma.id = kpi.rma_id
+                         JOIN rma_line line ON line.id = kpi.unit_id
+                         JOIN product_product product ON product.id = kpi.product_id
+                         JOIN product_template template ON template.id = product.product_tmpl_id
+                         LEFT JOIN res_partner partner ON partner.id = kpi.partner_id
+                         LEFT JOIN stock_warehouse warehouse ON warehouse.id = kpi.warehouse_id
+                         LEFT JOIN rma_disposition code ON code.id = kpi.disposition_id
+                        WHERE kpi.company_id = %(company)s AND kpi.authorized_date >= %(start)s
+                          AND kpi.authorized_date < %(end)s AND kpi.id > %(last)s %(warehouse)s
+                        ORDER BY kpi.id LIMIT %(chunk)s""",
+                    lang=lang,
+                    stages=SQL(", ").join(SQL.identifier("kpi", name) for name, _start, _end in STAGES),
+                    query=kpi._table_query,
+                    company=self.company_id.id,
+                    start=start,
+                    end=end,
+                    last=last_id,
+                    warehouse=warehouse,
+                    chunk=chunk,
+                )
+            )
+            rows = self.env.cr.fetchall()
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            yield [
+                (name or "", serial or "", product or "", partner or "", house or "", code or "", *rest)
+                for _id, name, serial, product, partner, house, code, *rest in rows
+            ]
 
     def _xlsx_attachment(self):
         data = self._get_report_data()

@@ -12,6 +12,22 @@ class RmaKpiReturnRate(models.Model):
     _description = "Returns KPI: Return Rate"
     _auto = False
     _order = "date desc"
+    # What the view reads: flushed before it is queried.
+    _depends = {
+        "stock.move": [
+            "date",
+            "company_id",
+            "location_id",
+            "location_dest_id",
+            "product_id",
+            "product_qty",
+            "state",
+            "partner_id",
+            "picking_id",
+        ],
+        "rma.line": ["authorized_date", "company_id", "product_id", "quantity", "state", "rma_id"],
+        "rma.order": ["warehouse_id", "partner_id", "reason_id"],
+    }
 
     date = fields.Datetime(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

@@ -22,6 +22,28 @@ class RmaKpiUnit(models.Model):
     _description = "Returns KPI: Units"
     _auto = False
     _order = "authorized_date desc"
+    # What the view reads: flushed before it is queried.
+    _depends = {
+        "rma.line": [
+            "company_id",
+            "rma_id",
+            "product_id",
+            "disposition_id",
+            "state",
+            "quantity",
+            "authorized_date",
+            "received_date",
+            "inspection_done_date",
+            "disposition_date",
+            "closed_date",
+            "book_value",
+            "net_realizable_value",
+            "work_cost",
+            "recovery_value",
+        ],
+        "rma.order": ["warehouse_id", "partner_id", "reason_id"],
+        "stock.move": ["value", "state", "rma_line_id", "location_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

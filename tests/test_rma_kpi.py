@@ -193,3 +193,37 @@ class TestRmaKpi(RmaDispositionCommon):
         for mail in mails:
             self.assertEqual(mail.attachment_ids, sent.attachment_ids)
             self.assertEqual(mail.state, "outgoing", "in Odoo's mail queue")
+
+    def test_failure_code_pareto(self):
+        keyboard = self.env.ref("rma_recovery.rma_failure_keyboard")
+        liquid = self.env.ref("rma_recovery.rma_failure_liquid")
+        product = self._new_product("fifo")
+        self._purchase(product, ["PAR-1", "PAR-2"], 500.0)
+        self._deliver(self.customer, product, ["PAR-1", "PAR-2"], from_stock=True)
+        rma = self._create_rma([(product, "PAR-1"), (product, "PAR-2")])
+        rma.action_authorize()
+        rma.line_ids._action_receive(station="DOCK-1")
+        inspector_lines = rma.line_ids.with_user(self.rma_inspector)
+        inspector_lines.action_start_inspection()
+        first, second = inspector_lines.inspection_id
+        first.write(
+            {
+                "grade_id": self.grade_a.id,
+                "functional_result": "fail",
+                "failure_code_ids": [(6, 0, (keyboard | liquid).ids)],
+            }
+        )
+        second.write(
+            {"grade_id": self.grade_a.id, "functional_result": "fail", "failure_code_ids": [(6, 0, keyboard.ids)]}
+        )
+        self.assertFalse(
+            self.env["rma.kpi.failure"].search([("company_id", "=", self.company.id)]), "not before it is finished"
+        )
+        inspector_lines.inspection_id.action_done()
+        pareto = self.env["rma.kpi.failure"]._read_group(
+            [("company_id", "=", self.company.id), ("product_id", "=", product.id)],
+            ["failure_code_id"],
+            ["unit_count:sum"],
+            order="unit_count:sum desc",
+        )
+        self.assertEqual(pareto, [(keyboard, 2), (liquid, 1)])
