@@ -172,6 +172,14 @@ class RmaCustodyEvent(models.Model):
         return result
 
     @api.model
+    def _hashed_columns(self):
+        """The HASHED_FIELDS columns, the date read as the text it was hashed from (also faster than datetimes)."""
+        return SQL(", ").join(
+            SQL("to_char(event_date, 'YYYY-MM-DD HH24:MI:SS')") if name == "event_date" else SQL.identifier(name)
+            for name in HASHED_FIELDS
+        )
+
+    @api.model
     def _check_integrity(self, company):
         """Recompute every custody chain of ``company`` from the database.
 
@@ -180,11 +188,7 @@ class RmaCustodyEvent(models.Model):
         ``broken_line_id`` and ``message``.
         """
         self.env.flush_all()
-        # The date is read as the text it was hashed from, which is also faster than building datetimes.
-        columns = SQL(", ").join(
-            SQL("to_char(event_date, 'YYYY-MM-DD HH24:MI:SS')") if name == "event_date" else SQL.identifier(name)
-            for name in HASHED_FIELDS
-        )
+        columns = self._hashed_columns()
         self.env.cr.execute(
             SQL(
                 "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE company_id = %s"
@@ -275,10 +279,7 @@ class RmaCustodyEvent(models.Model):
             "event_fields": list(HASHED_FIELDS),
             "seal_fields": ["company_id", "sequence", "seal_date", "heads"],
         }
-        columns = SQL(", ").join(
-            SQL("to_char(event_date, 'YYYY-MM-DD HH24:MI:SS')") if name == "event_date" else SQL.identifier(name)
-            for name in HASHED_FIELDS
-        )
+        columns = self._hashed_columns()
         self.env.cr.execute(
             SQL(
                 "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE id = ANY(%s)"

@@ -167,19 +167,20 @@ class RmaLine(models.Model):
         self.ensure_one()
         return {
             "picked": True,
-            "move_line_ids": [
-                Command.create(
-                    {
-                        "product_id": self.product_id.id,
-                        "product_uom_id": self.product_uom_id.id,
-                        "lot_id": self.lot_id.id,
-                        "quantity": quantity,
-                        "location_id": source.id,
-                        "location_dest_id": destination.id,
-                        "company_id": self.company_id.id,
-                    }
-                )
-            ],
+            "move_line_ids": [Command.create(self._prepare_unit_move_line_vals(source, destination, quantity))],
+        }
+
+    def _prepare_unit_move_line_vals(self, source, destination, quantity):
+        """The line of the unit itself (its serial, its quantity) in a move from ``source`` to ``destination``."""
+        self.ensure_one()
+        return {
+            "product_id": self.product_id.id,
+            "product_uom_id": self.product_uom_id.id,
+            "lot_id": self.lot_id.id,
+            "quantity": quantity,
+            "location_id": source.id,
+            "location_dest_id": destination.id,
+            "company_id": self.company_id.id,
         }
 
     def _create_done_moves(self, move_vals_list):

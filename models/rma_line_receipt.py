@@ -140,9 +140,7 @@ class RmaLine(models.Model):
                 move = pending[line]
                 new_line_vals.append(
                     {
-                        **line._prepare_receipt_move_line_vals(
-                            move.location_id, move.location_dest_id, quantities[line]
-                        ),
+                        **line._prepare_unit_move_line_vals(move.location_id, move.location_dest_id, quantities[line]),
                         "move_id": move.id,
                         "picking_id": move.picking_id.id,
                         "picked": True,
@@ -170,19 +168,6 @@ class RmaLine(models.Model):
             move.rma_line_id: move
             for move in self.receipt_move_ids
             if move.picking_id.rma_id and move.state not in ("done", "cancel")
-        }
-
-    def _prepare_receipt_move_line_vals(self, source, destination, quantity):
-        """The unit's line in its receipt move: what is expected, then what arrived (its serial, its quantity)."""
-        self.ensure_one()
-        return {
-            "product_id": self.product_id.id,
-            "product_uom_id": self.product_uom_id.id,
-            "lot_id": self.lot_id.id,
-            "quantity": quantity,
-            "location_id": source.id,
-            "location_dest_id": destination.id,
-            "company_id": self.company_id.id,
         }
 
     def _receipt_moves(self):
@@ -347,7 +332,7 @@ class RmaLine(models.Model):
         self.ensure_one()
         origin_move = self.delivery_move_id if not self.is_substitution else self.env["stock.move"]
         quantity = 1.0 if self.tracking == "serial" else self.quantity - self.quantity_received
-        expected_line = self._prepare_receipt_move_line_vals(picking.location_id, picking.location_dest_id, quantity)
+        expected_line = self._prepare_unit_move_line_vals(picking.location_id, picking.location_dest_id, quantity)
         return {
             "product_id": self.product_id.id,
             "product_uom": self.product_uom_id.id,

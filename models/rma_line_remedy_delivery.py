@@ -102,11 +102,9 @@ class RmaLine(models.Model):
                     {
                         "move_id": move.id,
                         "picking_id": move.picking_id.id,
-                        "product_id": move.product_id.id,
-                        "lot_id": move.rma_remedy_line_id.lot_id.id,
-                        "quantity": move.product_uom_qty,
-                        "location_id": move.location_id.id,
-                        "location_dest_id": move.location_dest_id.id,
+                        **move.rma_remedy_line_id._prepare_unit_move_line_vals(
+                            move.location_id, move.location_dest_id, move.product_uom_qty
+                        ),
                     }
                     for move in moves
                 ]

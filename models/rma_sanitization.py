@@ -1,9 +1,7 @@
-import hashlib
-import json
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .rma_custody_event import custody_hash
 from .rma_inspection import INSPECTOR_GROUP
 from .rma_workflow_guard import ensure_workflow_fields
 
@@ -147,7 +145,9 @@ class RmaSanitization(models.Model):
     performed_date = fields.Datetime(string="Performed On", readonly=True, copy=False)
     validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     validated_date = fields.Datetime(string="Validated On", readonly=True, copy=False)
-    hash = fields.Char(string="Certificate Hash", readonly=True, copy=False, help="sha256 of the validated record.")
+    hash = fields.Char(
+        string="Certificate Hash", readonly=True, copy=False, help="sha256 of the validated record ($1$ + hex digest)."
+    )
 
     # ------------------------------------------------------------------
     # CRUD: validated certificates are locked
@@ -156,13 +156,20 @@ class RmaSanitization(models.Model):
     def create(self, vals_list):
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         self._ensure_inspector()
+        lines = self.env["rma.line"].browse({vals.get("line_id") for vals in vals_list} - {None, False}).exists()
+        origin = {line.id: line.origin_country_id.id for line in lines}
+        for vals in vals_list:
+            vals["origin_country_id"] = origin.get(vals.get("line_id"), False)
         records = super().create(vals_list)
-        for record in records.sudo():
-            record.origin_country_id = record.line_id.origin_country_id
         for company, company_records in records.grouped("company_id").items():
-            sequence = self.env["ir.sequence"].sudo().with_company(company)
-            for record in company_records:
-                record.sudo().name = sequence.next_by_code(self._name) or self.env._("New")
+            domain = [("code", "=", self._name), ("company_id", "=", company.id)]
+            sequence = self.env["ir.sequence"].sudo().search(domain, limit=1)
+            if not sequence:  # a company made before certificates existed
+                company._create_rma_sequences()
+                sequence = self.env["ir.sequence"].sudo().search(domain, limit=1)
+            numbers = sequence._rma_next_numbers(len(company_records))
+            for record, number in zip(company_records.sudo(), numbers, strict=True):
+                record.name = number
         return records
 
     def write(self, vals):
@@ -275,23 +282,24 @@ class RmaSanitization(models.Model):
             ]
         )
 
-    def _hash_payload(self):
+    def _hash_values(self):
+        """The HASHED_FIELDS values in order: ids, text, dates as "YYYY-MM-DD HH:MM:SS", None for empty."""
         self.ensure_one()
-        values = {}
+        values = []
         for name in HASHED_FIELDS:
-            value = self[name]
-            field = self._fields[name]
+            field, value = self._fields[name], self[name]
             if field.type == "many2one":
                 value = value.id or None
             elif field.type == "datetime":
                 value = fields.Datetime.to_string(value) if value else None
-            elif value is False and field.type != "boolean":
-                value = None
-            values[name] = value
-        return json.dumps(values, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+            elif field.type != "boolean":
+                value = value or None
+            values.append(value)
+        return values
 
     def _compute_certificate_hash(self):
-        return hashlib.sha256(self._hash_payload().encode()).hexdigest()
+        """Hashed as a custody event is (rma_custody_event.custody_hash), on its own: a certificate has no chain."""
+        return custody_hash(None, self._hash_values())
 
     def _check_certificate_hash(self):
         """{certificate: True when its stored hash still matches its fields}."""

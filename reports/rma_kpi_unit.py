@@ -130,40 +130,34 @@ class RmaKpiUnit(models.Model):
             ["qty_shipped:sum", "qty_returned:sum"],
         )[0]
         shipped, returned = (value or 0.0 for value in rate)
-        warehouse_filter = SQL("AND warehouse_id = %s", warehouse.id) if warehouse else SQL()
+        # One pass over the view: the recovery of the units disposed, and each stage's statistics.
+        stage_columns = SQL(", ").join(
+            SQL(
+                "COUNT(%(name)s), AVG(%(name)s), PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(name)s),"
+                " PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY %(name)s)",
+                name=SQL.identifier(name),
+            )
+            for name, _start, _end in STAGES
+        )
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "SELECT COALESCE(SUM(original_cost), 0), COALESCE(SUM(recovered_value), 0) FROM (%s) kpi"
-                " WHERE company_id = %s AND disposition_id IS NOT NULL AND authorized_date >= %s"
-                " AND authorized_date < %s %s",
+                "SELECT COALESCE(SUM(original_cost) FILTER (WHERE disposition_id IS NOT NULL), 0),"
+                " COALESCE(SUM(recovered_value) FILTER (WHERE disposition_id IS NOT NULL), 0), %s"
+                " FROM (%s) kpi WHERE company_id = %s AND authorized_date >= %s AND authorized_date < %s %s",
+                stage_columns,
                 self._table_query,
                 company.id,
                 start,
                 end,
-                warehouse_filter,
+                SQL("AND warehouse_id = %s", warehouse.id) if warehouse else SQL(),
             )
         )
-        original_cost, recovered = self.env.cr.fetchone()
-        turnaround = {}
-        for name, _start, _end in STAGES:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT COUNT(%(name)s), AVG(%(name)s),"
-                    " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %(name)s),"
-                    " PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY %(name)s)"
-                    " FROM (%(query)s) kpi WHERE company_id = %(company)s AND authorized_date >= %(start)s"
-                    " AND authorized_date < %(end)s AND %(name)s IS NOT NULL %(warehouse)s",
-                    name=SQL.identifier(name),
-                    query=self._table_query,
-                    company=company.id,
-                    start=start,
-                    end=end,
-                    warehouse=warehouse_filter,
-                )
-            )
-            count, average, median, p90 = self.env.cr.fetchone()
-            turnaround[name] = {"count": count, "average": average, "median": median, "p90": p90}
+        original_cost, recovered, *stats = self.env.cr.fetchone()
+        turnaround = {
+            name: dict(zip(("count", "average", "median", "p90"), stats[4 * index : 4 * index + 4], strict=True))
+            for index, (name, _start, _end) in enumerate(STAGES)
+        }
         return {
             "units_shipped": shipped,
             "units_returned": returned,

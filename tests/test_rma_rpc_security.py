@@ -387,3 +387,29 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         )["result"]
         self.assertNotIn("error", self._call(self.rma_manager, "rma.unblock.wizard", "action_confirm", [wizard_id]))
         self.assertFalse(lot.is_rma_blocked)
+
+    def test_advance_remedies_are_granted_by_managers_only(self):
+        """Whoever may edit contacts (a salesperson with Contact Creation) may not set the flag that lets a
+        customer's units be credited or replaced before the manager's confirmation."""
+        partner_group = self.env.ref("base.group_partner_manager")
+        editor = new_test_user(
+            self.env,
+            login="rpc_contacts_editor",
+            groups="base.group_user,base.group_partner_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertRefused(self._call(editor, "res.partner", "write", self.customer.ids, {"rma_advance_remedy": True}))
+        self.assertRefused(
+            self._call(editor, "res.partner", "create", {"name": "Trusted?", "rma_advance_remedy": True})
+        )
+        self.assertFalse(self.customer.rma_advance_remedy)
+        self.assertNotIn(
+            "error", self._call(editor, "res.partner", "write", self.customer.ids, {"phone": "+1 555 0100"})
+        )
+        self.rma_manager.group_ids = [Command.link(partner_group.id)]
+        self.assertNotIn(
+            "error",
+            self._call(self.rma_manager, "res.partner", "write", self.customer.ids, {"rma_advance_remedy": True}),
+        )
+        self.assertTrue(self.customer.rma_advance_remedy)
