@@ -1,11 +1,11 @@
 {
     "name": "RMA Recovery",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Supply Chain/Inventory",
     "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
     "author": "rma_recovery developers",
     "license": "LGPL-3",
-    "depends": ["stock_account", "repair"],
+    "depends": ["stock_account", "repair", "spreadsheet_dashboard"],
     "data": [
         "security/rma_security.xml",
         "security/ir.model.access.csv",
@@ -49,6 +49,7 @@
         "reports/rma_kpi_views.xml",
         "reports/rma_kpi_report_views.xml",
         "views/menus.xml",
+        "data/rma_dashboard.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -2,11 +2,13 @@
 
 The generator writes the rows straight to the tables (set-up, not measured): 1,000 RMAs of 100 units, authorized
 over 24 months, each unit received, inspected, disposed (one code in turn) and closed hours later with its values,
-and 200,000 units shipped to the customer over the same months. Measured: each KPI query (the four KPIs of a month,
-the pivot read of each view), the monthly PDF (its HTML, the addon's part) and the XLSX of a period holding all
-100,000 units (time and peak memory of the process).
+200,000 units shipped to the customer and a count in quarantine each day over the same months. Measured: each KPI
+query (the four KPIs of a month, the pivot read of each view, the 11 pivots of the Returns dashboard), the monthly
+PDF (its HTML, the addon's part) and the XLSX of a period holding all 100,000 units (time and peak memory of the
+process).
 """
 
+import json
 import resource
 import time
 
@@ -18,6 +20,7 @@ from odoo.tools import SQL
 
 RMAS, UNITS_PER_RMA, MONTHS = 1000, 100, 24
 SHIPPED = 200_000
+COUNT_DAYS = 730
 
 
 def generate(env, fixture):
@@ -80,8 +83,49 @@ def generate(env, fixture):
             SHIPPED,
         )
     )
+    # Inventory counts in quarantine: one a day, a unit more or less than the system knew.
+    inventory = env["stock.location"].search([("usage", "=", "inventory"), ("company_id", "in", [company.id, False])])
+    env.cr.execute(
+        SQL(
+            """INSERT INTO stock_move (company_id, product_id, product_uom, location_id, location_dest_id,
+                                       procure_method, product_uom_qty, product_qty, quantity, date, state,
+                                       is_inventory)
+               SELECT %(company)s, %(product)s, %(uom)s,
+                      CASE WHEN i %% 2 = 0 THEN %(inventory)s ELSE %(quarantine)s END,
+                      CASE WHEN i %% 2 = 0 THEN %(quarantine)s ELSE %(inventory)s END,
+                      'make_to_stock', 1, 1, 1, %(start)s + i * interval '1 day', 'done', TRUE
+                 FROM generate_series(0, %(days)s) AS i""",
+            company=company.id,
+            product=fixture.product.id,
+            uom=fixture.product.uom_id.id,
+            inventory=inventory[:1].id,
+            quarantine=warehouse.rma_quarantine_location_id.id,
+            start=start,
+            days=COUNT_DAYS,
+        )
+    )
     env.invalidate_all()
+    # The planner's statistics, as autovacuum keeps them in a live database (rows inserted in this transaction have
+    # none yet; without them PostgreSQL plans the views for a few rows).
+    env.cr.execute(SQL("ANALYZE stock_move, rma_line, rma_order"))
     return start
+
+
+def _dashboard_pivots(env):
+    """What the Returns dashboard asks the server, per pivot: its domain, the period filter (last 90 days, the
+    previous-period pivots the 90 days before) on its date field, its row groups and measures."""
+    dashboard = json.loads(env.ref("rma_recovery.spreadsheet_dashboard_returns").spreadsheet_data)
+    period_filter = dashboard["globalFilters"][0]["id"]
+    today = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    for pivot in dashboard["pivots"].values():
+        domain = list(pivot["domain"])
+        matching = pivot["fieldMatching"].get(period_filter)
+        if matching:
+            end = today + relativedelta(days=1 + 90 * matching["offset"])
+            domain += [(matching["chain"], ">=", end - relativedelta(days=90)), (matching["chain"], "<", end)]
+        rows = [":".join(filter(None, (row["fieldName"], row.get("granularity")))) for row in pivot["rows"]]
+        measures = [f"{m['fieldName']}:{m.get('aggregator', 'sum')}" for m in pivot["measures"]]
+        yield pivot["name"], env[pivot["model"]], domain, rows, measures
 
 
 def run(env, measure):
@@ -119,6 +163,21 @@ def run(env, measure):
         1,
         lambda: env["rma.kpi.failure"]._read_group(domain, ["failure_code_id"], ["unit_count:sum"]),
     )
+    measure(
+        "pivot: stock accuracy by warehouse and month (rma.kpi.stock.accuracy)",
+        1,
+        lambda: env["rma.kpi.stock.accuracy"]._read_group(
+            domain, ["warehouse_id", "date:month"], ["quantity_delta:sum", "value_delta:sum"]
+        ),
+    )
+    for name, model, pivot_domain, rows, measures in _dashboard_pivots(env):
+        measure(
+            f"dashboard pivot: {name}",
+            1,
+            lambda model=model, pivot_domain=pivot_domain, rows=rows, measures=measures: model._read_group(
+                pivot_domain, rows, measures
+            ),
+        )
     report = env["rma.kpi.report"].create(
         {"company_id": fixture.company.id, "period": "month", "date_from": month_from}
     )
@@ -140,7 +199,7 @@ def run(env, measure):
         flush=True,
     )
     results = measure.results
-    slowest = max(results[label]["ms"] for label in results if label.startswith(("the four", "pivot")))
+    slowest = max(results[label]["ms"] for label in results if label.startswith(("the four", "pivot", "dashboard")))
     html_ms = results["monthly KPI report (HTML of the PDF)"]["ms"]
     print(
         f"  targets: each KPI query <= 300 ms: slowest {slowest:.0f} ms {'met' if slowest <= 300 else 'NOT met'};"

@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .rma_line import is_luhn_valid
 
@@ -110,6 +111,69 @@ class RmaDemo(models.AbstractModel):
         self._demo_units_to_dispose(
             rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]])
         )
+        self._demo_history(warehouse, laptop, acme, rma)
+
+    def _demo_history(self, warehouse, laptop, acme, rma):
+        """Six months of returns already worked through, for the KPIs (Dashboards > Returns, the KPI report): each
+        month two laptops delivered to Acme and one of them returned, received, inspected, disposed (closed unless
+        refurbished), with stage times a month of that age gives (set back after the fact: the custody log keeps
+        the install time). And a count in quarantine that found a laptop the system did not know."""
+        env = self.env
+        admin = env.ref("base.user_admin")
+        now = fields.Datetime.now()
+        grades = {code: env.ref(f"rma_recovery.rma_grade_{code}") for code in ("a", "b", "d", "salvage")}
+        # Month -> the grade that suggests the code: RTS, PH, REC, RTS, REF, RTS.
+        findings = ["a", "salvage", "d", "a", "b", "a"]
+        serials = [f"PB14-H{index:04d}" for index in range(1, 2 * len(findings) + 1)]
+        self._put_in_stock(warehouse.lot_stock_id, {laptop: serials})
+        units = env["rma.line"]
+        for months_ago, grade in enumerate(findings, start=1):
+            order = self._deliver_sale(acme, {laptop: 2})
+            order.picking_ids.move_ids.write({"date": now - relativedelta(months=months_ago, days=3)})
+            returned = rma(acme, order, "failed", [(laptop, order.picking_ids.move_line_ids.lot_id[:1].name)])
+            returned.with_user(admin).action_authorize()
+            line = returned.line_ids
+            line._action_receive(station="DEMO-DOCK")
+            line.action_start_inspection()
+            line.inspection_id.write({"grade_id": grades[grade].id, "functional_result": "pass"})
+            line.inspection_id.action_done()
+            units |= line
+        wizard = (
+            env["rma.disposition.wizard"]
+            .with_user(admin)
+            .with_context(active_model="rma.line", active_ids=units.ids)
+            .create({})
+        )
+        wizard.action_confirm()
+        env.flush_all()
+        for months_ago, unit in enumerate(units, start=1):
+            authorized = now - relativedelta(months=months_ago, days=1)
+            hours = 24 + 6 * months_ago
+            env.cr.execute(
+                SQL(
+                    """UPDATE rma_line SET authorized_date = %(authorized)s,
+                              received_date = %(authorized)s + make_interval(hours => %(hours)s),
+                              inspection_done_date = %(authorized)s + make_interval(hours => %(hours)s + 20),
+                              disposition_date = %(authorized)s + make_interval(hours => %(hours)s + 44),
+                              closed_date = CASE WHEN closed_date IS NULL THEN NULL
+                                                 ELSE %(authorized)s + make_interval(hours => %(hours)s + 45) END
+                        WHERE id = %(unit)s""",
+                    authorized=authorized,
+                    hours=hours,
+                    unit=unit.id,
+                )
+            )
+        env.invalidate_all()
+        # The count: one laptop more in quarantine than recorded (Inventory > Reporting > Returns > Stock Accuracy).
+        found = env["stock.lot"].create({"product_id": laptop.id, "name": "PB14-FOUND1"})
+        env["stock.quant"].with_context(inventory_mode=True).create(
+            {
+                "product_id": laptop.id,
+                "location_id": warehouse.rma_quarantine_location_id.id,
+                "lot_id": found.id,
+                "inventory_quantity": 1,
+            }
+        ).action_apply_inventory()
 
     def _demo_unit_to_credit(self, rma):
         """A laptop Northwind no longer needs, back as new (grade A): its restocking fee applies. A manager confirms

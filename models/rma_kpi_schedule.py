@@ -135,3 +135,13 @@ class RmaKpiSentReport(models.Model):
     date_to = fields.Date(required=True)
     user_id = fields.Many2one("res.users", string="Sent By")
     attachment_ids = fields.Many2many("ir.attachment", string="Reports")
+
+    @api.depends("schedule_id.name", "date_from", "date_to")
+    def _compute_display_name(self):
+        for sent in self:
+            sent.display_name = self.env._(
+                "%(schedule)s, %(start)s to %(end)s",
+                schedule=sent.schedule_id.name,
+                start=sent.date_from,
+                end=sent.date_to,
+            )

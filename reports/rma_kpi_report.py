@@ -159,6 +159,12 @@ class RmaKpiReport(models.TransientModel):
             (self.env._("Recovered value"), current["recovered_value"], previous["recovered_value"], money),
             (self.env._("Recovery value"), current["recovery_pct"] / 100, previous["recovery_pct"] / 100, percent),
             (self.env._("Count delta, return locations"), current["count_delta"], previous["count_delta"], None),
+            (
+                self.env._("Count delta value, return locations"),
+                current["count_value_delta"],
+                previous["count_value_delta"],
+                money,
+            ),
             (self.env._("Stock value minus ledger"), current["value_ledger_difference"], None, money),
         ]
         for index, (label, value, before, style) in enumerate(rows, start=1):

@@ -171,27 +171,17 @@ class RmaKpiUnit(models.Model):
 
     @api.model
     def _stock_accuracy(self, company, start, end, warehouse=None):
-        """Counted minus system quantity in the return locations (Odoo's inventory adjustments there in the
-        period), and the stock value against the ledger (all stock valuation accounts, now)."""
-        warehouses = warehouse or self.env["stock.warehouse"].search([("company_id", "=", company.id)])
-        locations = (warehouses.rma_quarantine_location_id | warehouses.rma_graded_location_id).ids
-        self.env.cr.execute(
-            SQL(
-                """SELECT COALESCE(SUM(CASE WHEN move.location_dest_id = ANY(%(locations)s) THEN move.quantity
-                                            ELSE -move.quantity END), 0)
-                     FROM stock_move move
-                    WHERE move.is_inventory AND move.state = 'done' AND move.company_id = %(company)s
-                      AND move.date >= %(start)s AND move.date < %(end)s
-                      AND (move.location_dest_id = ANY(%(locations)s) OR move.location_id = ANY(%(locations)s))""",
-                locations=locations,
-                company=company.id,
-                start=start,
-                end=end,
-            )
-        )
-        count_delta = self.env.cr.fetchone()[0]
+        """Counted minus system quantity in the return locations (Odoo's inventory adjustments there in the period,
+        ``rma.kpi.stock.accuracy``), and the stock value against the ledger (all stock valuation accounts, now)."""
+        count_delta, count_value_delta = self.env["rma.kpi.stock.accuracy"]._read_group(
+            [("company_id", "=", company.id), ("date", ">=", start), ("date", "<", end)]
+            + ([("warehouse_id", "=", warehouse.id)] if warehouse else []),
+            [],
+            ["quantity_delta:sum", "value_delta:sum"],
+        )[0]
         value, ledger = company.sudo().stock_value(), company.sudo().stock_accounting_value()
         return {
-            "count_delta": count_delta,
+            "count_delta": count_delta or 0.0,
+            "count_value_delta": count_value_delta or 0.0,
             "value_ledger_difference": company.currency_id.round(sum(value.values()) - sum(ledger.values())),
         }

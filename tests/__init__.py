@@ -20,3 +20,4 @@ from . import test_rma_sanitization
 from . import test_rma_reactivation_block
 from . import test_rma_custody_seal
 from . import test_rma_kpi
+from . import test_rma_dashboard

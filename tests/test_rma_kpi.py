@@ -51,6 +51,15 @@ class TestRmaKpi(RmaDispositionCommon):
             .create({"product_id": cable.id, "location_id": self.quarantine.id, "inventory_quantity": 3.0})
         )
         quant.action_apply_inventory()
+        # Two more in a bin under graded stock (a return location too), and a count in ordinary stock (not one).
+        cable.standard_price = 10.0
+        bin_location = self.env["stock.location"].create(
+            {"name": "Bin G1", "location_id": self.warehouse.rma_graded_location_id.id}
+        )
+        for location, counted in ((bin_location, 2.0), (self.warehouse.lot_stock_id, 7.0)):
+            self.env["stock.quant"].with_context(inventory_mode=True).create(
+                {"product_id": cable.id, "location_id": location.id, "inventory_quantity": counted}
+            ).action_apply_inventory()
 
         today = fields.Date.today()
         summary = self.env["rma.kpi.unit"]._kpi_summary(self.company, today, today)
@@ -69,7 +78,14 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertAlmostEqual(receive["p90"], 7.4)
         self.assertAlmostEqual(summary["turnaround"]["hours_to_inspect"]["average"], 1.0)
         self.assertAlmostEqual(summary["turnaround"]["hours_total"]["median"], 8.0)
-        self.assertAlmostEqual(summary["count_delta"], 3.0)
+        self.assertAlmostEqual(summary["count_delta"], 5.0)
+        self.assertAlmostEqual(summary["count_value_delta"], 20.0)
+        by_location = dict(
+            self.env["rma.kpi.stock.accuracy"]._read_group(
+                [("company_id", "=", self.company.id)], ["location_id"], ["quantity_delta:sum"]
+            )
+        )
+        self.assertEqual(by_location, {self.quarantine: 3.0, bin_location: 2.0})
 
         # The pivot's figures per code (what Inventory > Reporting > Returns shows).
         by_code = dict(
@@ -185,6 +201,7 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertEqual((sent.date_from, sent.date_to), (start, end))
         self.assertEqual(start.weekday(), 0)
         self.assertEqual((end - start).days, 6)
+        self.assertEqual(sent.display_name, f"Depot, weekly, {start} to {end}")
         self.assertEqual(len(sent.attachment_ids), 2)
         self.assertTrue(any(name.endswith(".xlsx") for name in sent.attachment_ids.mapped("name")))
         mails = self.env["mail.mail"].search([("model", "=", sent._name), ("res_id", "=", sent.id)])
