@@ -55,3 +55,17 @@ def ensure_workflow_fields(records, field_names):
                 model=records._description,
             )
         )
+
+
+def ensure_manager_of(records, message):
+    """A report computed as superuser (raw SQL, stock values: no record rule applies) is for a Returns Manager of
+    each of the ``records``' companies: raise AccessError with ``message`` otherwise. Server code running as
+    superuser (the scheduled reports) passes."""
+    env = records.env
+    if env.su:
+        return
+    if not env.user.has_group(f"{MODULE}.group_rma_manager"):
+        raise AccessError(message)
+    foreign = records.company_id - env.user.company_ids
+    if foreign:
+        raise AccessError(env._("You cannot report on %(companies)s.", companies=", ".join(foreign.mapped("name"))))

@@ -1,9 +1,8 @@
 import json
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
-from ..models.rma_order import MANAGER_GROUP
+from ..models.rma_workflow_guard import ensure_manager_of
 
 
 class RmaAuditChecklist(models.TransientModel):
@@ -21,8 +20,7 @@ class RmaAuditChecklist(models.TransientModel):
     def action_compute(self):
         """(Re)compute the checklist items from the records of the period."""
         self.ensure_one()
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only Returns Managers run the audit checklist."))
+        ensure_manager_of(self, self.env._("Only Returns Managers run the audit checklist."))
         self.item_ids.unlink()
         self.env["rma.audit.checklist.item"].create(
             [{"checklist_id": self.id, "sequence": index, **item} for index, item in enumerate(self._items())]

@@ -5,10 +5,9 @@ import xlsxwriter
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..models.rma_order import MANAGER_GROUP
+from ..models.rma_workflow_guard import ensure_manager_of
 from .rma_kpi_unit import STAGES
 
 
@@ -48,8 +47,7 @@ class RmaKpiReport(models.TransientModel):
     # Data
     # ------------------------------------------------------------------
     def _ensure_manager(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only Returns Managers print the KPI reports."))
+        ensure_manager_of(self, self.env._("Only Returns Managers print the KPI reports."))
 
     def _previous_period(self):
         self.ensure_one()

@@ -2,9 +2,9 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
 from .common_disposition import RmaDispositionCommon
@@ -108,6 +108,80 @@ class TestRmaKpi(RmaDispositionCommon):
             self.company, today - timedelta(days=60), today - timedelta(days=30)
         )
         self.assertEqual((empty["units_shipped"], empty["return_rate"], empty["recovery_pct"]), (0.0, 0.0, 0.0))
+
+    def test_kpis_by_period_warehouse_and_company(self):
+        """The same figures split by period and warehouse, and each company's own, in its own currency."""
+        product = self._new_product("fifo")
+        depot_two = self.env["stock.warehouse"].create({"name": "Depot Two", "code": "DP2"})
+        self._purchase(product, ["PER-1", "PER-2", "PER-3", "PER-4"], 300.0)
+        self._deliver(self.customer, product, ["PER-1", "PER-2", "PER-3", "PER-4"], from_stock=True)
+        main = self._create_rma([(product, "PER-1")])
+        second_depot = self._create_rma([(product, "PER-2")], warehouse_id=depot_two.id)
+        last_month = self._create_rma([(product, "PER-3")])
+        (main | second_depot | last_month).action_authorize()
+        self.assertEqual(second_depot.warehouse_id, depot_two)
+        self._set_stage_dates(last_month.line_ids, authorized_date=fields.Datetime.now() - relativedelta(months=1))
+
+        kpi = self.env["rma.kpi.unit"]
+        today = fields.Date.today()
+        month_start = today.replace(day=1)
+        previous_start = month_start - relativedelta(months=1)
+        previous_end = month_start - relativedelta(days=1)
+
+        def rate(summary):
+            return summary["units_returned"], summary["units_shipped"], summary["return_rate"]
+
+        # This month, the company: 2 units returned of 4 shipped (all from the main warehouse).
+        self.assertEqual(rate(kpi._kpi_summary(self.company, month_start, today)), (2.0, 4.0, 50.0))
+        self.assertEqual(rate(kpi._kpi_summary(self.company, month_start, today, self.warehouse)), (1.0, 4.0, 25.0))
+        self.assertEqual(rate(kpi._kpi_summary(self.company, month_start, today, depot_two)), (1.0, 0.0, 0.0))
+        # Last month: the unit authorized then, nothing shipped.
+        self.assertEqual(rate(kpi._kpi_summary(self.company, previous_start, previous_end)), (1.0, 0.0, 0.0))
+
+        # Another company, in another currency: its figures are its own, and its manager sees only them.
+        euro_company = self.env["res.company"].create(
+            {"name": "KPI Europe", "currency_id": self.env.ref("base.EUR").id}
+        )
+        euro_manager = new_test_user(
+            self.env,
+            login="kpi_manager_eur",
+            groups="rma_recovery.group_rma_manager",
+            company_id=euro_company.id,
+            company_ids=[Command.set(euro_company.ids)],
+        )
+        euro_reason = (
+            self.env["rma.reason"]
+            .with_company(euro_company)
+            .create({"name": "KPI EU reason", "code": "KPIEU", "is_proof_required": False})
+        )
+        euro_rma = (
+            self.env["rma.order"]
+            .with_company(euro_company)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "reason_id": euro_reason.id,
+                    "line_ids": [Command.create({"product_id": product.id, "serial_number": "EU-1"})],
+                }
+            )
+        )
+        # Authorized (set here: the serial was never shipped by that company, which the authorization flags).
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("UPDATE rma_line SET state = 'authorized', authorized_date = now() WHERE id = %s", euro_rma.line_ids.id)
+        )
+        self.env.invalidate_all()
+        self.assertEqual(rate(kpi._kpi_summary(euro_company, month_start, today)), (1.0, 0.0, 0.0))
+        self.assertEqual(rate(kpi._kpi_summary(self.company, month_start, today)), (2.0, 4.0, 50.0))
+        euro_rows = kpi.with_user(euro_manager).search([])
+        self.assertEqual(euro_rows.unit_id, euro_rma.line_ids)
+        self.assertEqual(euro_rows.currency_id, self.env.ref("base.EUR"))
+        returned_by_company = dict(
+            self.env["rma.kpi.return.rate"]
+            .with_user(self.rma_manager)
+            ._read_group([], ["company_id"], ["qty_returned:sum"])
+        )
+        self.assertEqual(returned_by_company, {self.company: 3.0})
 
     def test_kpis_are_for_managers(self):
         with self.assertRaises(AccessError):

@@ -413,3 +413,34 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
             self._call(self.rma_manager, "res.partner", "write", self.customer.ids, {"rma_advance_remedy": True}),
         )
         self.assertTrue(self.customer.rma_advance_remedy)
+
+    def test_kpi_report_of_another_company_over_rpc(self):
+        """A Returns Manager of another company asks for this company's KPI report or audit checklist: refused,
+        nothing read."""
+        other = self.env["res.company"].create({"name": "KPI Elsewhere"})
+        outsider = new_test_user(
+            self.env,
+            login="rma_manager_elsewhere",
+            groups="rma_recovery.group_rma_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        values = {"company_id": self.company.id, "period": "month", "date_from": str(fields.Date.today())}
+        # The wizard is only a request: printing or downloading is what reads the figures.
+        report_ids = self._call(outsider, "rma.kpi.report", "create", [values])["result"]
+        self.assertRefused(self._call(outsider, "rma.kpi.report", "action_download_xlsx", report_ids))
+        self.assertRefused(self._call(outsider, "rma.kpi.report", "action_print", report_ids))
+        self.assertFalse(
+            self.env["ir.attachment"].search([("res_model", "=", "rma.kpi.report"), ("res_id", "in", report_ids)])
+        )
+        # The audit checklist, computed as superuser too.
+        checklist = {"company_id": self.company.id}
+        checklist_ids = self._call(outsider, "rma.audit.checklist", "create", [checklist])["result"]
+        self.assertRefused(self._call(outsider, "rma.audit.checklist", "action_compute", checklist_ids))
+        self.assertRefused(self._call(outsider, "rma.audit.checklist", "action_print", checklist_ids))
+        # The company's own manager is served.
+        own_checklist = self._call(self.rma_manager, "rma.audit.checklist", "create", [checklist])["result"]
+        self.assertIn("result", self._call(self.rma_manager, "rma.audit.checklist", "action_compute", own_checklist))
+        own = self._call(self.rma_manager, "rma.kpi.report", "create", [values])
+        answer = self._call(self.rma_manager, "rma.kpi.report", "action_download_xlsx", own["result"])
+        self.assertEqual(answer["result"]["type"], "ir.actions.act_url", answer.get("error"))
