@@ -23,7 +23,8 @@ class RmaKpiStockAccuracy(models.Model):
             "state",
             "is_inventory",
         ],
-        "stock.warehouse": ["rma_quarantine_location_id", "rma_graded_location_id"],
+        "stock.warehouse": ["rma_quarantine_location_id", "rma_graded_location_id", "company_id"],
+        "stock.location": ["parent_path", "usage"],
     }
 
     date = fields.Datetime(string="Counted On", readonly=True)
