@@ -146,23 +146,24 @@ class RmaDemo(models.AbstractModel):
         )
         wizard.action_confirm()
         env.flush_all()
-        for months_ago, unit in enumerate(units, start=1):
-            authorized = now - relativedelta(months=months_ago, days=1)
-            hours = 24 + 6 * months_ago
-            env.cr.execute(
-                SQL(
-                    """UPDATE rma_line SET authorized_date = %(authorized)s,
-                              received_date = %(authorized)s + make_interval(hours => %(hours)s),
-                              inspection_done_date = %(authorized)s + make_interval(hours => %(hours)s + 20),
-                              disposition_date = %(authorized)s + make_interval(hours => %(hours)s + 44),
-                              closed_date = CASE WHEN closed_date IS NULL THEN NULL
-                                                 ELSE %(authorized)s + make_interval(hours => %(hours)s + 45) END
-                        WHERE id = %(unit)s""",
-                    authorized=authorized,
-                    hours=hours,
-                    unit=unit.id,
-                )
+        # In one statement: the n-th unit was authorized n months (and a day) ago, received 24 + 6n hours later.
+        env.cr.execute(
+            SQL(
+                """UPDATE rma_line line
+                      SET authorized_date = dated.authorized,
+                          received_date = dated.authorized + make_interval(hours => dated.hours),
+                          inspection_done_date = dated.authorized + make_interval(hours => dated.hours + 20),
+                          disposition_date = dated.authorized + make_interval(hours => dated.hours + 44),
+                          closed_date = CASE WHEN line.closed_date IS NULL THEN NULL
+                                             ELSE dated.authorized + make_interval(hours => dated.hours + 45) END
+                     FROM (SELECT unit.id, %(now)s - make_interval(months => unit.n::int, days => 1) AS authorized,
+                                  24 + 6 * unit.n::int AS hours
+                             FROM unnest(%(units)s::int[]) WITH ORDINALITY AS unit(id, n)) dated
+                    WHERE line.id = dated.id""",
+                now=now,
+                units=units.ids,
             )
+        )
         env.invalidate_all()
         # The count: one laptop more in quarantine than recorded (Inventory > Reporting > Returns > Stock Accuracy).
         found = env["stock.lot"].create({"product_id": laptop.id, "name": "PB14-FOUND1"})

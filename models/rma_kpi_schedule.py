@@ -1,4 +1,3 @@
-import base64
 import logging
 
 from dateutil.relativedelta import relativedelta
@@ -79,27 +78,24 @@ class RmaKpiSchedule(models.Model):
         )
         pdf_report = self.env.ref("rma_recovery.action_report_rma_kpi")
         content, kind = pdf_report._render_qweb_pdf(pdf_report.report_name, report.ids)
-        xlsx = report._xlsx_attachment()
+        xlsx_name, xlsx_content = report._xlsx_file()
         title = self.env._("Returns KPIs %(start)s to %(end)s", start=date_from.isoformat(), end=date_to.isoformat())
         attachments = self.env["ir.attachment"].create(
             [
                 {
                     "name": f"{title}.{kind}",
-                    "datas": base64.b64encode(content),
-                    "mimetype": "application/pdf" if kind == "pdf" else "text/html",
+                    "raw": content,
                     "res_model": sent._name,
                     "res_id": sent.id,
                 },
                 {
-                    "name": xlsx.name,
-                    "datas": xlsx.datas,
-                    "mimetype": xlsx.mimetype,
+                    "name": xlsx_name,
+                    "raw": xlsx_content,
                     "res_model": sent._name,
                     "res_id": sent.id,
                 },
             ]
         )
-        xlsx.unlink()
         sent.attachment_ids = attachments
         self.env["mail.mail"].create(
             [

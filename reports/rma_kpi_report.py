@@ -1,4 +1,3 @@
-import base64
 import io
 
 import xlsxwriter
@@ -35,11 +34,11 @@ class RmaKpiReport(models.TransientModel):
         return self.env.ref("rma_recovery.action_report_rma_kpi").report_action(self)
 
     def action_download_xlsx(self):
+        self.ensure_one()
         self._ensure_manager()
-        attachment = self._xlsx_attachment()
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
+            "url": f"/rma_recovery/kpi_report/{self.id}/xlsx",
             "target": "download",
         }
 
@@ -82,12 +81,17 @@ class RmaKpiReport(models.TransientModel):
             ["disposition_id"],
             ["quantity:sum", "original_cost:sum", "recovered_value:sum"],
         )
-        reasons = kpi._read_group(
-            [*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end)],
-            ["reason_id"],
-            ["quantity:sum"],
-            order="quantity:sum desc",
-            limit=5,
+        # The units returned (as the return rate counts them) per reason, most first.
+        reasons = (
+            self.env["rma.kpi.return.rate"]
+            .sudo()
+            ._read_group(
+                [*domain, ("date", ">=", start), ("date", "<", end), ("reason_id", "!=", False)],
+                ["reason_id"],
+                ["qty_returned:sum"],
+                order="qty_returned:sum desc",
+                limit=5,
+            )
         )
         labels = {name: kpi._fields[name].get_description(self.env)["string"] for name, _start, _end in STAGES}
         return {
@@ -286,21 +290,9 @@ class RmaKpiReport(models.TransientModel):
                 for _id, name, serial, product, partner, house, code, *rest in rows
             ]
 
-    def _xlsx_attachment(self):
-        data = self._get_report_data()
+    def _xlsx_file(self):
+        """The workbook's file name and content."""
         name = self.env._(
             "Returns KPIs %(start)s to %(end)s.xlsx", start=self.date_from.isoformat(), end=self.date_to.isoformat()
         )
-        return (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": name,
-                    "datas": base64.b64encode(self._build_xlsx(data)),
-                    "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                }
-            )
-        )
+        return name, self._build_xlsx(self._get_report_data())

@@ -1,8 +1,25 @@
+import importlib.util
+import os
+
 from odoo import Command
 from odoo.tests import new_test_user
 
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools")
+
+
+def tool_path(file_name):
+    return os.path.join(TOOLS, file_name)
+
+
+def load_tool(file_name):
+    """A standalone script of tools/ as a module (the scripts are not part of the addon's package)."""
+    spec = importlib.util.spec_from_file_location(file_name.removesuffix(".py"), tool_path(file_name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class RmaCommon(BaseCommon):
@@ -165,3 +182,53 @@ class RmaCommon(BaseCommon):
                 **values,
             }
         )
+
+
+class RmaTourMixin:
+    """For browser tests on the database's own company (as the tours log in): deliver serial units to a customer and
+    authorize their return."""
+
+    def _deliver(self, customer, product, serials):
+        env = self.env
+        warehouse = env["stock.warehouse"].search(
+            [("company_id", "=", env.ref("base.user_admin").company_id.id)], limit=1
+        )
+        customers = env.ref("stock.stock_location_customers")
+        lots = env["stock.lot"].create([{"product_id": product.id, "name": serial} for serial in serials])
+        for lot in lots:
+            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1, lot_id=lot)
+        picking = env["stock.picking"].create(
+            {
+                "partner_id": customer.id,
+                "picking_type_id": warehouse.out_type_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": customers.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": len(serials),
+                            "location_id": warehouse.lot_stock_id.id,
+                            "location_dest_id": customers.id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.action_assign()
+        picking.move_ids.picked = True
+        picking._action_done()
+        self.assertEqual(picking.move_line_ids.lot_id, lots)
+        return lots
+
+    def _authorized_rma(self, customer, reason, product, serials):
+        rma = self.env["rma.order"].create(
+            {
+                "partner_id": customer.id,
+                "reason_id": reason.id,
+                "line_ids": [Command.create({"product_id": product.id, "serial_number": serial}) for serial in serials],
+            }
+        )
+        rma.action_authorize()
+        return rma

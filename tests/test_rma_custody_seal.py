@@ -1,4 +1,3 @@
-import importlib.util
 import io
 import json
 import os
@@ -13,17 +12,10 @@ from odoo.tools.pdf import PdfReader
 
 from odoo.addons.rma_recovery.models.rma_custody_event import HASHED_FIELDS, custody_hash
 
-from .common import RmaCommon
+from .common import RmaCommon, load_tool, tool_path
 
 HASHED_NOTE = HASHED_FIELDS.index("note")
-VERIFIER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "verify_custody.py")
-
-
-def load_verifier():
-    spec = importlib.util.spec_from_file_location("verify_custody", VERIFIER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+VERIFIER = tool_path("verify_custody.py")
 
 
 @tagged("post_install", "-at_install")
@@ -106,7 +98,7 @@ class TestRmaCustodySeal(RmaCommon):
         export = rma.line_ids.custody_event_ids._export_jsonl()
         lines = export.splitlines()
         self.assertEqual(json.loads(lines[0])["format"], "rma_recovery.custody")
-        verifier = load_verifier()
+        verifier = load_tool("verify_custody.py")
         ok, message, count = verifier.verify(lines)
         self.assertTrue(ok, message)
         self.assertEqual(count, len(rma.line_ids.custody_event_ids))

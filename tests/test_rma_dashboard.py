@@ -1,6 +1,4 @@
-import importlib.util
 import json
-import os
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -11,16 +9,8 @@ from odoo.tools import config, file_open
 
 from odoo.addons.spreadsheet.utils.validate_data import fields_in_spreadsheet, menus_xml_ids_in_spreadsheet
 
+from .common import RmaTourMixin, load_tool
 from .common_disposition import RmaDispositionCommon
-
-BUILDER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools", "build_returns_dashboard.py")
-
-
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_returns_dashboard", BUILDER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _load(file_name):
@@ -60,7 +50,7 @@ class TestRmaDashboard(RmaDispositionCommon):
         return errors
 
     def test_files_are_the_builder_output(self):
-        builder = _builder()
+        builder = load_tool("build_returns_dashboard.py")
         for file_name, sample in builder.OUTPUTS.items():
             self.assertEqual(_load(file_name), json.loads(builder.dump(builder.build(sample))), file_name)
 
@@ -147,7 +137,7 @@ class TestRmaDashboard(RmaDispositionCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRmaDashboardHttp(HttpCase):
+class TestRmaDashboardHttp(RmaTourMixin, HttpCase):
     """The dashboard as Odoo serves it: the sample while the company has no RMA unit, then the real one."""
 
     # Tall enough for the whole dashboard: o-spreadsheet renders (and makes clickable) the visible cells only.
@@ -198,46 +188,13 @@ class TestRmaDashboardHttp(HttpCase):
     def test_manager_opens_the_returns_dashboard(self):
         env = self.env
         company = env.ref("base.main_company")
-        warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
         customer = env["res.partner"].create({"name": "Dashboard Tour Customer", "is_company": True})
         reason = env["rma.reason"].create({"name": "Dashboard tour reason", "code": "DSHT", "is_proof_required": False})
         laptop = env["product.product"].create(
             {"name": "Dashboard Tour Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
         )
-        lots = env["stock.lot"].create([{"product_id": laptop.id, "name": f"DSH-TOUR-{n}"} for n in range(2)])
-        for lot in lots:
-            env["stock.quant"]._update_available_quantity(laptop, warehouse.lot_stock_id, 1, lot_id=lot)
-        customers = env.ref("stock.stock_location_customers")
-        picking = env["stock.picking"].create(
-            {
-                "partner_id": customer.id,
-                "picking_type_id": warehouse.out_type_id.id,
-                "location_id": warehouse.lot_stock_id.id,
-                "location_dest_id": customers.id,
-                "move_ids": [
-                    Command.create(
-                        {
-                            "product_id": laptop.id,
-                            "product_uom_qty": 2,
-                            "location_id": warehouse.lot_stock_id.id,
-                            "location_dest_id": customers.id,
-                        }
-                    )
-                ],
-            }
-        )
-        picking.action_confirm()
-        picking.action_assign()
-        picking.move_ids.picked = True
-        picking._action_done()
-        rma = env["rma.order"].create(
-            {
-                "partner_id": customer.id,
-                "reason_id": reason.id,
-                "line_ids": [Command.create({"product_id": laptop.id, "serial_number": lots[0].name})],
-            }
-        )
-        rma.action_authorize()
+        self._deliver(customer, laptop, ["DSH-TOUR-0", "DSH-TOUR-1"])
+        self._authorized_rma(customer, reason, laptop, ["DSH-TOUR-0"])
         self._manager("dash_tour_manager", company)
 
         self.start_tour(

@@ -191,7 +191,6 @@ class TestRmaKpi(RmaDispositionCommon):
         self.env["rma.kpi.unit"].with_user(self.rma_manager).search([])
 
     def test_kpi_report_pdf_and_xlsx(self):
-        import base64
         import io
 
         import openpyxl
@@ -211,8 +210,9 @@ class TestRmaKpi(RmaDispositionCommon):
         with self.assertRaises(AccessError):
             report.with_user(self.rma_user).action_download_xlsx()
 
-        attachment = report._xlsx_attachment()
-        workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas)))
+        name, content = report._xlsx_file()
+        self.assertEqual(name, f"Returns KPIs {report.date_from} to {report.date_to}.xlsx")
+        workbook = openpyxl.load_workbook(io.BytesIO(content))
         self.assertEqual(workbook.sheetnames, ["Summary", "Return Rate", "Turnaround", "Recovery", "Units"])
         summary = {row[0].value: row[1].value for row in workbook["Summary"].iter_rows(min_row=2)}
         self.assertEqual(summary["Units returned"], 2)
@@ -220,12 +220,9 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertAlmostEqual(summary["Return rate"], 1.0)
         self.assertAlmostEqual(summary["Recovery value"], (500.0 + 35.0) / 1000.0)
         recovery = {row[0].value: row[3].value for row in workbook["Recovery"].iter_rows(min_row=2)}
-        self.assertEqual(
-            recovery,
-            {"RTS - Return to Stock": 500.0, "PH - Parts Harvest": 35.0}
-            if "RTS - Return to Stock" in recovery
-            else recovery,
-        )
+        self.assertEqual(recovery, {self.code["RTS"].display_name: 500.0, self.code["PH"].display_name: 35.0})
+        # Top reasons: the units returned (as the return rate counts them) per reason.
+        self.assertEqual(report._get_report_data()["reasons"], [(self.reason.display_name, 2.0)])
         units_sheet = workbook["Units"]
         self.assertEqual(units_sheet.freeze_panes, "A2")
         self.assertTrue(units_sheet.auto_filter.ref)
@@ -243,6 +240,7 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertIn("Returns KPIs", text)
         self.assertIn("53.50 %", text, "recovery value: 535 of 1,000")
         self.assertIn(product.display_name, text)
+        self.assertIn(self.reason.display_name, text)
 
     def test_scheduled_report_mails_each_recipient_once_per_period(self):
         product = self._new_product("fifo")
@@ -278,6 +276,9 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertEqual(sent.display_name, f"Depot, weekly, {start} to {end}")
         self.assertEqual(len(sent.attachment_ids), 2)
         self.assertTrue(any(name.endswith(".xlsx") for name in sent.attachment_ids.mapped("name")))
+        self.assertIn(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", sent.attachment_ids.mapped("mimetype")
+        )
         mails = self.env["mail.mail"].search([("model", "=", sent._name), ("res_id", "=", sent.id)])
         self.assertEqual(len(mails), 2, "one mail per recipient")
         self.assertEqual(mails.recipient_ids, recipients)

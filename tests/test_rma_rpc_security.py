@@ -1,3 +1,7 @@
+import io
+
+import openpyxl
+
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -430,9 +434,13 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         report_ids = self._call(outsider, "rma.kpi.report", "create", [values])["result"]
         self.assertRefused(self._call(outsider, "rma.kpi.report", "action_download_xlsx", report_ids))
         self.assertRefused(self._call(outsider, "rma.kpi.report", "action_print", report_ids))
-        self.assertFalse(
-            self.env["ir.attachment"].search([("res_model", "=", "rma.kpi.report"), ("res_id", "in", report_ids)])
-        )
+        # Nor through the routes that build the files as the user: the workbook's and Odoo's report route.
+        response = self.url_open(f"/rma_recovery/kpi_report/{report_ids[0]}/xlsx")
+        self.assertNotEqual(response.status_code, 200)
+        ids = ",".join(map(str, report_ids))
+        response = self.url_open(f"/report/html/rma_recovery.report_rma_kpi/{ids}")
+        self.assertNotEqual(response.status_code, 200)
+        self.assertNotIn("Return rate", response.text)
         # The audit checklist, computed as superuser too.
         checklist = {"company_id": self.company.id}
         checklist_ids = self._call(outsider, "rma.audit.checklist", "create", [checklist])["result"]
@@ -444,3 +452,11 @@ class TestRmaRpcSecurity(RmaDispositionCommon, HttpCase):
         own = self._call(self.rma_manager, "rma.kpi.report", "create", [values])
         answer = self._call(self.rma_manager, "rma.kpi.report", "action_download_xlsx", own["result"])
         self.assertEqual(answer["result"]["type"], "ir.actions.act_url", answer.get("error"))
+        response = self.url_open(answer["result"]["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+        self.assertEqual(workbook.sheetnames, ["Summary", "Return Rate", "Turnaround", "Recovery", "Units"])
+        response = self.url_open(f"/report/html/rma_recovery.report_rma_kpi/{own['result'][0]}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Return rate", response.text)

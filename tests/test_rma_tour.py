@@ -1,54 +1,10 @@
-from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import RmaTourMixin
 
 
 @tagged("post_install", "-at_install")
-class TestRmaTour(HttpCase):
-    def _deliver(self, customer, product, serials):
-        env = self.env
-        warehouse = env["stock.warehouse"].search(
-            [("company_id", "=", env.ref("base.user_admin").company_id.id)], limit=1
-        )
-        customers = env.ref("stock.stock_location_customers")
-        lots = env["stock.lot"].create([{"product_id": product.id, "name": serial} for serial in serials])
-        for lot in lots:
-            env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 1, lot_id=lot)
-        picking = env["stock.picking"].create(
-            {
-                "partner_id": customer.id,
-                "picking_type_id": warehouse.out_type_id.id,
-                "location_id": warehouse.lot_stock_id.id,
-                "location_dest_id": customers.id,
-                "move_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": len(serials),
-                            "location_id": warehouse.lot_stock_id.id,
-                            "location_dest_id": customers.id,
-                        }
-                    )
-                ],
-            }
-        )
-        picking.action_confirm()
-        picking.action_assign()
-        picking.move_ids.picked = True
-        picking._action_done()
-        self.assertEqual(picking.move_line_ids.lot_id, lots)
-        return lots
-
-    def _authorized_rma(self, customer, reason, product, serials):
-        rma = self.env["rma.order"].create(
-            {
-                "partner_id": customer.id,
-                "reason_id": reason.id,
-                "line_ids": [Command.create({"product_id": product.id, "serial_number": serial}) for serial in serials],
-            }
-        )
-        rma.action_authorize()
-        return rma
-
+class TestRmaTour(RmaTourMixin, HttpCase):
     def test_authorize_from_the_returns_menu(self):
         env = self.env
         admin = env.ref("base.user_admin")

@@ -1,0 +1,1 @@
+from . import rma_kpi_report
