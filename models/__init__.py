@@ -38,6 +38,8 @@ from . import repair_order
 from . import rma_order_disposition
 from . import rma_line_remedy
 from . import rma_line_credit_note
+from . import rma_cogs_reversal
+from . import rma_line_cogs_reversal
 from . import rma_line_remedy_delivery
 from . import rma_order_remedy
 from . import rma_line_harvest

@@ -6,38 +6,71 @@ from .rma_server_context import server_context, server_value
 
 
 class AccountMove(models.Model):
+    """Credit notes and invoice reversals meet returned units (accounting contract, credit-note row and invariant 5).
+
+    - A credit note line for units whose RMA receipt entry reverses their COGS (authorized or further) gets no COGS
+      line for that quantity, capped at what each unit can take; the decision is recorded on each unit as a
+      ``covered`` row when the credit note posts.
+    - The COGS lines Odoo does post on a credit note (for goods without an open RMA, or copied from the invoice by a
+      *modify* reversal, which prepares nothing) are allocated at posting to the units of their sale line that are on
+      an open RMA (``credit`` rows); what is left is allocated to units authorized later. A unit whose COGS was already
+      reversed is countered in the same transaction by its RMA receipt correction.
+    - A credit note reset to draft, cancelled, reversed or deleted stops counting: its units are settled at once.
+    """
+
     _inherit = "account.move"
 
     def _post(self, soft=True):
+        refunds = self.filtered(lambda move: move.move_type == "out_refund")
+        if not refunds or server_value(self.env, "rma_valued_qty") is not None:
+            posted = super()._post(soft)
+            self._rma_settle_after_post({})
+            return posted
+        # Odoo prepares COGS lines only when the posting is not a modify/cancel reversal (stock_account's _post).
+        coverage = {} if self.env.context.get("move_reverse_cancel") else refunds._rma_cogs_coverage()
         # Posting a credit note re-values the returns of its sale lines (stock_account's _post). An RMA's receipt
         # moves are valued from their delivery, which Odoo re-reads whole for each unit: quadratic for a delivery of
         # many serials. Each delivery's valued quantity is computed once here (server-only, see
         # stock.move._get_valued_qty): the values are Odoo's own.
-        refunds = self.filtered(lambda move: move.move_type == "out_refund")
-        if not refunds or server_value(self.env, "rma_valued_qty"):
-            return super()._post(soft)
         receipts = refunds.line_ids._get_stock_moves().filtered(
             lambda move: move.rma_line_id and move.origin_returned_move_id
         )
-        if not receipts:
-            return super()._post(soft)
         valued_qty = {origin.id: origin._get_valued_qty() for origin in receipts.origin_returned_move_id}
-        return super(AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty)))._post(soft)
+        posted = super(
+            AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty, rma_cogs_coverage=coverage))
+        )._post(soft)
+        # Odoo re-values the returns of the credit note's sale lines: their units are settled on the new value.
+        self._rma_settle_after_post(coverage, receipts.rma_line_id)
+        return posted
+
+    def button_draft(self):
+        units = self._rma_reversal_units()
+        result = super().button_draft()
+        units._post_cogs_reversals()
+        return result
+
+    def button_cancel(self):
+        units = self._rma_reversal_units()
+        result = super().button_cancel()
+        units._post_cogs_reversals()
+        return result
+
+    def unlink(self):
+        units = self._rma_reversal_units()
+        result = super().unlink()
+        units.exists()._post_cogs_reversals()
+        return result
 
     def _stock_account_prepare_realtime_out_lines_vals(self):
-        # Accounting contract, invariant 2: a returned unit's COGS is reversed once. A unit with an RMA (authorized,
-        # received or further) is reversed by its RMA receipt entry (Dr Stock / Cr COGS when it arrives). A credit
-        # note for it, made from the RMA, from the sale order or by reversing the invoice, before or after the unit
-        # arrives, therefore posts no COGS line for it; the rest of its quantity keeps Odoo's lines. (The other
-        # order: a credit note posted before the unit had an RMA reverses the COGS itself, and the unit's receipt
-        # then posts nothing, see rma.line._refund_reversed_receipts.)
-        refunds = self.filtered(lambda move: move.move_type == "out_refund")
-        covered = refunds._rma_covered_quantities() if refunds else {}
+        # Lines covered in full are not eligible for COGS at all (Odoo does not even price them); the others of a
+        # line covered in part are scaled down to the rest. The coverage was computed by _post (server-only).
+        coverage = server_value(self.env, "rma_cogs_coverage", {})
+        covered = {line: sum(units.values()) for line, units in coverage.items() if line.move_id in self}
         if not covered:
             return super()._stock_account_prepare_realtime_out_lines_vals()
-        # Lines covered in full are not eligible for COGS at all (Odoo does not even price them); the others of a
-        # line covered in part are scaled down to the rest.
-        fully = frozenset(line.id for line, quantity in covered.items() if quantity >= line.quantity)
+        fully = frozenset(
+            line.id for line, quantity in covered.items() if line.product_uom_id.compare(quantity, line.quantity) >= 0
+        )
         vals_list = super(
             AccountMove, self.with_context(**server_context(rma_cogs_covered_line_ids=fully))
         )._stock_account_prepare_realtime_out_lines_vals()
@@ -55,51 +88,95 @@ class AccountMove(models.Model):
             kept.append(vals)
         return kept
 
-    def _rma_covered_quantities(self):
-        """{credit note line: quantity of it whose COGS an RMA unit's receipt entry reverses, done or to come}."""
+    # ------------------------------------------------------------------
+    # Returned units whose COGS these documents reverse
+    # ------------------------------------------------------------------
+    def _rma_cogs_coverage(self):
+        """{credit note line: {unit: quantity}}: the quantity of each line whose COGS the unit's RMA receipt entry
+        reverses (done or to come) instead of the credit note. A line made from an RMA covers its own unit; the others
+        cover the units of their sale line that are authorized or further; each unit at most its quantity not yet
+        covered or credited by another posted credit note."""
         lines = self.invoice_line_ids.filtered(
             lambda line: line.display_type == "product" and line.product_id.valuation == "real_time"
         )
-        sale_lines_of = {line: line._rma_sale_lines() for line in lines}
-        capacity = self._rma_reversal_capacity(self.env["sale.order.line"].union(*sale_lines_of.values()))
-        covered = {}
-        # Lines made from an RMA name their unit: they come first.
-        for line in lines.sorted(lambda line: not line.rma_line_id):
-            unit = line.rma_line_id
-            if unit:
-                if unit.product_id == line.product_id and unit._reverses_cogs_at_receipt():
-                    covered[line] = line.quantity
-                    for sale_line in sale_lines_of[line]:
-                        capacity[sale_line] = max(0.0, capacity.get(sale_line, 0.0) - line.quantity)
-                continue
-            for sale_line in sale_lines_of[line]:
-                available = capacity.get(sale_line, 0.0)
-                take = min(available, line.quantity - covered.get(line, 0.0))
-                if take > 0:
-                    covered[line] = covered.get(line, 0.0) + take
-                    capacity[sale_line] = available - take
-        return covered
-
-    def _rma_reversal_capacity(self, sale_lines):
-        """{sale line: quantity of its RMA units whose receipt entry reverses their COGS and that no credit note
-        posted before these ones has counted on yet}."""
-        if not sale_lines:
+        if not lines:
             return {}
-        capacity = defaultdict(float)
+        sale_lines_of = {line: line._rma_sale_lines() for line in lines}
+        sale_lines = self.env["sale.order.line"].union(*sale_lines_of.values())
         units = (
-            self.env["rma.line"]
-            .sudo()
-            .search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
-            .filtered(lambda unit: unit._reverses_cogs_at_receipt())
+            self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
+            | lines.rma_line_id.sudo()
         )
-        for unit in units:
-            capacity[unit.sale_line_id] += unit.quantity
-        earlier = self.env["account.move.line"]._rma_posted_refund_lines(sale_lines, exclude=self)
-        cogs_quantities = earlier._rma_cogs_quantities()
-        for line in earlier:
-            relied = line.quantity - cogs_quantities.get(line, 0.0)
-            for sale_line in line._rma_sale_lines() & sale_lines:
-                take = min(relied, capacity[sale_line])
-                capacity[sale_line] -= take
-                relied -= take
-        return capacity
+        units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
+        capacity = {unit: unit._cogs_capacity(exclude_moves=self) for unit in units}
+        units_of = defaultdict(list)  # (product, sale line): units, received ones first
+        for unit in units.sorted(lambda unit: (not unit.quantity_received, unit.id)):
+            units_of[unit.product_id, unit.sale_line_id].append(unit)
+        coverage = defaultdict(dict)
+        # Lines made from an RMA name their unit: they come first.
+        for line in lines.sorted(lambda line: (not line.rma_line_id, line.id)):
+            quantity = line.product_uom_id._compute_quantity(line.quantity, line.product_id.uom_id)
+            named = line.rma_line_id.sudo()
+            if named:
+                candidates = [named] if named in capacity else []
+            else:
+                candidates = [
+                    unit for sale_line in sale_lines_of[line] for unit in units_of[line.product_id, sale_line]
+                ]
+            for unit in candidates:
+                take = min(quantity, capacity[unit])
+                if line.product_id.uom_id.compare(take, 0.0) <= 0:
+                    continue
+                coverage[line][unit] = take
+                capacity[unit] -= take
+                quantity -= take
+        # Back in the line's unit of measure for Odoo's COGS preparation.
+        return {
+            line: {
+                unit: line.product_id.uom_id._compute_quantity(qty, line.product_uom_id) for unit, qty in units.items()
+            }
+            for line, units in coverage.items()
+        }
+
+    def _rma_settle_after_post(self, coverage, revalued_units=None):
+        """After posting: record the coverage, allocate the COGS lines Odoo posted on credit notes to the units of
+        their sale line on an open RMA, and settle every unit whose records changed (this credit note's, and those of
+        the entries it reverses)."""
+        posted = self.filtered(lambda move: move.state == "posted")
+        Reversal = self.env["rma.cogs.reversal"].sudo()
+        vals_list = [
+            {
+                "line_id": unit.id,
+                "kind": "covered",
+                "move_id": line.move_id.id,
+                "move_line_id": line.id,
+                "quantity": line.product_uom_id._compute_quantity(quantity, line.product_id.uom_id),
+                "amount": 0.0,
+            }
+            for line, units in coverage.items()
+            if line.move_id in posted
+            for unit, quantity in units.items()
+        ]
+        if vals_list:
+            Reversal.create(vals_list)
+        refunds = posted.filtered(lambda move: move.move_type == "out_refund")
+        cogs_credits = refunds.line_ids.filtered(
+            lambda item: item.display_type == "cogs" and item.company_currency_id.compare_amounts(item.balance, 0.0) < 0
+        )
+        affected = self.env["rma.line"].sudo() | (revalued_units or self.env["rma.line"]).sudo()
+        if cogs_credits:
+            sale_lines = self.env["sale.order.line"].union(*(item._rma_cogs_sale_lines() for item in cogs_credits))
+            units = (
+                self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
+                | cogs_credits.cogs_origin_id.rma_line_id.sudo()
+            )
+            units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
+            affected |= self.env["rma.line"]._allocate_credit_cogs(cogs_credits, units)
+        affected |= posted.reversed_entry_id._rma_reversal_units()
+        affected._post_cogs_reversals()
+
+    def _rma_reversal_units(self):
+        """The units that have COGS reversal records on these entries."""
+        if not self:
+            return self.env["rma.line"].sudo()
+        return self.env["rma.cogs.reversal"].sudo().search([("move_id", "in", self.ids)]).line_id

@@ -14,6 +14,19 @@ class AccountMoveLine(models.Model):
     rma_disposition_id = fields.Many2one(
         "rma.disposition", string="Disposition", readonly=True, copy=False, index="btree_not_null"
     )
+    rma_cogs_reversal_ids = fields.One2many("rma.cogs.reversal", "move_line_id", string="COGS Reversals", readonly=True)
+    rma_cogs_line_ids = fields.Many2many(
+        "rma.line",
+        string="Reverses COGS of",
+        compute="_compute_rma_cogs_line_ids",
+        help="The returned units whose cost of goods sold this journal item reverses (or leaves to their RMA receipt"
+        " entry), as recorded when it posted.",
+    )
+
+    @api.depends("rma_cogs_reversal_ids")
+    def _compute_rma_cogs_line_ids(self):
+        for item in self:
+            item.rma_cogs_line_ids = item.rma_cogs_reversal_ids.line_id
 
     @api.model
     def _rma_analytic_distribution(self, product, partner, account, company, cache):
@@ -52,28 +65,34 @@ class AccountMoveLine(models.Model):
         reversed_lines = self.move_id.reversed_entry_id.invoice_line_ids
         return reversed_lines.filtered(lambda line: line.product_id == self.product_id).sale_line_ids
 
-    @api.model
-    def _rma_posted_refund_lines(self, sale_lines, exclude=None):
-        """The posted credit note lines of ``sale_lines`` (their own, or reversing their invoice lines)."""
-        domain = [
-            ("move_id.move_type", "=", "out_refund"),
-            ("parent_state", "=", "posted"),
-            ("display_type", "=", "product"),
-            "|",
-            ("sale_line_ids", "in", sale_lines.ids),
-            ("move_id.reversed_entry_id.invoice_line_ids.sale_line_ids", "in", sale_lines.ids),
-        ]
-        if exclude:
-            domain.append(("move_id", "not in", exclude.ids))
-        lines = self.sudo().search(domain)
-        return lines.filtered(lambda line: line._rma_sale_lines() & sale_lines)
+    def _rma_cogs_sale_lines(self):
+        """The sale lines a COGS journal item of a credit note is for: those of its credit note line, or (a line
+        copied by a modify reversal has no origin) those of the credit note's lines of its product."""
+        self.ensure_one()
+        origins = self.cogs_origin_id or self.move_id.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and line.product_id == self.product_id
+        )
+        return self.env["sale.order.line"].union(*(origin._rma_sale_lines() for origin in origins))
 
-    def _rma_cogs_quantities(self):
-        """{credit note line: quantity whose COGS its own COGS lines reversed}."""
-        if not self:
-            return {}
-        quantities = {}
-        for cogs in self.sudo().search([("cogs_origin_id", "in", self.ids), ("display_type", "=", "cogs")]):
-            origin = cogs.cogs_origin_id
-            quantities[origin] = max(quantities.get(origin, 0.0), abs(cogs.quantity))
-        return quantities
+    @api.model
+    def _rma_posted_cogs_credits(self, sale_lines):
+        """The posted Cr COGS journal items of credit notes for ``sale_lines`` (their own lines, or reversing their
+        invoice lines), whose entry is not reversed."""
+        items = self.sudo().search(
+            [
+                ("display_type", "=", "cogs"),
+                ("parent_state", "=", "posted"),
+                ("move_id.move_type", "=", "out_refund"),
+                ("balance", "<", 0.0),
+                ("product_id", "in", sale_lines.product_id.ids),
+                "|",
+                ("move_id.invoice_line_ids.sale_line_ids", "in", sale_lines.ids),
+                ("move_id.reversed_entry_id.invoice_line_ids.sale_line_ids", "in", sale_lines.ids),
+            ]
+        )
+        return items.filtered(
+            lambda item: (
+                item._rma_cogs_sale_lines() & sale_lines
+                and not any(reversal.state == "posted" for reversal in item.move_id.reversal_move_ids)
+            )
+        )

@@ -1,5 +1,4 @@
 from odoo import Command, fields, models
-from odoo.exceptions import UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 
@@ -23,47 +22,11 @@ class RmaLine(models.Model):
         return f"{self.disposition_id.code} {level}" if level else self.disposition_id.code or ""
 
     def _post_receipt_entries(self, moves):
-        """Real-time valuation: Dr stock valuation / Cr COGS at the value Odoo gave each receipt move.
-
-        Posted once per received unit (receipts are refused twice), in the company's RMA Dispositions journal, one
-        entry per company and batch. Suspected substitutions are held at zero value and post nothing, and so does a
-        unit whose COGS a credit note posted before its RMA already reversed.
-        """
-        moves = moves.filtered(
-            lambda move: (
-                move.product_id.valuation == "real_time"
-                and not move.rma_line_id.is_substitution
-                and not move.company_currency_id.is_zero(move.value)
-            )
-        )
-        moves -= self._refund_reversed_receipts(moves)
-        entries = self.env["account.move"].sudo()
-        analytic_cache = {}
-        for company, company_moves in moves.grouped("company_id").items():
-            line_vals = []
-            for move in company_moves:
-                accounts = move.product_id.product_tmpl_id.sudo().with_company(company)._get_product_accounts()
-                stock_account, cogs_account = accounts["stock_valuation"], accounts["expense"]
-                if not stock_account or not cogs_account:
-                    raise UserError(
-                        self.env._(
-                            "Set the stock valuation and expense (COGS) accounts of %(product)s's category to receive"
-                            " returns in real-time valuation.",
-                            product=move.product_id.display_name,
-                        )
-                    )
-                line_vals += move.rma_line_id._prepare_entry_line_vals(
-                    stock_account,
-                    cogs_account,
-                    move.value,
-                    move.rma_line_id._entry_label("RECEIPT"),
-                    move,
-                    analytic_cache,
-                )
-            entries |= self._create_entry(
-                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
-            )
-        return entries
+        """Real-time valuation: Dr stock valuation / Cr COGS at the value Odoo gave each receipt move, for what no
+        credit note allocated to the unit already reversed (see rma.line._post_cogs_reversals): one reversal per unit,
+        in the company's RMA Dispositions journal, one entry per company and batch. Suspected substitutions are held at
+        zero value and post nothing."""
+        return moves.rma_line_id._post_cogs_reversals()
 
     def _post_disposition_entries(self, batch):
         """The addon's side of the disposition (contract): write-down to the net realizable value and work cost

@@ -3,8 +3,6 @@ from collections import defaultdict
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_line_remedy import UNDECIDED_STATES
-
 
 class RmaLine(models.Model):
     """Refunds: draft customer credit notes made from RMAs, priced from the unit's original invoice or sale line.
@@ -17,13 +15,6 @@ class RmaLine(models.Model):
 
     credit_note_line_id = fields.Many2one("account.move.line", readonly=True, copy=False, index="btree_not_null")
     credit_note_id = fields.Many2one(related="credit_note_line_id.move_id", string="Credit Note")
-    is_cogs_reversed_by_refund = fields.Boolean(
-        string="COGS Reversed by a Credit Note",
-        readonly=True,
-        copy=False,
-        help="A credit note posted before the unit had an RMA already reversed its cost of goods sold: its receipt"
-        " posted no entry (one reversal per unit).",
-    )
     sale_line_id = fields.Many2one(
         "sale.order.line",
         compute="_compute_sale_line_id",
@@ -70,60 +61,6 @@ class RmaLine(models.Model):
                 )
             )
         return credit_notes.with_env(self.env)
-
-    def _reverses_cogs_at_receipt(self):
-        """The unit's receipt entry reverses (or will reverse) its COGS: a credit note must not do it again."""
-        self.ensure_one()
-        return (
-            self.state not in UNDECIDED_STATES
-            and not self.is_substitution
-            and not self.is_cogs_reversed_by_refund
-            and self.product_id.valuation == "real_time"
-        )
-
-    def _refund_reversed_receipts(self, moves):
-        """The receipt ``moves`` whose unit's COGS a credit note already reversed: one posted for its sale line
-        (Odoo's Dr Stock / Cr COGS lines) for more than the goods that came back since. Their receipt posts nothing;
-        the units are marked so that no later credit note counts on them."""
-        moves = moves.filtered(lambda move: move.sale_line_id and not move.rma_line_id.is_substitution)
-        sale_lines = moves.sale_line_id
-        if not sale_lines:
-            return moves.browse()
-        refund_lines = self.env["account.move.line"]._rma_posted_refund_lines(sale_lines)
-        waiting = defaultdict(float)
-        for line, quantity in refund_lines._rma_cogs_quantities().items():
-            sale_line = (line._rma_sale_lines() & sale_lines)[:1]
-            waiting[sale_line] += quantity
-        if not waiting:
-            return moves.browse()
-        # Less the goods that came back since: Odoo's own returns, and units already matched with the reversal.
-        other_returns = (
-            self.env["stock.move"]
-            .sudo()
-            .search(
-                [
-                    ("sale_line_id", "in", sale_lines.ids),
-                    ("to_refund", "=", True),
-                    ("state", "=", "done"),
-                    ("location_id.usage", "=", "customer"),
-                    ("rma_line_id", "=", False),
-                ]
-            )
-        )
-        for move in other_returns:
-            waiting[move.sale_line_id] -= move.product_qty
-        matched = self.sudo().search(
-            [("delivery_move_id.sale_line_id", "in", sale_lines.ids), ("is_cogs_reversed_by_refund", "=", True)]
-        )
-        for unit in matched:
-            waiting[unit.sale_line_id] -= unit.quantity
-        reversed_moves = moves.browse()
-        for move in moves:
-            if move.product_uom.compare(waiting[move.sale_line_id], move.product_qty) >= 0:
-                reversed_moves |= move
-                waiting[move.sale_line_id] -= move.product_qty
-        reversed_moves.rma_line_id._workflow().is_cogs_reversed_by_refund = True
-        return reversed_moves
 
     def _ensure_can_be_priced(self):
         unpriced = self.filtered(lambda line: not line.sale_line_id)

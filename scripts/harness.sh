@@ -258,6 +258,18 @@ cmd_bench_concurrent() {
     python "$REPO/bench/concurrent.py" --config "$CONFIG" --database "$db" "$@"
 }
 
+# The randomized accounting test (tests/test_rma_accounting_fuzz.py) with many more sequences than `make test` runs,
+# from a random seed (printed, and hypothesis prints the shrunk failing sequence).
+cmd_fuzz() {
+    local db=${RMA_FUZZ_DB:-rma_fuzz}
+    export RMA_FUZZ_EXAMPLES=${RMA_FUZZ_EXAMPLES:-500}
+    export RMA_FUZZ_SEED=${RMA_FUZZ_SEED:-$RANDOM}
+    fresh_db "$db"
+    log "fuzz: $RMA_FUZZ_EXAMPLES sequences, seed $RMA_FUZZ_SEED"
+    cd "$ADDON_DIR"
+    run_pytest "$db" "$ADDON_DIR/tests/test_rma_accounting_fuzz.py" --hypothesis-seed="$RMA_FUZZ_SEED" "$@"
+}
+
 cmd_lint() {
     ruff check "$REPO"
     ruff format --check "$REPO"
@@ -266,14 +278,14 @@ cmd_lint() {
 }
 
 case "${1:-}" in
-    run | test | test-upgrade | test-core | bench | bench-concurrent | lint)
+    run | test | test-upgrade | test-core | bench | bench-concurrent | fuzz | lint)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|lint" >&2
+        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|fuzz|lint" >&2
         exit 2
         ;;
 esac

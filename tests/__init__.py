@@ -21,3 +21,5 @@ from . import test_rma_reactivation_block
 from . import test_rma_custody_seal
 from . import test_rma_kpi
 from . import test_rma_dashboard
+from . import test_rma_cogs_reversal
+from . import test_rma_accounting_fuzz

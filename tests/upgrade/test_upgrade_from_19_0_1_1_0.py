@@ -142,3 +142,21 @@ class TestUpgradeFrom19011(TransactionCase):
         self.assertTrue(all(ended.lot_id.mapped("is_rma_blocked")))
         others = (lines - ended).lot_id - ended.lot_id
         self.assertFalse(any(others.mapped("is_rma_blocked")))
+
+    def test_cogs_reversal_recorded_on_upgrade(self):
+        """19.0.1.6.0: the receipt entries already posted become the units' COGS reversal records; no received unit
+        is left with its COGS reversed other than once."""
+        lines = self.env["rma.line"].browse(list(self.units))
+        receipt_items = self.env["account.move.line"].search(
+            [("rma_line_id", "in", lines.ids), ("name", "=like", "% RECEIPT"), ("credit", ">", 0)]
+        )
+        cogs_items = receipt_items.filtered(
+            lambda item: item.account_id == item.product_id.product_tmpl_id._get_product_accounts()["expense"]
+        )
+        self.assertTrue(cogs_items, "the 19.0.1.1.0 database has received units in real-time valuation")
+        rows = self.env["rma.cogs.reversal"].search([("line_id", "in", lines.ids)])
+        self.assertEqual(rows.move_line_id, cogs_items)
+        self.assertEqual(set(rows.mapped("kind")), {"receipt"})
+        self.assertFalse(
+            self.env["rma.line"].search([("id", "in", lines.ids), ("is_cogs_reversal_mismatch", "=", True)])
+        )
