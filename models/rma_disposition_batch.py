@@ -59,6 +59,7 @@ class RmaDispositionBatch(models.Model):
     is_segregation_required = fields.Boolean(related="company_id.rma_disposition_segregation")
     can_be_confirmed = fields.Boolean(compute="_compute_can_be")
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
+    can_be_edited = fields.Boolean(compute="_compute_can_be")
 
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -86,13 +87,19 @@ class RmaDispositionBatch(models.Model):
             batch.total_work_cost = sum(batch.line_ids.mapped("work_cost"))
             batch.total_recovery_value = sum(batch.line_ids.mapped("recovery_value"))
 
-    @api.depends("state", "line_ids")
+    @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation")
     @api.depends_context("uid")
     def _compute_can_be(self):
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         for batch in self:
             batch.can_be_confirmed = is_manager and batch.state == "draft" and bool(batch.line_ids)
             batch.can_be_cancelled = batch.state == "draft"
+            # See _ensure_preparer_edits.
+            batch.can_be_edited = batch.state == "draft" and (
+                not batch.company_id.rma_disposition_segregation
+                or not batch.prepared_by_id
+                or batch.prepared_by_id == self.env.user
+            )
 
     # ------------------------------------------------------------------
     # CRUD
@@ -117,6 +124,7 @@ class RmaDispositionBatch(models.Model):
         ensure_workflow_fields(self, vals)
         if not self.env.su and set(vals) - {"message_main_attachment_id"}:
             self._ensure_draft()
+            self._ensure_preparer_edits()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -175,6 +183,25 @@ class RmaDispositionBatch(models.Model):
                     batches=", ".join(decided.mapped("name")),
                 )
             )
+
+    def _ensure_preparer_edits(self):
+        """Segregation of duties: where the company requires it, a draft batch (its note, its units and their values)
+        is edited only by the one who prepared it, so that what the other manager confirms is what the preparer
+        prepared. The confirming manager reviews it, then confirms or cancels it; a change goes back to the preparer,
+        or into a new batch, which the one who prepares it may not confirm."""
+        if self.env.su:
+            return
+        for batch in self:
+            if batch.company_id.rma_disposition_segregation and batch.prepared_by_id != self.env.user:
+                raise UserError(
+                    self.env._(
+                        "%(batch)s was prepared by %(preparer)s: in %(company)s only they change it before another"
+                        " manager confirms it (segregation of duties). Cancel it, or ask them to change it.",
+                        batch=batch.name,
+                        preparer=batch.prepared_by_id.name,
+                        company=batch.company_id.name,
+                    )
+                )
 
     def _ensure_can_be_confirmed(self):
         if not self.env.user.has_group(MANAGER_GROUP):
@@ -272,14 +299,17 @@ class RmaDispositionBatchLine(models.Model):
             self.env["rma.disposition.batch"]._ensure_can_prepare()
             batches = self.env["rma.disposition.batch"].browse({vals.get("batch_id") for vals in vals_list} - {None})
             batches._ensure_draft()
+            batches._ensure_preparer_edits()
         return super().create(vals_list)
 
     def write(self, vals):
         ensure_workflow_fields(self, vals)
         if not self.env.su:
             self.batch_id._ensure_draft()
+            self.batch_id._ensure_preparer_edits()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
         self.batch_id.filtered(lambda batch: batch.state == "done")._ensure_draft()
+        self.batch_id._ensure_preparer_edits()

@@ -484,6 +484,13 @@ class RmaLine(models.Model):
         workflow.write(dict.fromkeys(DISPOSITION_FIELDS, False))
         lines._transition("inspection", note=note)
 
+    def _in_graded_stock_of(self, location):
+        """``location`` is in the graded stock that holds the unit: its warehouse's Graded / Remarketing location or
+        any location below it (a shelf, a bin), where Odoo's own transfers may have put the unit."""
+        self.ensure_one()
+        graded = self.location_id.warehouse_id.rma_graded_location_id
+        return bool(graded) and location._child_of(graded)
+
     def _leave_graded_stock(self, moves, logged=False):
         """Remarketed units left graded stock with ``moves`` (sold, delivered, scrapped, moved back to sellable
         stock): the NRV allowance of a standard-cost unit is released (contract) and the unit is closed. ``logged``:
@@ -493,7 +500,7 @@ class RmaLine(models.Model):
             lambda line: (
                 line.state == "ready"
                 and line.lot_id in move_by_lot
-                and (logged or line.location_id == move_by_lot[line.lot_id].location_id)
+                and (logged or line._in_graded_stock_of(move_by_lot[line.lot_id].location_id))
             )
         )
         if not lines:

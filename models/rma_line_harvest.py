@@ -7,7 +7,8 @@ from .rma_posting_lock import serialize_rma_postings
 
 class RmaLine(models.Model):
     """Parts harvest: components taken from a harvested unit go into stock as their own products, at their
-    recovery value (contract: Dr stock of the part / Cr recovery clearing)."""
+    recovery value (contract: Dr stock of the part / Cr recovery clearing), up to the recovery value its disposition
+    recorded (and credited to the recovery clearing account)."""
 
     _inherit = "rma.line"
 
@@ -33,6 +34,10 @@ class RmaLine(models.Model):
         """``parts``: [(product, quantity, value of one)]. One done move per part from the unit's Parts Harvest
         location into the warehouse's stock, valued at its recovery value; returns the moves."""
         self._ensure_can_harvest(parts)
+        # Queue before reading what was harvested already (see rma_posting_lock): two harvests of one unit at once
+        # must not both fit under its recovery value.
+        serialize_rma_postings(self.env, self.company_id)
+        self._ensure_within_recovery_value(sum(quantity * value for _product, quantity, value in parts))
         stock = self.rma_id.warehouse_id.lot_stock_id
         moves = (
             self.env["stock.move"]
@@ -103,19 +108,37 @@ class RmaLine(models.Model):
                     )
                 )
 
-    def _post_harvest_entries(self, moves):
-        """Odoo posts Dr stock / Cr the harvest location's account (disposal expense) at the parts' value; the addon
-        moves that credit to the recovery clearing account: Dr disposal expense / Cr recovery clearing."""
-        moves = moves.filtered(
-            lambda move: (
-                move.product_id.valuation == "real_time"
-                and move.location_id.valuation_account_id
-                and not move.company_currency_id.is_zero(move.value)
+    def _ensure_within_recovery_value(self, value):
+        """The parts taken from a unit are worth, all harvests together, at most the recovery value its disposition
+        recorded: that is what the disposition credited to recovery income and debited to the recovery clearing
+        account, which the parts' value clears."""
+        self.ensure_one()
+        currency = self.company_id.currency_id
+        # Inspectors need not read stock valuation: the moves' values decide.
+        harvested = sum(self.sudo().harvest_move_ids.filtered(lambda move: move.state == "done").mapped("value"))
+        if currency.compare_amounts(harvested + value, self.recovery_value) > 0:
+            raise UserError(
+                self.env._(
+                    "The parts harvested from %(unit)s are worth at most its recovery value, %(cap)s: %(harvested)s"
+                    " were harvested already, and these parts are worth %(value)s.",
+                    unit=self.display_name,
+                    cap=currency.format(self.recovery_value),
+                    harvested=currency.format(harvested),
+                    value=currency.format(value),
+                )
             )
+
+    def _post_harvest_entries(self, moves):
+        """Odoo posts Dr stock / Cr the harvest location's account (disposal expense) at the parts' value: at the move
+        in perpetual valuation, at the stock closing (its reclassification of the moves out of that location) in
+        periodic valuation. The addon moves that credit to the recovery clearing account, Dr disposal expense / Cr
+        recovery clearing, in both modes: neither line is on a stock valuation account (contract, periodic
+        valuation), and the clearing account holds nothing more for the unit once its parts are in stock."""
+        moves = moves.filtered(
+            lambda move: move.location_id.valuation_account_id and not move.company_currency_id.is_zero(move.value)
         )
         if not moves:
             return
-        serialize_rma_postings(self.env, self.company_id)
         workflow = self.sudo()
         recovery = workflow.disposition_id._get_accounts(self.product_id, self.company_id)["recovery"]
         line_vals, analytic_cache = [], {}

@@ -100,13 +100,19 @@ class RmaLine(models.Model):
     def action_view_remedy_delivery(self):
         return self.remedy_picking_id._get_records_action(name=self.env._("Remedy Delivery"))
 
-    def _action_confirm_remedy(self, remedy):
-        """A manager confirms (or changes) the units' remedy once they are inspected."""
+    def _action_confirm_remedy(self, remedy, replacement_product=None):
+        """A manager confirms (or changes) the units' remedy once they are inspected; for a replacement, with the
+        product to send (``replacement_product``; None or empty: each unit keeps its own)."""
         self._ensure_can_confirm_remedy(remedy)
         labels = dict(self._fields["remedy"]._description_selection(self.env))
-        self._workflow().write(
-            {"remedy": remedy, "remedy_confirmed_by_id": self.env.uid, "remedy_confirmed_date": fields.Datetime.now()}
-        )
+        vals = {
+            "remedy": remedy,
+            "remedy_confirmed_by_id": self.env.uid,
+            "remedy_confirmed_date": fields.Datetime.now(),
+        }
+        if remedy == "replacement" and replacement_product:
+            vals["replacement_product_id"] = replacement_product.id
+        self._workflow().write(vals)
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(

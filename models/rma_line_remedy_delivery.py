@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .rma_posting_lock import serialize_rma_postings
+from .rma_workflow_guard import field_labels
 
 
 class RmaLine(models.Model):
@@ -16,7 +17,8 @@ class RmaLine(models.Model):
         "product.product",
         check_company=True,
         domain="[('type', '=', 'consu')]",
-        help="Sent in place of the returned unit. Empty: the same product.",
+        help="Sent in place of the returned unit. Empty: the same product. Part of the remedy: once a manager"
+        " confirmed it, it changes only when a manager confirms the remedy again (Confirm Remedy).",
     )
     remedy_move_id = fields.Many2one(
         "stock.move",
@@ -33,6 +35,10 @@ class RmaLine(models.Model):
         copy=False,
         help="Credited or replaced before it arrived, the unit did not arrive in time: its RMA has an activity.",
     )
+
+    def write(self, vals):
+        self._ensure_replacement_product_open(vals)
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Replacement, and shipping a repaired unit back
@@ -193,3 +199,29 @@ class RmaLine(models.Model):
                     user_id=rma.user_id.id or self.env.uid,
                 )
             lines._workflow().is_advance_overdue = True
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+    def _ensure_replacement_product_open(self, vals):
+        """The replacement product is part of the unit's remedy: a client changes it only while the remedy is
+        neither confirmed by a manager nor under way (a delivery). After that, only the manager's confirmation of
+        the remedy writes it (_action_confirm_remedy, through _workflow())."""
+        if self.env.su or "replacement_product_id" not in vals:
+            return
+        name = "replacement_product_id"
+        decided = self.filtered(
+            lambda line: (
+                (line.remedy_confirmed_date or line._remedy_started())
+                and line._fields[name].convert_to_write(line[name], line) != vals[name]
+            )
+        )
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(field)s of %(units)s is part of the remedy a manager confirmed (or that is under way): a"
+                    " manager changes it by confirming the remedy again.",
+                    field=field_labels(self, [name]),
+                    units=", ".join(decided.mapped("display_name")),
+                )
+            )

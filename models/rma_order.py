@@ -310,6 +310,8 @@ class RmaOrder(models.Model):
         return True
 
     def action_run_checks(self):
+        """Re-run the checks of requested RMAs (stock and other RMAs change without touching them)."""
+        self._ensure_can_run_checks()
         self.line_ids._run_checks()
         return True
 
@@ -376,6 +378,20 @@ class RmaOrder(models.Model):
                     "%(fields)s cannot change once the RMA is decided: %(rmas)s.",
                     fields=field_labels(self, changed),
                     rmas=", ".join(self.filtered(lambda rma: rma.state != "draft").mapped("display_name")),
+                )
+            )
+
+    def _ensure_can_run_checks(self):
+        """The checks store each unit's serial and delivery links, which the receipt's value and the COGS matching
+        follow once the RMA is decided: they are re-run only on requested RMAs, by whoever may edit them."""
+        self.check_access("write")
+        decided = self.filtered(lambda rma: rma.state != "draft")
+        if decided:
+            raise UserError(
+                self.env._(
+                    "Checks are re-run only on requested RMAs: the checks of %(rmas)s are those the decision was"
+                    " made on.",
+                    rmas=", ".join(decided.mapped("display_name")),
                 )
             )
 

@@ -12,6 +12,11 @@ class RmaRemedyWizard(models.TransientModel):
 
     line_ids = fields.Many2many("rma.line", relation="rma_remedy_wizard_line_rel", string="Units", required=True)
     remedy = fields.Selection(REMEDIES, required=True)
+    replacement_product_id = fields.Many2one(
+        "product.product",
+        domain="[('type', '=', 'consu')]",
+        help="The product sent in place of the units. Empty: each unit keeps its own (the same product by default).",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -22,9 +27,13 @@ class RmaRemedyWizard(models.TransientModel):
                 values["line_ids"] = [fields.Command.set(lines.ids)]
             if "remedy" in fields_list and len(set(lines.mapped("remedy"))) == 1:
                 values["remedy"] = lines[:1].remedy
+            # The units' common replacement product, shown to the manager who confirms it.
+            products = {line.replacement_product_id for line in lines}
+            if "replacement_product_id" in fields_list and len(products) == 1:
+                values["replacement_product_id"] = products.pop().id
         return values
 
     def action_confirm(self):
         self.ensure_one()
-        self.line_ids._action_confirm_remedy(self.remedy)
+        self.line_ids._action_confirm_remedy(self.remedy, self.replacement_product_id)
         return {"type": "ir.actions.act_window_close"}
