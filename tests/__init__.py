@@ -21,3 +21,4 @@ from . import test_rma_reactivation_block
 from . import test_rma_custody_seal
 from . import test_rma_kpi
 from . import test_rma_dashboard
+from . import test_rma_issue18_remedy
