@@ -60,7 +60,10 @@ class RmaLine(models.Model):
         "state",
         "remedy",
         "credit_note_line_id.parent_state",
-        "remedy_move_id.state",
+        "quantity",
+        "quantity_received",
+        "remedy_move_ids.state",
+        "remedy_move_ids.quantity",
     )
     def _compute_remedy_state(self):
         for line in self:
@@ -69,7 +72,9 @@ class RmaLine(models.Model):
             elif line.remedy == "refund":
                 line.remedy_state = "done" if line.credit_note_line_id.parent_state == "posted" else "pending"
             else:
-                line.remedy_state = "done" if line.remedy_move_id.state == "done" else "pending"
+                # Delivered in parts (a backorder): done once the unit's whole quantity is.
+                delivered = "done" in line.remedy_move_ids.mapped("state") and not line._remedy_qty_to_deliver()
+                line.remedy_state = "done" if delivered else "pending"
 
     @api.depends("rma_id.partner_id.commercial_partner_id.rma_advance_remedy")
     def _compute_is_advance_remedy(self):
@@ -181,7 +186,7 @@ class RmaLine(models.Model):
                     units=names(substitutions),
                 )
             )
-        started = self.filtered(lambda line: line._remedy_started())
+        started = self.filtered(lambda line: not line._remedy_due())
         if started:
             raise UserError(self.env._("%(units)s already got their %(remedy)s.", units=names(started), remedy=label))
         credited = self.filtered("is_cogs_reversed_by_refund") if remedy == "refund" else self.browse()
@@ -208,7 +213,7 @@ class RmaLine(models.Model):
         """The units to get ``remedy`` now. ``strict``: when none is, those that would but for their confirmation
         or status, so that the guard says why."""
         lines = self.filtered(
-            lambda line: line.remedy == remedy and line.state not in UNDECIDED_STATES and not line._remedy_started()
+            lambda line: line.remedy == remedy and line.state not in UNDECIDED_STATES and line._remedy_due()
         )
         ready = lines.filtered(
             lambda line: line.remedy_confirmed_date or (remedy != "repair_return" and line.is_advance_remedy)
@@ -224,5 +229,17 @@ class RmaLine(models.Model):
         line = self.sudo()
         return bool(
             (line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel")
-            or (line.remedy_move_id and line.remedy_move_id.state != "cancel")
+            or line.remedy_move_ids.filtered(lambda move: move.state != "cancel")
         )
+
+    def _remedy_due(self):
+        """The unit is owed its remedy's document now: it has no credit note that is not cancelled, no delivery under
+        way, and a quantity not delivered yet (all of it, or the rest of a delivery whose backorder was cancelled).
+        A second click on a remedy action finds nothing due and creates nothing."""
+        self.ensure_one()
+        line = self.sudo()
+        if line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel":
+            return False
+        if line.remedy_move_ids.filtered(lambda move: move.state not in ("done", "cancel")):
+            return False
+        return bool(line._remedy_qty_to_deliver())

@@ -20,13 +20,23 @@ class RmaLine(models.Model):
         help="Sent in place of the returned unit. Empty: the same product. Part of the remedy: once a manager"
         " confirmed it, it changes only when a manager confirms the remedy again (Confirm Remedy).",
     )
+    remedy_move_ids = fields.One2many(
+        "stock.move",
+        "rma_remedy_line_id",
+        string="Remedy Delivery Moves",
+        readonly=True,
+        help="The unit's replacement or shipment back: one move per unit, and the parts of it split into backorders.",
+    )
     remedy_move_id = fields.Many2one(
         "stock.move",
         string="Remedy Delivery Move",
-        readonly=True,
+        compute="_compute_remedy_move_id",
+        store=True,
+        compute_sudo=True,
         copy=False,
         index="btree_not_null",
-        help="The replacement unit's delivery, or the repaired unit's shipment back to the customer.",
+        help="The replacement unit's delivery, or the repaired unit's shipment back to the customer: the last part"
+        " delivered, else the part still to deliver.",
     )
     remedy_picking_id = fields.Many2one(related="remedy_move_id.picking_id", string="Remedy Delivery")
     is_advance_overdue = fields.Boolean(
@@ -35,6 +45,16 @@ class RmaLine(models.Model):
         copy=False,
         help="Credited or replaced before it arrived, the unit did not arrive in time: its RMA has an activity.",
     )
+
+    @api.depends("remedy_move_ids.state")
+    def _compute_remedy_move_id(self):
+        for line in self:
+            moves = line.remedy_move_ids.sorted("id")
+            line.remedy_move_id = (
+                moves.filtered(lambda move: move.state == "done")[-1:]
+                or moves.filtered(lambda move: move.state != "cancel")[-1:]
+                or moves[-1:]
+            )
 
     def write(self, vals):
         self._ensure_replacement_product_open(vals)
@@ -98,8 +118,7 @@ class RmaLine(models.Model):
                 ]
             )
         )
-        for move in moves:
-            move.rma_remedy_line_id._workflow().remedy_move_id = move
+        # One move per unit (stock.move._prepare_merge_moves_distinct_fields): each keeps its unit's link.
         pickings.action_confirm()
         if own_unit:
             moves.move_line_ids.unlink()
@@ -127,7 +146,7 @@ class RmaLine(models.Model):
         self.ensure_one()
         return {
             "product_id": product.id,
-            "product_uom_qty": self.quantity_received or self.quantity,
+            "product_uom_qty": self._remedy_qty_to_deliver(),
             "product_uom": product.uom_id.id,
             "location_id": source.id,
             "location_dest_id": destination.id,
@@ -136,6 +155,16 @@ class RmaLine(models.Model):
             "origin": self.rma_id.name,
             "rma_remedy_line_id": self.id,
         }
+
+    def _remedy_qty_to_deliver(self):
+        """What the unit's replacement or shipment back has not delivered yet (all of it before its delivery; the
+        rest when a part was delivered and the backorder cancelled)."""
+        self.ensure_one()
+        done = self.sudo().remedy_move_ids.filtered(lambda move: move.state == "done")
+        # What the moves delivered, not their demand: validated without backorder, a move is done for less.
+        delivered = sum(move.product_uom._compute_quantity(move.quantity, move.product_id.uom_id) for move in done)
+        to_deliver = (self.quantity_received or self.quantity) - delivered
+        return max(self.product_uom_id.round(to_deliver), 0.0)
 
     # ------------------------------------------------------------------
     # Delivered (stock.move._action_done)

@@ -222,7 +222,7 @@ class RmaOrder(models.Model):
         "line_ids.state",
         "line_ids.quantity_received",
         "line_ids.credit_note_line_id.parent_state",
-        "line_ids.remedy_move_id.state",
+        "line_ids.remedy_move_ids.state",
     )
     def _compute_can_be(self):
         for rma in self:

@@ -48,7 +48,8 @@ class RmaOrder(models.Model):
         "line_ids.state",
         "line_ids.remedy_confirmed_date",
         "line_ids.credit_note_line_id",
-        "line_ids.remedy_move_id",
+        "line_ids.remedy_move_ids.state",
+        "line_ids.remedy_move_ids.quantity",
     )
     def _compute_remedies_to_do(self):
         for rma in self:

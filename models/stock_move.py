@@ -104,12 +104,31 @@ class StockMove(models.Model):
                 leaving |= move
         return leaving
 
+    @api.model
+    def _prepare_merge_moves_distinct_fields(self):
+        # A remedy delivery keeps one move per unit (a replacement, a repaired unit shipped back): Odoo would merge
+        # the moves of two units of the same product at confirmation, and one unit would lose its delivery.
+        return [*super()._prepare_merge_moves_distinct_fields(), "rma_remedy_line_id"]
+
     def _prepare_move_split_vals(self, qty):
-        # The rest of a unit's move split off (an untracked unit received in part) is still that unit's.
+        # The rest of a unit's move split off (an untracked unit received in part, a remedy delivered in part and
+        # its backorder) is still that unit's.
         vals = super()._prepare_move_split_vals(qty)
         if self.rma_line_id:
             vals["rma_line_id"] = self.rma_line_id.id
+        if self.rma_remedy_line_id:
+            vals["rma_remedy_line_id"] = self.rma_remedy_line_id.id
         return vals
+
+    def _create_backorder(self):
+        # The part of a unit's remedy delivery split off into a backorder keeps the unit's link
+        # (_prepare_move_split_vals), a field only the server writes: whoever validates the delivery, the split-off
+        # moves are created as superuser.
+        remedies = self.filtered("rma_remedy_line_id")
+        if not remedies:
+            return super()._create_backorder()
+        backorder_moves = super(StockMove, self - remedies)._create_backorder()
+        return backorder_moves | super(StockMove, remedies.sudo())._create_backorder().with_env(self.env)
 
     def _skip_push(self):
         # A returned unit goes exactly where the RMA flow sends it (quarantine, a handoff location): the

@@ -45,6 +45,13 @@ class StockPicking(models.Model):
             )
         return super()._action_done()
 
+    def _create_backorder_picking(self):
+        # The backorder of a remedy delivery (the units not shipped yet) is still a remedy delivery of its RMA.
+        backorder = super()._create_backorder_picking()
+        if self.rma_remedy_id:
+            backorder.sudo().rma_remedy_id = self.rma_remedy_id
+        return backorder
+
     @api.model
     def _prepare_rma_receipt_vals(self, rma):
         """The receipt of ``rma``: from the customer into its warehouse's returns quarantine."""

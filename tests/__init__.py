@@ -24,3 +24,4 @@ from . import test_rma_dashboard
 from . import test_rma_cogs_reversal
 from . import test_rma_accounting_fuzz
 from . import test_rma_issue18_guards
+from . import test_rma_issue18_remedy
