@@ -94,8 +94,9 @@ class AccountMove(models.Model):
     def _rma_cogs_coverage(self):
         """{credit note line: {unit: quantity}}: the quantity of each line whose COGS the unit's RMA receipt entry
         reverses (done or to come) instead of the credit note. A line made from an RMA covers its own unit; the others
-        cover the units of their sale line that are authorized or further; each unit at most its quantity not yet
-        covered or credited by another posted credit note."""
+        cover the units of their sale line that are authorized or further; each unit at most its quantity within this
+        posting. Another credit note for the same unit leaves it to its receipt entry too: its COGS is reversed once,
+        whatever the customer was credited."""
         lines = self.invoice_line_ids.filtered(
             lambda line: line.display_type == "product" and line.product_id.valuation == "real_time"
         )
@@ -108,7 +109,7 @@ class AccountMove(models.Model):
             | lines.rma_line_id.sudo()
         )
         units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
-        capacity = {unit: unit._cogs_capacity(exclude_moves=self) for unit in units}
+        capacity = {unit: unit.quantity for unit in units}
         units_of = defaultdict(list)  # (product, sale line): units, received ones first
         for unit in units.sorted(lambda unit: (not unit.quantity_received, unit.id)):
             units_of[unit.product_id, unit.sale_line_id].append(unit)

@@ -138,14 +138,10 @@ class RmaLine(models.Model):
             expected_amount - consumed_amount - receipt_amount,
         )
 
-    def _cogs_capacity(self, exclude_moves=None):
-        """The unit's quantity that no counting credit note has allocated or left to its receipt yet."""
+    def _cogs_capacity(self):
+        """The unit's quantity whose COGS no counting credit note has reversed yet (allocated to it)."""
         self.ensure_one()
-        rows = self.cogs_reversal_ids.filtered(
-            lambda row: (
-                row.is_counting and row.kind in ("credit", "covered") and row.move_id not in (exclude_moves or ())
-            )
-        )
+        rows = self.cogs_reversal_ids.filtered(lambda row: row.is_counting and row.kind == "credit")
         return max(self.quantity - sum(rows.mapped("quantity")), 0.0)
 
     # ------------------------------------------------------------------
@@ -213,7 +209,8 @@ class RmaLine(models.Model):
     def _allocate_credit_cogs(self, cogs_lines, units):
         """Allocate the Cr COGS journal items ``cogs_lines`` (posted, on credit notes) to ``units`` of their sale line
         and product, within what each item has not allocated yet and what each unit can still take: units named on
-        the credited line first, then received units, then the others. Returns the units allocated to."""
+        the credited line first, then received units, then the others; never to a unit the same credit note left to
+        its receipt entry (its COGS lines are for other goods). Returns the units allocated to."""
         if not cogs_lines or not units:
             return self.browse()
         Reversal = self.env["rma.cogs.reversal"].sudo()
@@ -236,7 +233,11 @@ class RmaLine(models.Model):
             candidates = [
                 unit
                 for unit in units
-                if unit.product_id == product and (unit == named or unit.sale_line_id in sale_lines)
+                if unit.product_id == product
+                and (unit == named or unit.sale_line_id in sale_lines)
+                and not unit.cogs_reversal_ids.filtered(
+                    lambda row, item=item: row.kind == "covered" and row.move_id == item.move_id and row.is_counting
+                )
             ]
             candidates.sort(key=lambda unit: (unit != named, not unit.quantity_received, unit.id))
             for unit in candidates:

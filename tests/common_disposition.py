@@ -83,11 +83,13 @@ class RmaDispositionCommon(RmaAccountingCommon):
                     setattr(row, name, value)
         return form.save().action_confirm()
 
-    def _sold_and_invoiced(self, cost, product, serials, sale_price=1000.0, discount=0.0, invoiced=True):
+    def _sold_and_invoiced(self, cost, product, serials, sale_price=1000.0, discount=0.0, invoiced=True, close=True):
         """Bought at ``cost``, sold on a sale order at ``sale_price``, delivered with the serials and (``invoiced``)
-        invoiced, with its COGS."""
+        invoiced, with its COGS. ``close``: the stock valuation closed after the purchase, so stock and ledger start
+        equal."""
         self._purchase(product, serials, cost)
-        self.company.action_close_stock_valuation(auto_post=True)
+        if close:
+            self.company.action_close_stock_valuation(auto_post=True)
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.customer.id,
