@@ -253,6 +253,32 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         self.assertRecordValues(self._receipt_items(line), [{"credit": COST}])
         self.assertReversedOnce(line)
 
+    def test_second_credit_note_for_a_covered_unit_posts_no_cogs(self):
+        """Found by the randomized test: a native credit note left the unit to its receipt entry, then a credit note
+        made from the RMA for the same unit posted Odoo's COGS for it: two reversals for one unit."""
+        product = self._new_product("fifo")
+        order = self._sold_and_invoiced(COST, product, ["TWICE-1"], sale_price=SALE_PRICE)
+        start = self._values()
+        rma = self._authorized(order, product, ["TWICE-1"])
+        line = rma.line_ids
+        self._native_credit_note(order)
+        line._action_receive(station="DOCK-1")
+        self.customer.rma_advance_remedy = True
+        rma.with_user(self.rma_user).action_create_credit_note()
+        refund = line.credit_note_id
+        refund.action_post()
+        self.assertFalse(refund.line_ids.filtered(lambda item: item.display_type == "cogs"))
+        self.assertRecordValues(
+            line.cogs_reversal_ids.sorted("id"),
+            [
+                {"kind": "covered", "quantity": 1.0},
+                {"kind": "receipt", "quantity": 1.0},
+                {"kind": "covered", "quantity": 1.0},
+            ],
+        )
+        self._assert_step_balanced(start, self._values())
+        self.assertReversedOnce(line)
+
     def test_records_are_append_only(self):
         product = self._new_product("fifo")
         order = self._sold_and_invoiced(COST, product, ["APP-1"], sale_price=SALE_PRICE)
