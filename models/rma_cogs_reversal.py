@@ -71,7 +71,9 @@ class RmaCogsReversal(models.Model):
     # them afterwards: the stored is_counting recomputed, the journal item emptied by the database when Odoo deletes it,
     # the row deleted with a draft document deleted.
     def write(self, vals):
-        raise UserError(self.env._("The COGS reversal records of returned units cannot be changed."))
+        if vals:
+            raise UserError(self.env._("The COGS reversal records of returned units cannot be changed."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -2,7 +2,7 @@ import importlib.util
 import os
 
 from odoo import Command
-from odoo.tests import new_test_user
+from odoo.tests import Form, new_test_user
 
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
@@ -145,6 +145,39 @@ class RmaCommon(BaseCommon):
         )
         picking._action_done()
         return picking
+
+    def _validate_with_lots(self, picking, lots):
+        """Validate ``picking`` (one move of a serial product) with exactly these serials, as a user picks them."""
+        move = picking.move_ids
+        move.move_line_ids.unlink()
+        move.write(
+            {
+                "move_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": move.product_id.id,
+                            "lot_id": lot.id,
+                            "quantity": 1,
+                            "location_id": picking.location_id.id,
+                            "location_dest_id": picking.location_dest_id.id,
+                        }
+                    )
+                    for lot in lots
+                ],
+                "picked": True,
+            }
+        )
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        return picking
+
+    def _native_return(self, delivery, lots):
+        """Odoo's own return wizard on ``delivery`` for these serials, validated."""
+        wizard = Form(
+            self.env["stock.return.picking"].with_context(active_id=delivery.id, active_model="stock.picking")
+        ).save()
+        wizard.product_return_moves.quantity = len(lots)
+        return self._validate_with_lots(wizard._create_return(), lots)
 
     def _authorized_rma(self, serials, product=None, **values):
         """Deliver ``serials`` to the customer and return an authorized RMA for them."""

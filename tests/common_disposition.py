@@ -130,6 +130,26 @@ class RmaDispositionCommon(RmaAccountingCommon):
             order._create_invoices().action_post()
         return order
 
+    def _rma_for(self, order, product, serials, remedy="refund"):
+        """An RMA of ``order`` for these serials of ``product``, with the requested remedy, authorized."""
+        rma = self._create_rma([(product, serial) for serial in serials], sale_order_id=order.id)
+        rma.line_ids.remedy_requested = remedy
+        rma.with_user(self.rma_manager).action_authorize()
+        return rma
+
+    def _received_and_inspected(self, rma):
+        rma.line_ids._action_receive(station="DOCK-1")
+        return self._inspect(rma.line_ids)
+
+    def _confirm(self, lines, remedy):
+        wizard = Form(
+            self.env["rma.remedy.wizard"]
+            .with_user(self.rma_manager)
+            .with_context(active_model="rma.line", active_ids=lines.ids)
+        )
+        wizard.remedy = remedy
+        wizard.save().action_confirm()
+
     def _unit_quants(self, line):
         """{location: quantity} of the unit's serial in the company's locations, where it is not zero (the
         partners' locations hold the other side of each quant move)."""

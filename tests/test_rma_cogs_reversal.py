@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
 from .common_disposition import RmaDispositionCommon
 
@@ -18,8 +18,10 @@ class TestRmaCogsReversal(RmaDispositionCommon):
     # Helpers
     # ------------------------------------------------------------------
     def _authorized(self, order, product, serials=(), quantity=0):
-        units = [(product, serial) for serial in serials] or [(product, False, quantity)]
-        rma = self._create_rma(units, sale_order_id=order.id)
+        """An authorized RMA of ``order``: these serials, or ``quantity`` of an untracked product."""
+        if serials:
+            return self._rma_for(order, product, serials)
+        rma = self._create_rma([(product, False, quantity)], sale_order_id=order.id)
         rma.with_user(self.rma_manager).action_authorize()
         return rma
 
@@ -198,32 +200,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         self.assertRecordValues(self._receipt_items(line), [{"credit": COST}])
         # TWO-2 comes back through Odoo's own return wizard.
         delivery = order.picking_ids.filtered(lambda picking: picking.picking_type_code == "outgoing")
-        return_form = Form(
-            self.env["stock.return.picking"].with_context(active_id=delivery.id, active_model="stock.picking")
-        )
-        wizard = return_form.save()
-        wizard.product_return_moves.quantity = 1
-        return_picking = wizard._create_return()
-        lot = self.env["stock.lot"].search([("name", "=", "TWO-2")])
-        return_picking.move_ids.move_line_ids.unlink()
-        return_picking.move_ids.write(
-            {
-                "move_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "lot_id": lot.id,
-                            "quantity": 1,
-                            "location_id": return_picking.location_id.id,
-                            "location_dest_id": return_picking.location_dest_id.id,
-                        }
-                    )
-                ],
-                "picked": True,
-            }
-        )
-        return_picking.button_validate()
-        self.assertEqual(return_picking.state, "done")
+        self._native_return(delivery, self.env["stock.lot"].search([("name", "=", "TWO-2")]))
         self._assert_step_balanced(start, self._values())
         self.assertReversedOnce(line)
         self.assertAlmostEqual(self._cogs_credit_total(product), 0.0, msg="two units sold, two reversed")

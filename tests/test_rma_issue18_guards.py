@@ -46,26 +46,7 @@ class TestRmaIssue18Guards(RmaRpcMixin, RmaDispositionCommon, HttpCase):
             }
         )
         picking.action_confirm()
-        picking.move_ids.move_line_ids.unlink()
-        picking.move_ids.write(
-            {
-                "move_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": line.product_id.id,
-                            "lot_id": line.lot_id.id,
-                            "quantity": 1,
-                            "location_id": source.id,
-                            "location_dest_id": destination.id,
-                        }
-                    )
-                ],
-                "picked": True,
-            }
-        )
-        picking.button_validate()
-        self.assertEqual(picking.state, "done")
-        return picking
+        return self._validate_with_lots(picking, line.lot_id)
 
     def _harvest(self, unit, parts, user=None):
         """The Harvest Parts wizard: ``parts`` = [(product, quantity, value of one)]."""

@@ -2,22 +2,15 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 
-from . import test_rma_remedy as remedy_tests
-from . import test_rma_rpc_security as rpc_tests
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import USER_ERROR, RmaRpcMixin
 
 COST = 500.0
 NRV = 450.0
-USER_ERROR = rpc_tests.USER_ERROR
 
 
 class RmaRemedyPerUnitCommon(RmaDispositionCommon):
-    """Two units of one product on an RMA, each owed a replacement or its repaired self back. The helpers of the
-    remedy tests are shared without importing their test class (the runner would collect its tests again)."""
-
-    _rma_for = remedy_tests.TestRmaRemedy._rma_for
-    _received_and_inspected = remedy_tests.TestRmaRemedy._received_and_inspected
-    _confirm = remedy_tests.TestRmaRemedy._confirm
+    """Two units of one product on an RMA, each owed a replacement or its repaired self back."""
 
     @classmethod
     def setUpClass(cls):
@@ -273,12 +266,9 @@ class TestRmaIssue18Remedy(RmaRemedyPerUnitCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRmaIssue18RemedyRpc(RmaRemedyPerUnitCommon, HttpCase):
+class TestRmaIssue18RemedyRpc(RmaRpcMixin, RmaRemedyPerUnitCommon, HttpCase):
     """Each remedy action called a second time over JSON-RPC (with the forged context of the RPC security tests)
     creates nothing: the second call is refused with a UserError."""
-
-    _call = rpc_tests.TestRmaRpcSecurity._call
-    assertRefused = rpc_tests.TestRmaRpcSecurity.assertRefused
 
     def test_second_rpc_call_of_each_remedy_action_creates_nothing(self):
         product = self._new_product("fifo")

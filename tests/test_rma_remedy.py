@@ -42,25 +42,6 @@ class TestRmaRemedy(RmaDispositionCommon):
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
-    def _rma_for(self, order, product, serials, remedy="refund"):
-        rma = self._create_rma([(product, serial) for serial in serials], sale_order_id=order.id)
-        rma.line_ids.remedy_requested = remedy
-        rma.with_user(self.rma_manager).action_authorize()
-        return rma
-
-    def _received_and_inspected(self, rma):
-        rma.line_ids._action_receive(station="DOCK-1")
-        return self._inspect(rma.line_ids)
-
-    def _confirm(self, lines, remedy):
-        wizard = Form(
-            self.env["rma.remedy.wizard"]
-            .with_user(self.rma_manager)
-            .with_context(active_model="rma.line", active_ids=lines.ids)
-        )
-        wizard.remedy = remedy
-        wizard.save().action_confirm()
-
     def _cogs_credits(self, product):
         """The posted lines that credit COGS for ``product``: each is a reversal of its cost of goods sold."""
         return self.env["account.move.line"].search(
