@@ -94,9 +94,10 @@ class AccountMove(models.Model):
     def _rma_cogs_coverage(self):
         """{credit note line: {unit: quantity}}: the quantity of each line whose COGS the unit's RMA receipt entry
         reverses (done or to come) instead of the credit note. A line made from an RMA covers its own unit; the others
-        cover the units of their sale line that are authorized or further; each unit at most its quantity within this
-        posting. Another credit note for the same unit leaves it to its receipt entry too: its COGS is reversed once,
-        whatever the customer was credited."""
+        cover the units of their sale line that are authorized or further, each unit at most its quantity that no
+        other posted credit note covered or credited (a credit note from the sale order for goods returned later is
+        for those goods). A line made from an RMA always covers its unit, up to its quantity: a unit credited twice
+        has its COGS reversed once all the same."""
         lines = self.invoice_line_ids.filtered(
             lambda line: line.display_type == "product" and line.product_id.valuation == "real_time"
         )
@@ -109,11 +110,12 @@ class AccountMove(models.Model):
             | lines.rma_line_id.sudo()
         )
         units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
-        capacity = {unit: unit.quantity for unit in units}
+        capacity = {unit: unit._cogs_capacity(exclude_moves=self) for unit in units}
         units_of = defaultdict(list)  # (product, sale line): units, received ones first
         for unit in units.sorted(lambda unit: (not unit.quantity_received, unit.id)):
             units_of[unit.product_id, unit.sale_line_id].append(unit)
         coverage = defaultdict(dict)
+        covered_here = defaultdict(float)
         # Lines made from an RMA name their unit: they come first.
         for line in lines.sorted(lambda line: (not line.rma_line_id, line.id)):
             quantity = line.product_uom_id._compute_quantity(line.quantity, line.product_id.uom_id)
@@ -125,11 +127,12 @@ class AccountMove(models.Model):
                     unit for sale_line in sale_lines_of[line] for unit in units_of[line.product_id, sale_line]
                 ]
             for unit in candidates:
-                take = min(quantity, capacity[unit])
+                room = (unit.quantity if named else capacity[unit]) - covered_here[unit]
+                take = min(quantity, room)
                 if line.product_id.uom_id.compare(take, 0.0) <= 0:
                     continue
                 coverage[line][unit] = take
-                capacity[unit] -= take
+                covered_here[unit] += take
                 quantity -= take
         # Back in the line's unit of measure for Odoo's COGS preparation.
         return {

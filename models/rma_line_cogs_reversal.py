@@ -138,10 +138,14 @@ class RmaLine(models.Model):
             expected_amount - consumed_amount - receipt_amount,
         )
 
-    def _cogs_capacity(self):
-        """The unit's quantity whose COGS no counting credit note has reversed yet (allocated to it)."""
+    def _cogs_capacity(self, exclude_moves=()):
+        """The unit's quantity that no counting credit note (but ``exclude_moves``) has reversed the COGS of
+        (``credit``) or left to its receipt entry (``covered``) yet: what a credit note that does not name the unit
+        may still count on it for."""
         self.ensure_one()
-        rows = self.cogs_reversal_ids.filtered(lambda row: row.is_counting and row.kind == "credit")
+        rows = self.cogs_reversal_ids.filtered(
+            lambda row: row.is_counting and row.kind in ("credit", "covered") and row.move_id not in exclude_moves
+        )
         return max(self.quantity - sum(rows.mapped("quantity")), 0.0)
 
     # ------------------------------------------------------------------

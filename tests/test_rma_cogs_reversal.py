@@ -256,6 +256,34 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         self._assert_step_balanced(start, self._values())
         self.assertReversedOnce(line)
 
+    def test_credit_notes_from_the_sale_order_for_later_native_returns(self):
+        """A credit note from the sale order covers the received RMA unit once: a second one, for goods returned
+        natively since, reverses the COGS of those goods (Odoo's lines), not counting on the RMA unit again."""
+        product = self._new_product("fifo")
+        product.invoice_policy = "delivery"
+        order = self._sold_and_invoiced(COST, product, ["SO-A", "SO-B", "SO-C"], sale_price=SALE_PRICE)
+        delivery = order.picking_ids.filtered(lambda picking: picking.picking_type_code == "outgoing")
+        lots = {lot.name: lot for lot in self.env["stock.lot"].search([("name", "in", ["SO-A", "SO-B", "SO-C"])])}
+        start = self._values()
+        rma = self._authorized(order, product, ["SO-A"])
+        line = rma.line_ids
+        line._action_receive(station="DOCK-1")
+        self._native_return(delivery, lots["SO-B"])
+        refunds = self.env["account.move"]
+        for returned in ("SO-C", None):
+            refund = order._create_invoices(final=True)
+            self.assertEqual(refund.move_type, "out_refund")
+            refund.action_post()
+            refunds |= refund
+            if returned:
+                self._native_return(delivery, lots[returned])
+        cogs = refunds.line_ids.filtered(
+            lambda item: item.display_type == "cogs" and item.account_id == self.cogs_account
+        ).sorted("id")
+        self.assertRecordValues(cogs, [{"credit": COST, "quantity": 1.0}, {"credit": COST, "quantity": 1.0}])
+        self._assert_step_balanced(start, self._values())
+        self.assertReversedOnce(line)
+
     def test_records_are_append_only(self):
         product = self._new_product("fifo")
         order = self._sold_and_invoiced(COST, product, ["APP-1"], sale_price=SALE_PRICE)
