@@ -60,13 +60,13 @@ class RmaLine(models.Model):
             SQL(
                 """
                 WITH received AS (
-                    SELECT m.rma_line_id AS line_id, SUM(m.product_qty) AS qty, SUM(m.value) AS value
+                    SELECT m.rma_line_id AS line_id, l.product_id, l.company_id, SUM(m.product_qty) AS qty,
+                           SUM(m.value) AS value
                       FROM stock_move m
                       JOIN stock_location src ON src.id = m.location_id
                       JOIN rma_line l ON l.id = m.rma_line_id
-                      JOIN product_product pp ON pp.id = l.product_id
                      WHERE m.state = 'done' AND src.usage = 'customer' AND NOT COALESCE(l.is_substitution, FALSE)
-                     GROUP BY m.rma_line_id
+                     GROUP BY m.rma_line_id, l.product_id, l.company_id
                 ), rows AS (
                     SELECT line_id,
                            SUM(quantity) FILTER (WHERE kind = 'credit') AS credit_qty,
@@ -76,7 +76,7 @@ class RmaLine(models.Model):
                      WHERE is_counting
                      GROUP BY line_id
                 )
-                SELECT r.line_id
+                SELECT r.line_id, r.product_id, r.company_id
                   FROM received r
                   LEFT JOIN rows ON rows.line_id = r.line_id
                  WHERE r.qty > 0
@@ -88,11 +88,17 @@ class RmaLine(models.Model):
                 """
             )
         )
-        candidates = self.browse(row[0] for row in self.env.cr.fetchall())
-        # Real-time valuation is a company-dependent property of the product: checked on the few candidates.
-        mismatched = candidates.filtered(lambda line: line.product_id.valuation == "real_time")
+        rows = self.env.cr.fetchall()
+        # Real-time valuation is a company-dependent property of the product's category: checked once per product and
+        # company (periodic units have no records and all come back from the query).
+        real_time = {
+            (product_id, company_id)
+            for product_id, company_id in {(row[1], row[2]) for row in rows}
+            if self.env["product.product"].browse(product_id).with_company(company_id).valuation == "real_time"
+        }
+        mismatched = [row[0] for row in rows if (row[1], row[2]) in real_time]
         positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", mismatched.ids)]
+        return [("id", "in" if positive else "not in", mismatched)]
 
     # ------------------------------------------------------------------
     # What the unit's COGS reversal should be, and what counts
