@@ -105,11 +105,7 @@ class AccountMove(models.Model):
             return {}
         sale_lines_of = {line: line._rma_sale_lines() for line in lines}
         sale_lines = self.env["sale.order.line"].union(*sale_lines_of.values())
-        units = (
-            self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
-            | lines.rma_line_id.sudo()
-        )
-        units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
+        units = self._rma_units_reversed_at_receipt(sale_lines, lines.rma_line_id)
         capacity = {unit: unit._cogs_capacity(exclude_moves=self) for unit in units}
         units_of = defaultdict(list)  # (product, sale line): units, received ones first
         for unit in units.sorted(lambda unit: (not unit.quantity_received, unit.id)):
@@ -119,7 +115,7 @@ class AccountMove(models.Model):
         # Lines made from an RMA name their unit: they come first.
         for line in lines.sorted(lambda line: (not line.rma_line_id, line.id)):
             quantity = line.product_uom_id._compute_quantity(line.quantity, line.product_id.uom_id)
-            named = line.rma_line_id.sudo()
+            named = line.rma_line_id.sudo()  # as the units above: the poster may not read Returns' units
             if named:
                 candidates = [named] if named in capacity else []
             else:
@@ -147,7 +143,7 @@ class AccountMove(models.Model):
         their sale line on an open RMA, and settle every unit whose records changed (this credit note's, and those of
         the entries it reverses)."""
         posted = self.filtered(lambda move: move.state == "posted")
-        Reversal = self.env["rma.cogs.reversal"].sudo()
+        Reversal = self.env["rma.cogs.reversal"].sudo()  # the records are the server's: nobody may create them
         vals_list = [
             {
                 "line_id": unit.id,
@@ -167,20 +163,22 @@ class AccountMove(models.Model):
         cogs_credits = refunds.line_ids.filtered(
             lambda item: item.display_type == "cogs" and item.company_currency_id.compare_amounts(item.balance, 0.0) < 0
         )
-        affected = self.env["rma.line"].sudo() | (revalued_units or self.env["rma.line"]).sudo()
+        affected = revalued_units or self.env["rma.line"]
         if cogs_credits:
             sale_lines = self.env["sale.order.line"].union(*(item._rma_cogs_sale_lines() for item in cogs_credits))
-            units = (
-                self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
-                | cogs_credits.cogs_origin_id.rma_line_id.sudo()
-            )
-            units = units.filtered(lambda unit: unit._reverses_cogs_at_receipt())
+            units = self._rma_units_reversed_at_receipt(sale_lines, cogs_credits.cogs_origin_id.rma_line_id)
             affected |= self.env["rma.line"]._allocate_credit_cogs(cogs_credits, units)
         affected |= posted.reversed_entry_id._rma_reversal_units()
         affected._post_cogs_reversals()
 
+    def _rma_units_reversed_at_receipt(self, sale_lines, named_units):
+        """The RMA units of ``sale_lines`` and ``named_units`` whose receipt entry reverses their COGS (authorized or
+        further). As superuser: whoever posts a credit note (an accountant) need not read the Returns app's units."""
+        units = self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
+        return (units | named_units.sudo()).filtered(lambda unit: unit._reverses_cogs_at_receipt())
+
     def _rma_reversal_units(self):
-        """The units that have COGS reversal records on these entries."""
+        """The units that have COGS reversal records on these entries (as superuser, as above)."""
         if not self:
-            return self.env["rma.line"].sudo()
+            return self.env["rma.line"]
         return self.env["rma.cogs.reversal"].sudo().search([("move_id", "in", self.ids)]).line_id

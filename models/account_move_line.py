@@ -78,6 +78,7 @@ class AccountMoveLine(models.Model):
     def _rma_posted_cogs_credits(self, sale_lines):
         """The posted Cr COGS journal items of credit notes for ``sale_lines`` (their own lines, or reversing their
         invoice lines), whose entry is not reversed."""
+        # As superuser: the manager authorizing an RMA need not read invoices.
         items = self.sudo().search(
             [
                 ("display_type", "=", "cogs"),

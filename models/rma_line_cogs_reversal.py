@@ -162,7 +162,9 @@ class RmaLine(models.Model):
         (the opposite) of its received value, in the company's RMA Dispositions journal, labelled RECEIPT, and record
         it. One entry per company; returns the entries."""
         self.env["rma.cogs.reversal"].flush_model()
-        entries = self.env["account.move"].sudo()
+        entries = self.env["account.move"]
+        # As superuser: the step that settles a unit (a scan, an accountant resetting a credit note) posts in the RMA
+        # journal and writes the records, which its user may not.
         units = self.sudo().filtered(lambda line: line.product_id.valuation == "real_time")
         for company, lines in units.grouped("company_id").items():
             currency = company.currency_id
@@ -197,7 +199,7 @@ class RmaLine(models.Model):
             cogs_items = {
                 (item.rma_line_id, item.account_id): item for item in entry.line_ids if item.rma_line_id in dues
             }
-            self.env["rma.cogs.reversal"].sudo().create(
+            self.env["rma.cogs.reversal"].sudo().create(  # as above
                 [
                     {
                         "line_id": line.id,
@@ -223,7 +225,7 @@ class RmaLine(models.Model):
         its receipt entry (its COGS lines are for other goods). Returns the units allocated to."""
         if not cogs_lines or not units:
             return self.browse()
-        Reversal = self.env["rma.cogs.reversal"].sudo()
+        Reversal = self.env["rma.cogs.reversal"].sudo()  # the records are the server's: nobody may create them
         Reversal.flush_model()
         allocated = defaultdict(float)
         for row in Reversal.search([("move_line_id", "in", cogs_lines.ids), ("is_counting", "=", True)]):
@@ -272,7 +274,7 @@ class RmaLine(models.Model):
     def _allocate_earlier_credit_notes(self):
         """At authorization: the COGS that credit notes posted earlier for these units' sale lines and did not
         allocate (the units were not on an open RMA then) is allocated to them now, explicitly."""
-        units = self.sudo().filtered(lambda line: line._reverses_cogs_at_receipt() and line.sale_line_id)
+        units = self.filtered(lambda line: line._reverses_cogs_at_receipt() and line.sale_line_id)
         if not units:
             return self.browse()
         cogs_lines = self.env["account.move.line"]._rma_posted_cogs_credits(units.sale_line_id)

@@ -99,6 +99,9 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                 received or not: the sequences start where returns begin."""
                 self.product = case._new_product(cost_method, "real_time" if real_time else "periodic")
                 self.part = case._create_product(f"{self.prefix} memory module", tracking="none")
+                # Units in stock to send as replacements.
+                self.spares = [f"{self.prefix}-SPARE-{index}" for index in range(2)]
+                case._purchase(self.product, self.spares, COST)
                 self.harvested = {}
                 self.real_time = real_time
                 self.sell(sold)
@@ -213,6 +216,31 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                         unit.with_user(case.rma_inspector).action_cancel_refurbishment()
 
                 self._balanced(end)
+
+            def _replaceable(self):
+                return self.units.filtered(
+                    lambda unit: (
+                        unit.can_confirm_remedy
+                        and not unit.credit_note_line_id
+                        and not unit.remedy_move_ids
+                        and unit.state != "draft"
+                    )
+                )
+
+            @precondition(lambda self: self.spares and self._replaceable())
+            @rule(data=st.data())
+            def replace(self, data):
+                """A manager confirms a replacement; its delivery from stock is validated (warranty expense)."""
+                unit = data.draw(st.sampled_from(self._replaceable()))
+                lot = case.env["stock.lot"].search([("name", "=", self.spares.pop())])
+
+                def replace():
+                    case._confirm(unit, "replacement")
+                    picking = unit._action_create_replacements()
+                    case._validate_with_lots(picking, lot)
+
+                self._balanced(replace)
+                case.assertEqual(unit.remedy_state, "done")
 
             def _creditable(self):
                 return self.units.filtered(
