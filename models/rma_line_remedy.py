@@ -237,7 +237,7 @@ class RmaLine(models.Model):
         way, and a quantity not delivered yet (all of it, or the rest of a delivery whose backorder was cancelled).
         A second click on a remedy action finds nothing due and creates nothing."""
         self.ensure_one()
-        line = self.sudo()
+        line = self.sudo()  # as in _remedy_started: warehouse staff need not read invoices, the documents decide
         if line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel":
             return False
         if line.remedy_move_ids.filtered(lambda move: move.state not in ("done", "cancel")):

@@ -160,6 +160,7 @@ class RmaLine(models.Model):
         """What the unit's replacement or shipment back has not delivered yet (all of it before its delivery; the
         rest when a part was delivered and the backorder cancelled)."""
         self.ensure_one()
+        # Whoever asks (an accountant need not read stock moves), the delivered moves decide.
         done = self.sudo().remedy_move_ids.filtered(lambda move: move.state == "done")
         # What the moves delivered, not their demand: validated without backorder, a move is done for less.
         delivered = sum(move.product_uom._compute_quantity(move.quantity, move.product_id.uom_id) for move in done)
