@@ -65,7 +65,7 @@ class StockPicking(models.Model):
         )
         for date_done, pickings in by_date_done.items():
             pickings.write({"date_done": date_done})
-            pickings.filtered(lambda picking: picking.scheduled_date > date_done).scheduled_date = date_done
+            pickings.filtered_domain([("scheduled_date", ">", date_done)]).scheduled_date = date_done
         moves = self.env["stock.move"].concat(*(move for move, date in scan_dates.items() if move.date != date))
         for date, redated in moves.grouped(scan_dates.get).items():
             redated.date = date
