@@ -81,6 +81,7 @@ class RmaLine(models.Model):
         # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
         valued_qty = {origin.id: origin._get_valued_qty() for origin in origins}
         self._validate_unit_moves(moves, valued_qty=valued_qty, receipts=True)
+        moves.picking_id._rma_date_completed_receipts()
         self._hold_substitutions_at_zero(moves)
         self._post_receipt_entries(moves)
 

@@ -80,15 +80,25 @@ class StockMove(models.Model):
                 )
             )
         if blocked:
-            raise UserError(
-                self.env._(
-                    "Serial numbers %(serials)s are blocked: their units were destroyed, recycled or harvested"
-                    " (%(rmas)s). They cannot come back into stock or be delivered unless a Returns Manager lifts the"
-                    " block on the serial number.",
-                    serials=", ".join(blocked.mapped("name")),
-                    rmas=", ".join(blocked.sudo().rma_block_line_id.rma_id.mapped("name")),
+            # The RMA that blocked each serial: a name the user may not be allowed to read.
+            rmas = ", ".join(blocked.sudo().rma_block_line_id.rma_id.mapped("name"))
+            if len(blocked) == 1:
+                message = self.env._(
+                    "Serial number %(serial)s is blocked: its unit was destroyed, recycled or harvested (%(rmas)s)."
+                    " It cannot come back into stock or be delivered unless a Returns Manager lifts the block on"
+                    " the serial number.",
+                    serial=blocked.name,
+                    rmas=rmas,
                 )
-            )
+            else:
+                message = self.env._(
+                    "Serial numbers %(serials)s are blocked: their units were destroyed, recycled or harvested"
+                    " (%(rmas)s). They cannot come back into stock or be delivered unless a Returns Manager lifts"
+                    " the block on their serial numbers.",
+                    serials=", ".join(blocked.mapped("name")),
+                    rmas=rmas,
+                )
+            raise UserError(message)
 
     def _rma_leaving_graded_stock(self):
         """The done moves out of a warehouse's Graded / Remarketing location (or below it), with serials."""

@@ -52,6 +52,24 @@ class StockPicking(models.Model):
             backorder.sudo().rma_remedy_id = self.rma_remedy_id
         return backorder
 
+    def _rma_date_completed_receipts(self):
+        """The RMA receipts among ``self`` that their last scan has just completed take its time as their Effective
+        Date, as Odoo's _action_done dates a validated transfer, and are no longer scheduled after it. Each move keeps
+        the time of its own scan (Odoo's write of date_done would re-date them all)."""
+        completed = self.filtered(lambda picking: picking.rma_id and picking.state == "done" and not picking.date_done)
+        if not completed:
+            return
+        scan_dates = {move: move.date for move in completed.move_ids}
+        by_date_done = completed.grouped(
+            lambda picking: max(move.date for move in picking.move_ids if move.state == "done")
+        )
+        for date_done, pickings in by_date_done.items():
+            pickings.write({"date_done": date_done})
+            pickings.filtered_domain([("scheduled_date", ">", date_done)]).scheduled_date = date_done
+        moves = self.env["stock.move"].concat(*(move for move, date in scan_dates.items() if move.date != date))
+        for date, redated in moves.grouped(scan_dates.get).items():
+            redated.date = date
+
     @api.model
     def _prepare_rma_receipt_vals(self, rma):
         """The receipt of ``rma``: from the customer into its warehouse's returns quarantine."""

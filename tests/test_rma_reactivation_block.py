@@ -66,14 +66,14 @@ class TestRmaReactivationBlock(RmaDispositionCommon):
 
         # Odoo's delivery, from where the unit lies, to a customer.
         delivery = self._picking(self.warehouse.out_type_id, line.location_id, self.customer_location, product, lot=lot)
-        with self.assertRaisesRegex(UserError, "BLK-0001 are blocked"):
+        with self.assertRaisesRegex(UserError, "^Serial number BLK-0001 is blocked: its unit was destroyed"):
             delivery.button_validate()
         self.assertEqual(delivery.state, "assigned")
         # Odoo's receipt, the serial typed by the receiving clerk.
         receipt = self._picking(
             self.warehouse.in_type_id, self.supplier_location, self.stock_location, product, lot_name="BLK-0001"
         )
-        with self.assertRaisesRegex(UserError, "BLK-0001 are blocked"):
+        with self.assertRaisesRegex(UserError, "^Serial number BLK-0001 is blocked: its unit was destroyed"):
             receipt.button_validate()
         # Odoo's inventory adjustment.
         quant = (
@@ -82,7 +82,7 @@ class TestRmaReactivationBlock(RmaDispositionCommon):
             .create({"product_id": product.id, "location_id": self.stock_location.id, "lot_id": lot.id})
         )
         quant.inventory_quantity = 1
-        with self.assertRaisesRegex(UserError, "BLK-0001 are blocked"):
+        with self.assertRaisesRegex(UserError, "^Serial number BLK-0001 is blocked: its unit was destroyed"):
             quant.action_apply_inventory()
         self.assertEqual(self._stock_quantity(lot), 0.0, "nothing came back")
 
@@ -103,6 +103,36 @@ class TestRmaReactivationBlock(RmaDispositionCommon):
         self.assertIn("Recycler returned it unprocessed", line.custody_event_ids.sorted("sequence")[-1].note)
         quant.action_apply_inventory()
         self.assertEqual(self._stock_quantity(lot), 1.0)
+
+    def test_blocked_serials_message_names_each_one(self):
+        first, second = self._recycled("BLK-0201"), self._recycled("BLK-0202")
+        quants = (
+            self.env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                [
+                    {"product_id": line.product_id.id, "location_id": self.stock_location.id, "lot_id": line.lot_id.id}
+                    for line in first | second
+                ]
+            )
+        )
+        quants.inventory_quantity = 1
+        with self.assertRaises(UserError) as raised:
+            quants.action_apply_inventory()
+        self.assertEqual(
+            raised.exception.args[0],
+            f"Serial numbers BLK-0201, BLK-0202 are blocked: their units were destroyed, recycled or harvested"
+            f" ({first.rma_id.name}, {second.rma_id.name}). They cannot come back into stock or be delivered unless a"
+            " Returns Manager lifts the block on their serial numbers.",
+        )
+        with self.assertRaises(UserError) as raised:
+            quants[1].action_apply_inventory()
+        self.assertEqual(
+            raised.exception.args[0],
+            f"Serial number BLK-0202 is blocked: its unit was destroyed, recycled or harvested ({second.rma_id.name})."
+            " It cannot come back into stock or be delivered unless a Returns Manager lifts the block on the serial"
+            " number.",
+        )
 
     def test_restocked_unit_is_not_blocked(self):
         line = self._inspected_units(self._new_product("fifo"), ["BLK-0101"])

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -121,6 +123,73 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         with self.assertRaisesRegex(UserError, "Receive the units of an RMA by scanning them"):
             picking._action_done()
         self.assertEqual(rma.line_ids.state, "authorized")
+
+        # The screen Validate opened scans the unit: the receipt is done, dated by the scan.
+        scan_time = fields.Datetime.now() + timedelta(hours=2)
+        with freeze_time(scan_time):
+            self._scan("PK-0201", rma=rma, user=self.rma_user)
+        self.assertRecordValues(picking, [{"state": "done", "date_done": scan_time, "scheduled_date": scan_time}])
+        self.assertEqual(picking.move_ids.date, scan_time)
+
+    def test_each_scan_dates_its_move_and_the_last_one_the_receipt(self):
+        """Done RMA receipts carry their Effective Date: the time of the scan that completed them; their moves the
+        time of their own scans; the scheduled date (the customer's shipping time ahead) is not left in the
+        future."""
+        rma = self._authorized_rma(["PK-0701", "PK-0702"])
+        picking = rma.receipt_picking_ids
+        first_scan = fields.Datetime.now() + timedelta(hours=1)
+        last_scan = first_scan + timedelta(days=1, minutes=7)
+        self.assertGreater(picking.scheduled_date, last_scan, "expected after the customer's shipping days")
+
+        with freeze_time(first_scan):
+            self._scan(rma.name, "PK-0702", user=self.rma_user)
+        first_move = picking.move_ids.filtered(lambda move: move.state == "done")
+        self.assertRecordValues(first_move, [{"date": first_scan}])
+        self.assertRecordValues(picking, [{"state": "assigned", "date_done": False}])
+        self.assertGreater(picking.scheduled_date, last_scan, "the other unit is still expected on the same date")
+
+        with freeze_time(last_scan):
+            self._scan(rma.name, "PK-0701", user=self.rma_user)
+        self.assertRecordValues(picking, [{"state": "done", "date_done": last_scan, "scheduled_date": last_scan}])
+        self.assertRecordValues(
+            picking.move_ids.sorted(lambda move: move.rma_line_id.serial_number),
+            [{"state": "done", "date": last_scan}, {"state": "done", "date": first_scan}],
+        )
+
+    def test_batch_receipt_dates_its_receipts(self):
+        first = self._authorized_rma(["PK-0801", "PK-0802"])
+        second = self._authorized_rma(["PK-0803"])
+        scan_time = fields.Datetime.now() + timedelta(minutes=30)
+        with freeze_time(scan_time):
+            (first | second).line_ids._action_receive(station="DOCK-1")
+        pickings = (first | second).receipt_picking_ids
+        self.assertEqual(len(pickings), 2)
+        self.assertRecordValues(pickings, [{"state": "done", "date_done": scan_time, "scheduled_date": scan_time}] * 2)
+        self.assertEqual(pickings.move_ids.mapped("date"), [scan_time] * 3)
+
+    def test_late_receipt_keeps_its_scheduled_date(self):
+        rma = self._authorized_rma(["PK-0901"])
+        picking = rma.receipt_picking_ids
+        scheduled = picking.scheduled_date
+        scan_time = scheduled + timedelta(days=3)
+        with freeze_time(scan_time):
+            self._scan(rma.name, "PK-0901")
+        self.assertRecordValues(picking, [{"state": "done", "date_done": scan_time, "scheduled_date": scheduled}])
+
+    def test_partial_untracked_receipt_is_dated_when_complete(self):
+        self._deliver(self.customer, self.cable, quantity=5)
+        rma = self._create_rma([(self.cable, None, 5)])
+        rma.action_authorize()
+        picking = rma.receipt_picking_ids
+        first_scan = fields.Datetime.now() + timedelta(hours=1)
+        last_scan = first_scan + timedelta(hours=3)
+        with freeze_time(first_scan):
+            rma.line_ids._action_receive(quantity=2)
+        self.assertFalse(picking.date_done)
+        with freeze_time(last_scan):
+            rma.line_ids._action_receive(quantity=3)
+        self.assertRecordValues(picking, [{"state": "done", "date_done": last_scan, "scheduled_date": last_scan}])
+        self.assertEqual(sorted(picking.move_ids.mapped("date")), [first_scan, last_scan])
 
     def test_substitution_is_its_own_move_and_not_refunded(self):
         rma = self._authorized_rma(["PK-0301"])

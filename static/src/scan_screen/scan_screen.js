@@ -2,6 +2,7 @@ import { Component, onMounted, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 
 const STATION_KEY = "rma_recovery.station";
@@ -13,6 +14,7 @@ const STATION_KEY = "rma_recovery.station";
  */
 export class RmaScanScreen extends Component {
     static template = "rma_recovery.ScanScreen";
+    static components = { Layout };
     static props = { ...standardActionServiceProps };
 
     setup() {
