@@ -153,6 +153,8 @@ class TestRmaKpiReportPdf(RmaDispositionCommon):
         # A group with nothing shipped has no rate (an empty cell), not 0 or a division error.
         [(no_rate,)] = rates._read_group([*domain, ("qty_shipped", "=", 0)], [], ["return_rate:avg"])
         self.assertIs(no_rate, False, "SQL NULL, which the ORM returns as False: not 0.0")
+        # The graph draws no point (rather than a 0) for a month with nothing shipped or returned.
+        self.assertIn("'fill_temporal': False", self.env.ref("rma_recovery.rma_kpi_return_rate_action").context)
         for view_type in ("pivot", "graph"):
             arch = rates.get_views([(False, view_type)])["views"][view_type]["arch"]
             self.assertIn('name="return_rate"', arch)
