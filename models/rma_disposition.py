@@ -182,6 +182,24 @@ class RmaDisposition(models.Model):
             "recovery": code.recovery_account_id,
         }
 
+    def _get_recovered_value(self, book_value=0.0, net_realizable_value=0.0, work_cost=0.0, recovery_value=0.0):
+        """What disposing a unit with this code recovers: the one rule behind the unit's recovered value (which the
+        recovery KPI reads, rma.kpi.unit) and the disposition batch's Recovery Value, so that they cannot differ.
+
+        RTS recovers the unit's book value C in full (it is back in sellable stock at C: Dr Stock C / Cr COGS C at
+        its receipt, nothing written off since); REF/REP the net realizable value less the work cost (N - R);
+        PH/REC the residual recovery value V; SD nothing. No code (not disposed yet): nothing."""
+        if not self:
+            return 0.0
+        self.ensure_one()
+        if self.treatment == "restock":
+            return book_value
+        if self.treatment in WORK_TREATMENTS:
+            return net_realizable_value - work_cost
+        if self.treatment == "salvage":
+            return recovery_value
+        return 0.0
+
     def _required_accounts(self, work_cost=0.0, recovery_value=0.0, standard_cost=False):
         """The accounts a unit disposed with this code needs, given its work cost and recovery value (and, for a
         standard-cost product, those of the end of its work)."""

@@ -55,7 +55,11 @@ class RmaDispositionBatch(models.Model):
     total_book_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     total_net_realizable_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     total_work_cost = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
-    total_recovery_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
+    total_recovery_value = fields.Monetary(
+        compute="_compute_totals",
+        currency_field="currency_id",
+        help="What the dispositions recover (the units' Recovery Value, as the recovery KPI counts it).",
+    )
     is_segregation_required = fields.Boolean(related="company_id.rma_disposition_segregation")
     can_be_confirmed = fields.Boolean(compute="_compute_can_be")
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
@@ -78,14 +82,14 @@ class RmaDispositionBatch(models.Model):
             batch.repair_count = len(batch._repairs())
 
     @api.depends(
-        "line_ids.book_value", "line_ids.net_realizable_value", "line_ids.work_cost", "line_ids.recovery_value"
+        "line_ids.book_value", "line_ids.net_realizable_value", "line_ids.work_cost", "line_ids.recovered_value"
     )
     def _compute_totals(self):
         for batch in self:
             batch.total_book_value = sum(batch.line_ids.mapped("book_value"))
             batch.total_net_realizable_value = sum(batch.line_ids.mapped("net_realizable_value"))
             batch.total_work_cost = sum(batch.line_ids.mapped("work_cost"))
-            batch.total_recovery_value = sum(batch.line_ids.mapped("recovery_value"))
+            batch.total_recovery_value = sum(batch.line_ids.mapped("recovered_value"))
 
     @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation")
     @api.depends_context("uid")
@@ -287,10 +291,34 @@ class RmaDispositionBatchLine(models.Model):
     unit_id = fields.Many2one(index=True)
     book_value = fields.Monetary(
         currency_field="currency_id",
+        compute="_compute_book_value",
+        store=True,
         readonly=True,
-        help="The unit's value in stock when the batch was confirmed, as Odoo valued its move.",
+        help="Draft: the unit's book value now, the value Odoo gave its receipt (what it is carried at in"
+        " quarantine). Done: its value when the batch was confirmed, as Odoo valued its move, kept as recorded.",
+    )
+    recovered_value = fields.Monetary(
+        currency_field="currency_id",
+        string="Recovery Value",
+        compute="_compute_recovered_value",
+        help="What the disposition recovers: RTS the book value, REF/REP the net realizable value less the work"
+        " cost, PH/REC the residual recovery value, SD nothing (the rule of the recovery KPI).",
     )
     move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
+
+    @api.depends("unit_id.receipt_value")
+    def _compute_book_value(self):
+        for line in self:
+            # A confirmed batch keeps the value its confirmation recorded (_record_confirmation).
+            line.book_value = line.book_value if line.state == "done" else line.unit_id.receipt_value
+
+    @api.depends("disposition_id.treatment", "book_value", "net_realizable_value", "work_cost", "recovery_value")
+    def _compute_recovered_value(self):
+        for line in self:
+            # The same rule as the unit's recovered value, which the recovery KPI reads (rma.kpi.unit).
+            line.recovered_value = line.disposition_id._get_recovered_value(
+                line.book_value, line.net_realizable_value, line.work_cost, line.recovery_value
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import format_date
 
 from .rma_order import MANAGER_GROUP
 
@@ -79,6 +80,7 @@ class RmaKpiSchedule(models.Model):
         pdf_report = self.env.ref("rma_recovery.action_report_rma_kpi")
         content, kind = pdf_report._render_qweb_pdf(pdf_report.report_name, report.ids)
         xlsx_name, xlsx_content = report._xlsx_file()
+        # File names keep ISO dates (they sort); what people read is in their language's date format.
         title = self.env._("Returns KPIs %(start)s to %(end)s", start=date_from.isoformat(), end=date_to.isoformat())
         attachments = self.env["ir.attachment"].create(
             [
@@ -99,22 +101,35 @@ class RmaKpiSchedule(models.Model):
         sent.attachment_ids = attachments
         self.env["mail.mail"].create(
             [
-                {
-                    "subject": f"{title} ({self.warehouse_id.name or self.company_id.name})",
-                    "body_html": self.env._(
-                        "<p>The returns KPI report of %(start)s to %(end)s is attached (PDF and XLSX).</p>",
-                        start=date_from.isoformat(),
-                        end=date_to.isoformat(),
-                    ),
-                    "recipient_ids": [fields.Command.link(partner.id)],
-                    "attachment_ids": [fields.Command.set(attachments.ids)],
-                    "model": sent._name,
-                    "res_id": sent.id,
-                }
+                self.with_context(lang=partner.lang or self.env.lang)._prepare_mail_vals(
+                    sent, partner, attachments, date_from, date_to
+                )
                 for partner in self.partner_ids
             ]
         )
         return sent
+
+    def _prepare_mail_vals(self, sent, partner, attachments, date_from, date_to):
+        """The mail of one recipient, in the language of the environment (the recipient's)."""
+        self.ensure_one()
+        start, end = format_date(self.env, date_from), format_date(self.env, date_to)
+        return {
+            "subject": self.env._(
+                "Returns KPIs %(start)s to %(end)s (%(scope)s)",
+                start=start,
+                end=end,
+                scope=self.warehouse_id.name or self.company_id.name,
+            ),
+            "body_html": self.env._(
+                "<p>The returns KPI report of %(start)s to %(end)s is attached (PDF and XLSX).</p>",
+                start=start,
+                end=end,
+            ),
+            "recipient_ids": [fields.Command.link(partner.id)],
+            "attachment_ids": [fields.Command.set(attachments.ids)],
+            "model": sent._name,
+            "res_id": sent.id,
+        }
 
 
 class RmaKpiSentReport(models.Model):
@@ -138,6 +153,6 @@ class RmaKpiSentReport(models.Model):
             sent.display_name = self.env._(
                 "%(schedule)s, %(start)s to %(end)s",
                 schedule=sent.schedule_id.name,
-                start=sent.date_from,
-                end=sent.date_to,
+                start=format_date(self.env, sent.date_from),
+                end=format_date(self.env, sent.date_to),
             )

@@ -73,6 +73,13 @@ class RmaLine(models.Model):
         copy=False,
         help="Value of a unit in refurbishment or repair: its book value, written down to its net realizable value.",
     )
+    recovered_value = fields.Monetary(
+        currency_field="currency_id",
+        compute="_compute_recovered_value",
+        store=True,
+        help="What the disposition recovered: RTS its book value, REF/REP the net realizable value less the work"
+        " cost, PH/REC the residual recovery value, SD nothing (the Recovery Value of the KPIs and of the batch).",
+    )
     disposition_date = fields.Datetime(readonly=True, copy=False)
     work_finished_date = fields.Datetime(
         string="Work Finished On", readonly=True, copy=False, help="Its refurbishment or repair finished."
@@ -98,6 +105,13 @@ class RmaLine(models.Model):
     requires_certificate = fields.Boolean(related="disposition_id.requires_certificate")
     repair_id = fields.Many2one("repair.order", string="Repair Order", readonly=True, copy=False)
     can_be_disposed = fields.Boolean(compute="_compute_can_be_disposed")
+
+    @api.depends("disposition_id.treatment", "book_value", "net_realizable_value", "work_cost", "recovery_value")
+    def _compute_recovered_value(self):
+        for line in self:
+            line.recovered_value = line.disposition_id._get_recovered_value(
+                line.book_value, line.net_realizable_value, line.work_cost, line.recovery_value
+            )
 
     @api.depends("state", "inspection_id.state", "location_id", "is_substitution")
     def _compute_can_be_disposed(self):

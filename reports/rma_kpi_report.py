@@ -4,6 +4,7 @@ import xlsxwriter
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..models.rma_workflow_guard import ensure_manager_of
@@ -12,22 +13,65 @@ from .rma_kpi_unit import STAGES
 
 class RmaKpiReport(models.TransientModel):
     """The KPI report of a period (weekly per warehouse for the depot floor, monthly company-wide for leadership),
-    compared with the previous period: as a QWeb PDF (charts as inline SVG) and as an XLSX workbook."""
+    compared with the previous period: as a QWeb PDF (charts as inline SVG) and as an XLSX workbook.
+
+    The periods: a week is a calendar week (Monday to Sunday), a month a calendar month, a custom range any run of
+    days. The previous period is the calendar week or month before, and for a custom range the range of the same
+    number of days just before it (see _previous_period)."""
 
     _name = "rma.kpi.report"
     _description = "Returns KPI Report"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     warehouse_id = fields.Many2one("stock.warehouse", check_company=True, help="Empty: the whole company.")
-    period = fields.Selection([("week", "Week"), ("month", "Month")], required=True, default="month")
+    period = fields.Selection(
+        [("week", "Week"), ("month", "Month"), ("custom", "Custom Range")],
+        required=True,
+        default="month",
+        help="Week: a calendar week, Monday to Sunday, compared with the week before.\n"
+        "Month: a calendar month, compared with the month before.\n"
+        "Custom Range: any dates, compared with the range of the same number of days just before.",
+    )
     date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
     date_to = fields.Date(compute="_compute_date_to", store=True, readonly=False, required=True, precompute=True)
 
     @api.depends("period", "date_from")
     def _compute_date_to(self):
         for report in self:
-            step = relativedelta(weeks=1) if report.period == "week" else relativedelta(months=1)
-            report.date_to = report.date_from and report.date_from + step - relativedelta(days=1)
+            if not report.date_from:
+                report.date_to = False
+            elif report.period == "week":
+                report.date_to = report.date_from + relativedelta(days=6)
+            elif report.period == "month":
+                report.date_to = report.date_from + relativedelta(day=31)
+            else:
+                report.date_to = report.date_to or report.date_from
+
+    @api.onchange("period", "date_from")
+    def _onchange_period(self):
+        """The date picked names its week or month: the report starts on that Monday, or on the 1st."""
+        if self.date_from and self.period == "week":
+            self.date_from -= relativedelta(days=self.date_from.weekday())
+        elif self.date_from and self.period == "month":
+            self.date_from = self.date_from.replace(day=1)
+
+    @api.constrains("period", "date_from", "date_to")
+    def _check_period(self):
+        for report in self:
+            if report.date_to < report.date_from:
+                raise ValidationError(self.env._("The report ends before it starts."))
+            if report.period == "week" and (
+                report.date_from.weekday() or report.date_to != report.date_from + relativedelta(days=6)
+            ):
+                raise ValidationError(
+                    self.env._("A weekly report covers a calendar week, Monday to Sunday (or choose Custom Range).")
+                )
+            if report.period == "month" and (
+                report.date_from.day != 1 or report.date_to != report.date_from + relativedelta(day=31)
+            ):
+                raise ValidationError(
+                    self.env._("A monthly report covers a calendar month, 1st to last day (or choose Custom Range).")
+                )
 
     def action_print(self):
         self._ensure_manager()
@@ -49,9 +93,40 @@ class RmaKpiReport(models.TransientModel):
         ensure_manager_of(self, self.env._("Only Returns Managers print the KPI reports."))
 
     def _previous_period(self):
+        """The period the report compares with: the previous calendar week or month, or for a custom range the
+        range of the same number of days just before it."""
         self.ensure_one()
-        length = (self.date_to - self.date_from).days + 1
-        return self.date_from - relativedelta(days=length), self.date_from - relativedelta(days=1)
+        if self.period == "week":
+            start = self.date_from - relativedelta(weeks=1)
+        elif self.period == "month":
+            start = self.date_from - relativedelta(months=1)
+        else:
+            start = self.date_from - relativedelta(days=(self.date_to - self.date_from).days + 1)
+        return start, self.date_from - relativedelta(days=1)
+
+    def _previous_period_label(self):
+        self.ensure_one()
+        if self.period == "week":
+            return self.env._("the previous calendar week")
+        if self.period == "month":
+            return self.env._("the previous calendar month")
+        return self.env._("the %(days)s days just before", days=(self.date_to - self.date_from).days + 1)
+
+    @api.model
+    def _figures(self, summary):
+        """The headline figures of a period, None where there is nothing to measure (nothing shipped, no unit
+        disposed, no unit closed, no count in the return locations): printed "—", never as a 0 that reads as a
+        measurement. ``has_data``: anything at all happened in the period."""
+        total = summary["turnaround"]["hours_total"]
+        counted = bool(summary["count_lines"])
+        return {
+            "return_rate": summary["return_rate"] if summary["units_shipped"] else None,
+            "recovery_pct": summary["recovery_pct"] if summary["original_cost"] else None,
+            "turnaround_median": total["median"] if total["count"] else None,
+            "count_delta": summary["count_delta"] if counted else None,
+            "count_value_delta": summary["count_value_delta"] if counted else None,
+            "has_data": bool(summary["units_shipped"] or summary["units_returned"] or summary["unit_count"] or counted),
+        }
 
     def _get_report_data(self):
         """Everything the PDF and the workbook show, computed once."""
@@ -99,14 +174,20 @@ class RmaKpiReport(models.TransientModel):
             "currency": self.company_id.currency_id,
             "current": current,
             "previous": previous,
+            "current_figures": self._figures(current),
+            "previous_figures": self._figures(previous),
             "previous_from": previous_from,
             "previous_to": previous_to,
+            "previous_label": self._previous_period_label(),
+            "has_turnaround": any(
+                summary["turnaround"][name]["count"] for summary in (current, previous) for name, *_dates in STAGES
+            ),
             "return_rate": [
                 {
                     "product": product.display_name,
                     "shipped": shipped or 0.0,
                     "returned": returned or 0.0,
-                    "rate": 100.0 * returned / shipped if shipped else 0.0,
+                    "rate": 100.0 * returned / shipped if shipped else None,
                 }
                 for product, shipped, returned in rate_rows
             ],
@@ -117,7 +198,7 @@ class RmaKpiReport(models.TransientModel):
                     "units": quantity,
                     "original_cost": cost,
                     "recovered": recovered,
-                    "pct": 100.0 * recovered / cost if cost else 0.0,
+                    "pct": 100.0 * recovered / cost if cost else None,
                 }
                 for code, quantity, cost, recovered in by_code
             ],
@@ -126,9 +207,13 @@ class RmaKpiReport(models.TransientModel):
 
     @api.model
     def _bars(self, values, width=360, bar_height=14):
-        """Horizontal bars for an inline SVG: [(label, value, x width)]."""
+        """Horizontal bars for an inline SVG: [(label, value text, x width)]; no value (no unit through the stage)
+        draws no bar and reads "—"."""
         top = max((value or 0.0 for _label, value in values), default=0.0) or 1.0
-        return [(label, value or 0.0, round(width * (value or 0.0) / top, 1)) for label, value in values]
+        return [
+            (label, "—" if value is None else f"{value:.1f}", round(width * (value or 0.0) / top, 1))
+            for label, value in values
+        ]
 
     # ------------------------------------------------------------------
     # XLSX
@@ -152,28 +237,35 @@ class RmaKpiReport(models.TransientModel):
             return worksheet
 
         current, previous = data["current"], data["previous"]
+        now, before = data["current_figures"], data["previous_figures"]
+
+        def ratio(figures, key):
+            return None if figures[key] is None else figures[key] / 100
+
         summary = sheet("Summary", [self.env._("KPI"), self.env._("This period"), self.env._("Previous")], [34, 16, 16])
         rows = [
             (self.env._("Units shipped"), current["units_shipped"], previous["units_shipped"], None),
             (self.env._("Units returned"), current["units_returned"], previous["units_returned"], None),
-            (self.env._("Return rate"), current["return_rate"] / 100, previous["return_rate"] / 100, percent),
+            (self.env._("Return rate"), ratio(now, "return_rate"), ratio(before, "return_rate"), percent),
             (self.env._("Original cost"), current["original_cost"], previous["original_cost"], money),
             (self.env._("Recovered value"), current["recovered_value"], previous["recovered_value"], money),
-            (self.env._("Recovery value"), current["recovery_pct"] / 100, previous["recovery_pct"] / 100, percent),
-            (self.env._("Count delta, return locations"), current["count_delta"], previous["count_delta"], None),
+            (self.env._("Recovery value"), ratio(now, "recovery_pct"), ratio(before, "recovery_pct"), percent),
+            (self.env._("Count delta, return locations"), now["count_delta"], before["count_delta"], None),
             (
                 self.env._("Count delta value, return locations"),
-                current["count_value_delta"],
-                previous["count_value_delta"],
+                now["count_value_delta"],
+                before["count_value_delta"],
                 money,
             ),
             (self.env._("Stock value minus ledger"), current["value_ledger_difference"], None, money),
         ]
-        for index, (label, value, before, style) in enumerate(rows, start=1):
+        # Nothing to measure (nothing shipped, nothing disposed, no count): an empty cell, not a 0.
+        for index, (label, value, previous_value, style) in enumerate(rows, start=1):
             summary.write(index, 0, label)
-            summary.write(index, 1, value, style)
-            if before is not None:
-                summary.write(index, 2, before, style)
+            if value is not None:
+                summary.write(index, 1, value, style)
+            if previous_value is not None:
+                summary.write(index, 2, previous_value, style)
 
         rate = sheet(
             "Return Rate",
@@ -182,7 +274,8 @@ class RmaKpiReport(models.TransientModel):
         )
         for index, row in enumerate(data["return_rate"], start=1):
             rate.write_row(index, 0, [row["product"], row["shipped"], row["returned"]])
-            rate.write(index, 3, row["rate"] / 100, percent)
+            if row["rate"] is not None:
+                rate.write(index, 3, row["rate"] / 100, percent)
         rate.autofilter(0, 0, max(len(data["return_rate"]), 1), 3)
 
         turnaround = sheet(
@@ -207,7 +300,8 @@ class RmaKpiReport(models.TransientModel):
             recovery.write_row(index, 0, [row["code"], row["units"]])
             recovery.write(index, 2, row["original_cost"], money)
             recovery.write(index, 3, row["recovered"], money)
-            recovery.write(index, 4, row["pct"] / 100, percent)
+            if row["pct"] is not None:
+                recovery.write(index, 4, row["pct"] / 100, percent)
 
         headers = [
             self.env._("RMA"),

@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.tools import SQL
+from odoo.tools.query import Query
 
 
 class RmaKpiReturnRate(models.Model):
@@ -38,6 +39,12 @@ class RmaKpiReturnRate(models.Model):
     reason_id = fields.Many2one("rma.reason", string="Return Reason", readonly=True)
     qty_shipped = fields.Float(string="Units Shipped", readonly=True, aggregator="sum")
     qty_returned = fields.Float(string="Units Returned", readonly=True, aggregator="sum")
+    return_rate = fields.Float(
+        string="Return Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Units returned ÷ units shipped, in percent, for the rows of each group together.",
+    )
 
     @property
     def _table_query(self):
@@ -46,7 +53,8 @@ class RmaKpiReturnRate(models.Model):
             """
             SELECT move.id * 2 AS id, move.date, move.company_id, source.warehouse_id,
                    COALESCE(partner.commercial_partner_id, partner.id) AS partner_id, move.product_id,
-                   template.categ_id, NULL::int AS reason_id, move.product_qty AS qty_shipped, 0.0 AS qty_returned
+                   template.categ_id, NULL::int AS reason_id, move.product_qty AS qty_shipped, 0.0 AS qty_returned,
+                   0.0 AS return_rate
               FROM stock_move move
               JOIN stock_location source ON source.id = move.location_id
               JOIN stock_location destination ON destination.id = move.location_dest_id
@@ -58,7 +66,7 @@ class RmaKpiReturnRate(models.Model):
             UNION ALL
             SELECT line.id * 2 + 1, line.authorized_date, line.company_id, rma.warehouse_id,
                    COALESCE(partner.commercial_partner_id, partner.id), line.product_id, template.categ_id,
-                   rma.reason_id, 0.0, line.quantity
+                   rma.reason_id, 0.0, line.quantity, NULL::float8
               FROM rma_line line
               JOIN rma_order rma ON rma.id = line.rma_id
               JOIN res_partner partner ON partner.id = rma.partner_id
@@ -66,4 +74,17 @@ class RmaKpiReturnRate(models.Model):
               JOIN product_template template ON template.id = product.product_tmpl_id
              WHERE line.authorized_date IS NOT NULL AND line.state NOT IN ('draft', 'rejected', 'cancel')
             """
+        )
+
+    def _read_group_select(self, aggregate_spec: str, query: Query) -> SQL:
+        """The return rate of a group is its units returned over its units shipped: a ratio is neither summed nor
+        averaged over rows (a row is one shipment or one returned unit), so every group, totals included, computes
+        it from its own sums, as Odoo's vendor delay report does for its on-time rate. A group with nothing shipped
+        has no rate (NULL: an empty cell rather than 0 or infinity)."""
+        if aggregate_spec.split(":")[0] != "return_rate":
+            return super()._read_group_select(aggregate_spec, query)
+        return SQL(
+            "100.0 * SUM(%(returned)s) / NULLIF(SUM(%(shipped)s), 0.0)",
+            returned=self._field_to_sql(self._table, "qty_returned", query),
+            shipped=self._field_to_sql(self._table, "qty_shipped", query),
         )

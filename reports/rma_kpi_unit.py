@@ -15,8 +15,9 @@ class RmaKpiUnit(models.Model):
     """One row per authorized RMA unit, for the turnaround and recovery-value KPIs (README, "KPIs").
 
     Turnaround: hours between the server-set stage times. Recovery value: what the disposition recovered, against
-    the unit's original cost (the value Odoo gave its receipt): RTS at book value; REF/REP the net realizable value
-    less the work cost; PH/REC the recovery value; SD nothing."""
+    the unit's original cost (the value Odoo gave its receipt): the unit's recovered value, by the one rule the
+    disposition batch prints too (rma.disposition._get_recovered_value: RTS at book value; REF/REP the net
+    realizable value less the work cost; PH/REC the recovery value; SD nothing)."""
 
     _name = "rma.kpi.unit"
     _description = "Returns KPI: Units"
@@ -36,10 +37,7 @@ class RmaKpiUnit(models.Model):
             "inspection_done_date",
             "disposition_date",
             "closed_date",
-            "book_value",
-            "net_realizable_value",
-            "work_cost",
-            "recovery_value",
+            "recovered_value",
         ],
         "rma.order": ["warehouse_id", "partner_id", "reason_id"],
         "stock.move": ["value", "state", "rma_line_id", "location_id"],
@@ -91,19 +89,12 @@ class RmaKpiUnit(models.Model):
                    line.authorized_date, line.received_date, line.inspection_done_date, line.disposition_date,
                    line.closed_date, %(hours)s,
                    COALESCE(receipt.value, 0.0) AS original_cost,
-                   CASE code.treatment
-                        WHEN 'restock' THEN COALESCE(line.book_value, 0.0)
-                        WHEN 'refurbish' THEN COALESCE(line.net_realizable_value, 0.0) - COALESCE(line.work_cost, 0.0)
-                        WHEN 'repair' THEN COALESCE(line.net_realizable_value, 0.0) - COALESCE(line.work_cost, 0.0)
-                        WHEN 'salvage' THEN COALESCE(line.recovery_value, 0.0)
-                        ELSE 0.0
-                   END AS recovered_value
+                   COALESCE(line.recovered_value, 0.0) AS recovered_value
               FROM rma_line line
               JOIN rma_order rma ON rma.id = line.rma_id
               JOIN res_company company ON company.id = line.company_id
               JOIN product_product product ON product.id = line.product_id
               JOIN product_template template ON template.id = product.product_tmpl_id
-              LEFT JOIN rma_disposition code ON code.id = line.disposition_id
               LEFT JOIN (
                    SELECT move.rma_line_id, SUM(move.value) AS value
                      FROM stock_move move
@@ -120,7 +111,8 @@ class RmaKpiUnit(models.Model):
     def _kpi_summary(self, company, date_from, date_to, warehouse=None):
         """The four KPIs of ``company`` (and ``warehouse``) for units authorized, or goods shipped, in the period:
         return rate, recovery value %, turnaround per stage (average, median, 90th percentile, in hours) and the
-        stock-accuracy delta."""
+        stock-accuracy delta; with ``unit_count`` (units authorized) and ``count_lines`` (counts applied in the
+        return locations), so that a reader can tell a 0 measured from nothing to measure."""
         start = fields.Datetime.to_datetime(date_from)
         end = fields.Datetime.to_datetime(fields.Date.add(date_to, days=1))
         rate = self.env["rma.kpi.return.rate"]._read_group(
@@ -142,7 +134,7 @@ class RmaKpiUnit(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "SELECT COALESCE(SUM(original_cost) FILTER (WHERE disposition_id IS NOT NULL), 0),"
+                "SELECT COUNT(*), COALESCE(SUM(original_cost) FILTER (WHERE disposition_id IS NOT NULL), 0),"
                 " COALESCE(SUM(recovered_value) FILTER (WHERE disposition_id IS NOT NULL), 0), %s"
                 " FROM (%s) kpi WHERE company_id = %s AND authorized_date >= %s AND authorized_date < %s %s",
                 stage_columns,
@@ -153,7 +145,7 @@ class RmaKpiUnit(models.Model):
                 SQL("AND warehouse_id = %s", warehouse.id) if warehouse else SQL(),
             )
         )
-        original_cost, recovered, *stats = self.env.cr.fetchone()
+        unit_count, original_cost, recovered, *stats = self.env.cr.fetchone()
         turnaround = {
             name: dict(zip(("count", "average", "median", "p90"), stats[4 * index : 4 * index + 4], strict=True))
             for index, (name, _start, _end) in enumerate(STAGES)
@@ -161,6 +153,7 @@ class RmaKpiUnit(models.Model):
         return {
             "units_shipped": shipped,
             "units_returned": returned,
+            "unit_count": unit_count,
             "return_rate": 100.0 * returned / shipped if shipped else 0.0,
             "original_cost": original_cost,
             "recovered_value": recovered,
@@ -173,14 +166,15 @@ class RmaKpiUnit(models.Model):
     def _stock_accuracy(self, company, start, end, warehouse=None):
         """Counted minus system quantity in the return locations (Odoo's inventory adjustments there in the period,
         ``rma.kpi.stock.accuracy``), and the stock value against the ledger (all stock valuation accounts, now)."""
-        count_delta, count_value_delta = self.env["rma.kpi.stock.accuracy"]._read_group(
+        count_lines, count_delta, count_value_delta = self.env["rma.kpi.stock.accuracy"]._read_group(
             [("company_id", "=", company.id), ("date", ">=", start), ("date", "<", end)]
             + ([("warehouse_id", "=", warehouse.id)] if warehouse else []),
             [],
-            ["quantity_delta:sum", "value_delta:sum"],
+            ["__count", "quantity_delta:sum", "value_delta:sum"],
         )[0]
         value, ledger = company.sudo().stock_value(), company.sudo().stock_accounting_value()
         return {
+            "count_lines": count_lines,
             "count_delta": count_delta or 0.0,
             "count_value_delta": count_value_delta or 0.0,
             "value_ledger_difference": company.currency_id.round(sum(value.values()) - sum(ledger.values())),

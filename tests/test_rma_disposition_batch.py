@@ -178,3 +178,54 @@ class TestRmaDispositionBatch(RmaDispositionCommon):
         self.assertEqual(rule_model._suggest(other), {other: 160.0}, "the generic grade A rule: 80%")
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
             rule_model.create({"grade_id": self.grade_a.id, "share_percent": 120.0}).flush_recordset()
+
+    def test_draft_batch_shows_the_units_book_value(self):
+        """Before confirmation, each unit is carried at the value Odoo gave its receipt: the draft batch shows it."""
+        product = self._new_product("fifo", "real_time")
+        serials = [f"DB-06{index:02d}" for index in range(6)]
+        units = self._inspected_units(product, serials, price=850.0)
+        receipt_values = units.mapped("receipt_value")
+        self.assertTrue(all(receipt_values), "each unit came back with a value")
+        batch = self._prepare(units, [self.code["RTS"]] * 3 + [self.code["PH"]] * 3)
+        self.assertEqual(batch.state, "draft")
+        lines = batch.line_ids.sorted(lambda line: units.ids.index(line.unit_id.id))
+        self.assertEqual(lines.mapped("book_value"), receipt_values)
+        self.assertAlmostEqual(batch.total_book_value, sum(receipt_values))
+        # The RTS units already recover their book value on the draft, as the recovery report will count them.
+        self.assertEqual(lines[:3].mapped("recovered_value"), receipt_values[:3])
+
+    def test_batch_recovery_value_is_the_recovery_reports(self):
+        """The batch's Recovery Value per unit is the value the recovery KPI counts for it (one rule: RTS recovers
+        its book value, REF/REP the net realizable value less the work cost, PH/REC the recovery value, SD nothing)."""
+        product = self._new_product("fifo", "real_time")
+        product.list_price = 1000.0
+        units = self._inspected_units(product, ["DB-0701", "DB-0702", "DB-0703", "DB-0704", "DB-0705"], price=850.0)
+        codes = [self.code[code] for code in ("RTS", "RTS", "REF", "PH", "SD")]
+        batch = self._prepare(units, codes)
+        ph_line = batch.line_ids.filtered(lambda line: line.disposition_id == self.code["PH"])
+        ph_line.with_user(self.rma_inspector).recovery_value = 35.0
+        batch.with_user(self.rma_manager).action_confirm()
+        self.assertEqual(batch.state, "done")
+
+        kpi = dict(
+            self.env["rma.kpi.unit"]
+            .with_user(self.rma_manager)
+            ._read_group([("unit_id", "in", units.ids)], ["unit_id"], ["recovered_value:sum"])
+        )
+        for line in batch.line_ids:
+            with self.subTest(code=line.disposition_id.code):
+                self.assertAlmostEqual(line.recovered_value, kpi[line.unit_id])
+                self.assertAlmostEqual(line.recovered_value, line.unit_id.recovered_value)
+        rts = batch.line_ids.filtered(lambda line: line.disposition_id == self.code["RTS"])
+        self.assertEqual(rts.mapped("recovered_value"), rts.unit_id.mapped("receipt_value"), "RTS recovers C")
+        self.assertTrue(all(rts.mapped("recovered_value")))
+        self.assertAlmostEqual(batch.total_recovery_value, sum(kpi.values()))
+        # The PDF prints it in the Recovery Value column, and the batch's total.
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.rma_manager)
+            ._render_qweb_html("rma_recovery.action_report_disposition_batch", batch.ids)[0]
+            .decode()
+        )
+        for amount in (*rts.mapped("recovered_value"), batch.total_recovery_value):
+            self.assertIn(f'<span class="oe_currency_value">{amount:,.2f}</span>', html)

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .common_disposition import RmaDispositionCommon
 
@@ -273,7 +273,9 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertEqual((sent.date_from, sent.date_to), (start, end))
         self.assertEqual(start.weekday(), 0)
         self.assertEqual((end - start).days, 6)
-        self.assertEqual(sent.display_name, f"Depot, weekly, {start} to {end}")
+        self.assertEqual(
+            sent.display_name, f"Depot, weekly, {format_date(self.env, start)} to {format_date(self.env, end)}"
+        )
         self.assertEqual(len(sent.attachment_ids), 2)
         self.assertTrue(any(name.endswith(".xlsx") for name in sent.attachment_ids.mapped("name")))
         self.assertIn(

@@ -396,7 +396,11 @@ class TestRmaRpcSecurity(RmaRpcMixin, RmaDispositionCommon, HttpCase):
             company_id=other.id,
             company_ids=[Command.set(other.ids)],
         )
-        values = {"company_id": self.company.id, "period": "month", "date_from": str(fields.Date.today())}
+        values = {
+            "company_id": self.company.id,
+            "period": "month",
+            "date_from": str(fields.Date.today().replace(day=1)),
+        }
         # The wizard is only a request: printing or downloading is what reads the figures.
         report_ids = self._call(outsider, "rma.kpi.report", "create", [values])["result"]
         self.assertRefused(self._call(outsider, "rma.kpi.report", "action_download_xlsx", report_ids))
