@@ -60,8 +60,10 @@ ensure_postgres() {
         local cluster
         cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
         log "starting PostgreSQL cluster $cluster"
+        # The server outlives this script: it must not inherit our descriptors (a caller's flock on fd 3 would
+        # otherwise stay held by PostgreSQL for ever).
         # shellcheck disable=SC2086
-        pg_ctlcluster $cluster start || true
+        pg_ctlcluster $cluster start 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || true
         for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
         pg_ready || die "PostgreSQL did not start (pg_lsclusters shows its state)."
     fi
