@@ -47,3 +47,4 @@ from . import rma_sanitization
 from . import rma_line_sanitization
 from . import account_chart_template
 from . import rma_kpi_schedule
+from . import ir_actions_report

@@ -28,6 +28,11 @@ class AccountMoveLine(models.Model):
         for item in self:
             item.rma_cogs_line_ids = item.rma_cogs_reversal_ids.line_id
 
+    def action_open_rma_line(self):
+        """A row of RMA Entries opens the returned unit the item is for."""
+        self.ensure_one()
+        return self.rma_line_id._get_records_action(name=self.env._("Returned Unit"))
+
     @api.model
     def _rma_analytic_distribution(self, product, partner, account, company, cache):
         """The distribution Odoo's analytic distribution models give such a line, computed once per key of a

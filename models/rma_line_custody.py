@@ -31,6 +31,7 @@ class RmaLine(models.Model):
         "res.country",
         string="Country of Origin",
         compute="_compute_origin_country_id",
+        compute_sudo=True,  # the serial's country, shown to accountants who read units without access to lots
         help="The serial's own, else its product's.",
     )
     # The position of the chain's head that the company's last seal covers (rma.custody.seal).

@@ -128,7 +128,8 @@ class RmaOrder(models.Model):
         store=True,
         help="A unit failed a check and no manager has overridden it yet.",
     )
-    lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", string="Serial Numbers")
+    # As superuser: the units' serials, shown to the accountants who read the RMA without Inventory's access to lots.
+    lot_ids = fields.Many2many("stock.lot", compute="_compute_lot_ids", compute_sudo=True, string="Serial Numbers")
     receipt_picking_ids = fields.One2many("stock.picking", "rma_id", string="Receipts", readonly=True)
     receipt_count = fields.Integer(compute="_compute_receipt_count")
     move_count = fields.Integer(compute="_compute_move_count", string="Stock Moves")

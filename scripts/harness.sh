@@ -178,6 +178,9 @@ cmd_run() {
     else
         fresh_db "$db" --with-demo
     fi
+    [[ $(wkhtmltopdf --version 2>/dev/null || true) == *"(with patched qt)"* ]] \
+        || log "warning: this wkhtmltopdf is not the patched-Qt build: PDFs print without company header and footer" \
+               "(production needs wkhtmltopdf 0.12.6 with patched Qt, see the README)"
     log "Odoo serves $db on http://127.0.0.1:$HTTP_PORT (login: admin, password: admin)"
     exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$"
 }
