@@ -1,7 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 from .rma_line import is_luhn_valid
 
@@ -37,7 +36,11 @@ class RmaDemo(models.AbstractModel):
         northwind_order = self._deliver_sale(northwind, {laptop: 2, phone: 2})
         old_order = self._deliver_sale(northwind, {switch: 1})
         # An old delivery, out of warranty and outside the return window.
-        old_order.picking_ids.move_ids.write({"date": fields.Datetime.now() - relativedelta(years=3)})
+        # Dated as a delivery of then would be: its picking, moves and move lines.
+        delivered_on = fields.Datetime.now() - relativedelta(years=3)
+        old_order.picking_ids.write({"date_done": delivered_on, "scheduled_date": delivered_on})
+        old_order.picking_ids.move_ids.write({"date": delivered_on})
+        old_order.picking_ids.move_ids.move_line_ids.write({"date": delivered_on})
         self._align_stock_ledger()
 
         def delivered(order, product):
@@ -75,6 +78,7 @@ class RmaDemo(models.AbstractModel):
                 }
             )
 
+        manager, inspector = self._demo_people()
         rma(acme, acme_order, "doa", [(laptop, acme_laptops[0]), (phone, acme_phones[0])])
         # Flagged: a laptop that went to Northwind, and a serial nobody ever shipped.
         rma(acme, acme_order, "failed", [(laptop, northwind_laptops[0]), (laptop, "PB14-99999")])
@@ -83,88 +87,158 @@ class RmaDemo(models.AbstractModel):
         authorized = rma(
             acme, acme_order, "warranty", [(laptop, acme_laptops[1], "repair_return"), (phone, acme_phones[1])]
         )
-        authorized.action_authorize()
+        authorized.with_user(manager).action_authorize()
         # Both units arrived; the laptop is graded, the phone waits in quarantine.
-        authorized.line_ids._action_receive(station="DEMO-DOCK")
+        self._demo_receive(authorized, inspector)
         laptop_line = authorized.line_ids.filtered(lambda line: line.product_id == laptop)
-        inspection = self.env["rma.inspection"].browse(laptop_line.action_start_inspection()["res_id"])
-        inspection.write(
-            {
-                "grade_id": env.ref("rma_recovery.rma_grade_b").id,
-                "functional_result": "fail",
-                "failure_code_ids": [fields.Command.set(env.ref("rma_recovery.rma_failure_keyboard").ids)],
-                "is_data_bearing": True,
-                "data_security": "wipe",
-            }
+        self._demo_inspect(
+            laptop_line,
+            [
+                {
+                    "grade_id": env.ref("rma_recovery.rma_grade_b").id,
+                    "functional_result": "fail",
+                    "failure_code_ids": [fields.Command.set(env.ref("rma_recovery.rma_failure_keyboard").ids)],
+                    "is_data_bearing": True,
+                    "data_security": "wipe",
+                }
+            ],
+            inspector,
         )
-        inspection.action_done()
+        # Its SSD is purged before the repair: Marc Demo ran the erasure, the manager validated the certificate.
+        self._demo_sanitize(
+            laptop_line.sanitization_ids,
+            inspector,
+            manager,
+            {
+                "media_serial": "S5A1NX0R223344",
+                "tool": "Blancco Drive Eraser 7.9",
+                "method_details": "NVMe Sanitize (block erase) of the whole drive.",
+                "post_classification": "Unclassified",
+                "media_destination": "external_reuse",
+            },
+        )
         # Authorized and waiting for the parcel: receive it on Inventory > Returns > Receive.
         # Acme may get its replacement before the parcel arrives (Ship Replacement on the RMA).
-        rma(
-            acme, acme_order, "doa", [(laptop, acme_laptops[3], "replacement"), (laptop, acme_laptops[4])]
+        rma(acme, acme_order, "doa", [(laptop, acme_laptops[3], "replacement"), (laptop, acme_laptops[4])]).with_user(
+            manager
         ).action_authorize()
-        rma(acme, acme_order, "failed", [(laptop, acme_laptops[2])]).action_reject(
+        rma(acme, acme_order, "failed", [(laptop, acme_laptops[2])]).with_user(manager).action_reject(
             "Physical damage not covered by the warranty."
         )
-        rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).action_cancel()
-        self._demo_unit_to_credit(rma(northwind, northwind_order, "not_needed", [(laptop, northwind_laptops[1])]))
-        self._demo_units_to_dispose(
-            rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]])
+        rma(northwind, northwind_order, "doa", [(phone, delivered(northwind_order, phone)[0])]).with_user(
+            manager
+        ).action_cancel()
+        self._demo_unit_to_credit(
+            rma(northwind, northwind_order, "not_needed", [(laptop, northwind_laptops[1])]), manager, inspector
         )
-        self._demo_history(warehouse, laptop, acme, rma)
+        self._demo_units_to_dispose(
+            rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]]), manager, inspector
+        )
+        self._demo_history(warehouse, laptop, acme, rma, manager, inspector)
 
-    def _demo_history(self, warehouse, laptop, acme, rma):
-        """Six months of returns already worked through, for the KPIs (Dashboards > Returns, the KPI report): each
-        month two laptops delivered to Acme and one of them returned, received, inspected, disposed (closed unless
-        refurbished), with stage times a month of that age gives (set back after the fact: the custody log keeps
-        the install time). And a count in quarantine that found a laptop the system did not know."""
+    def _demo_people(self):
+        """Who works the demo returns: Mitchell Admin (Returns Manager) decides, confirms and validates; Marc Demo,
+        made a Returns Inspector, receives, inspects and prepares. Each step runs as its user, through the step's
+        own method, so every date, custody event and certificate is the one real work leaves."""
+        manager = self.env.ref("base.user_admin")
+        inspector = self.env.ref("base.user_demo")
+        inspector.group_ids = [fields.Command.link(self.env.ref("rma_recovery.group_rma_inspector").id)]
+        return manager, inspector
+
+    def _demo_receive(self, rmas, user):
+        """The parcels scanned in on the Receive screen at the demo dock: the RMA number, then each unit."""
+        scan = self.env["rma.scan"].with_user(user)
+        for rma in rmas:
+            scan.receive_scan(rma.name, station="DEMO-DOCK")
+            for line in rma.line_ids:
+                scan.receive_scan(line.serial_number, rma_id=rma.id, station="DEMO-DOCK")
+
+    def _demo_inspect(self, lines, findings, user):
+        """Inspect ``lines`` as ``user``: started, graded with ``findings`` (one dict per line, in order), finished."""
+        lines = lines.with_user(user)
+        lines.action_start_inspection()
+        for line, values in zip(lines, findings, strict=True):
+            line.inspection_id.write(values)
+        lines.inspection_id.action_done()
+
+    def _demo_sanitize(self, certificates, performer, validator, values):
+        """The media sanitized by ``performer``; the certificates validated by ``validator`` (the second person),
+        if any."""
+        certificates.with_user(performer).write(
+            {
+                "performer_name": performer.name,
+                "performer_title": "Returns technician",
+                "performer_location": "Returns bench 2",
+                "media_make": "Samsung",
+                "media_model": "PM9A1",
+                "media_type": "flash",
+                "media_source": "Laptop ProBook 14",
+                "classification": "Confidential (customer data)",
+                "verification": "full",
+                **values,
+            }
+        )
+        certificates.with_user(performer).action_perform()
+        if validator:
+            certificates.with_user(validator).action_validate()
+
+    def _demo_history(self, warehouse, laptop, acme, rma, manager, inspector):
+        """Returns already worked through, for the KPIs (Dashboards > Returns, the KPI report): for each finding, two
+        laptops delivered to Acme and one of them returned, received, inspected, its refund confirmed and disposed
+        (closed unless refurbished); the laptop whose drive had to be destroyed closes when its destruction
+        certificate is validated. Each step runs through its own method when the demo is installed, so the stage
+        times are the installation's, in the order of the steps. And a count in quarantine that found a laptop the
+        system did not know."""
         env = self.env
-        admin = env.ref("base.user_admin")
-        now = fields.Datetime.now()
-        grades = {code: env.ref(f"rma_recovery.rma_grade_{code}") for code in ("a", "b", "d", "salvage")}
-        # Month -> the grade that suggests the code: RTS, PH, REC, RTS, REF, RTS.
-        findings = ["a", "salvage", "d", "a", "b", "a"]
+        grades = {code: env.ref(f"rma_recovery.rma_grade_{code}") for code in ("a", "b", "c", "d", "salvage")}
+        # The grade that suggests the code: RTS, PH, REC, RTS, REF, RTS; and SD for the drive to destroy.
+        codes = ("a", "salvage", "d", "a", "b", "a")
+        findings = [{"grade_id": grades[grade].id, "functional_result": "pass"} for grade in codes]
+        findings.append(
+            {
+                "grade_id": grades["c"].id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": "destroy",
+            }
+        )
         serials = [f"PB14-H{index:04d}" for index in range(1, 2 * len(findings) + 1)]
         self._put_in_stock(warehouse.lot_stock_id, {laptop: serials})
-        units = env["rma.line"]
-        for months_ago, grade in enumerate(findings, start=1):
+        returns = env["rma.order"]
+        for _finding in findings:
             order = self._deliver_sale(acme, {laptop: 2})
-            order.picking_ids.move_ids.write({"date": now - relativedelta(months=months_ago, days=3)})
-            returned = rma(acme, order, "failed", [(laptop, order.picking_ids.move_line_ids.lot_id[:1].name)])
-            returned.with_user(admin).action_authorize()
-            line = returned.line_ids
-            line._action_receive(station="DEMO-DOCK")
-            line.action_start_inspection()
-            line.inspection_id.write({"grade_id": grades[grade].id, "functional_result": "pass"})
-            line.inspection_id.action_done()
-            units |= line
+            returns |= rma(acme, order, "failed", [(laptop, order.picking_ids.move_line_ids.lot_id[:1].name)])
+        returns.with_user(manager).action_authorize()
+        self._demo_receive(returns, inspector)
+        units = returns.line_ids
+        self._demo_inspect(units, findings, inspector)
+        remedy = (
+            env["rma.remedy.wizard"]
+            .with_user(manager)
+            .with_context(active_model="rma.line", active_ids=units.ids)
+            .create({"remedy": "refund"})
+        )
+        remedy.action_confirm()
         wizard = (
             env["rma.disposition.wizard"]
-            .with_user(admin)
+            .with_user(manager)
             .with_context(active_model="rma.line", active_ids=units.ids)
             .create({})
         )
         wizard.action_confirm()
-        env.flush_all()
-        # In one statement: the n-th unit was authorized n months (and a day) ago, received 24 + 6n hours later.
-        env.cr.execute(
-            SQL(
-                """UPDATE rma_line line
-                      SET authorized_date = dated.authorized,
-                          received_date = dated.authorized + make_interval(hours => dated.hours),
-                          inspection_done_date = dated.authorized + make_interval(hours => dated.hours + 20),
-                          disposition_date = dated.authorized + make_interval(hours => dated.hours + 44),
-                          closed_date = CASE WHEN line.closed_date IS NULL THEN NULL
-                                             ELSE dated.authorized + make_interval(hours => dated.hours + 45) END
-                     FROM (SELECT unit.id, %(now)s - make_interval(months => unit.n::int, days => 1) AS authorized,
-                                  24 + 6 * unit.n::int AS hours
-                             FROM unnest(%(units)s::int[]) WITH ORDINALITY AS unit(id, n)) dated
-                    WHERE line.id = dated.id""",
-                now=now,
-                units=units.ids,
-            )
+        # The drive destroyed at the shredder by the manager, the certificate validated by Marc Demo: the unit closes.
+        self._demo_sanitize(
+            units.sanitization_ids,
+            manager,
+            inspector,
+            {
+                "performer_title": "Returns manager",
+                "performer_location": "Depot shredder",
+                "media_serial": "S5A1NX0R654321",
+                "method_details": "Drive removed and shredded to 2 mm particles.",
+                "post_classification": "Unclassified",
+            },
         )
-        env.invalidate_all()
         # The count: one laptop more in quarantine than recorded (Inventory > Reporting > Returns > Stock Accuracy).
         found = env["stock.lot"].create({"product_id": laptop.id, "name": "PB14-FOUND1"})
         env["stock.quant"].with_context(inventory_mode=True).create(
@@ -176,24 +250,23 @@ class RmaDemo(models.AbstractModel):
             }
         ).action_apply_inventory()
 
-    def _demo_unit_to_credit(self, rma):
+    def _demo_unit_to_credit(self, rma, manager, inspector):
         """A laptop Northwind no longer needs, back as new (grade A): its restocking fee applies. A manager confirms
         the refund on the unit, disposes it (RTS), creates the credit note on the RMA; an accountant posts it."""
-        rma.action_authorize()
-        rma.line_ids._action_receive(station="DEMO-DOCK")
-        rma.line_ids.action_start_inspection()
-        rma.line_ids.inspection_id.write(
-            {"grade_id": self.env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}
+        rma.with_user(manager).action_authorize()
+        self._demo_receive(rma, inspector)
+        self._demo_inspect(
+            rma.line_ids,
+            [{"grade_id": self.env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}],
+            inspector,
         )
-        rma.line_ids.inspection_id.action_done()
 
-    def _demo_units_to_dispose(self, rma):
+    def _demo_units_to_dispose(self, rma, manager, inspector):
         """Six laptops received and inspected, one finding per disposition code: Inventory > Returns > Units,
         filter To Dispose, then Dispose."""
         env = self.env
-        rma.action_authorize()
-        rma.line_ids._action_receive(station="DEMO-DOCK")
-        rma.line_ids.action_start_inspection()
+        rma.with_user(manager).action_authorize()
+        self._demo_receive(rma, inspector)
         grade = {code: env.ref(f"rma_recovery.rma_grade_{code}") for code in ("a", "b", "c", "d", "salvage")}
         failure = {code: env.ref(f"rma_recovery.rma_failure_{code}") for code in ("keyboard", "liquid")}
         findings = [
@@ -213,18 +286,12 @@ class RmaDemo(models.AbstractModel):
                 "data_security": "destroy",
             },
         ]
-        for line, values in zip(rma.line_ids, findings, strict=True):
-            line.inspection_id.write(values)
-        rma.line_ids.inspection_id.action_done()
-        self._demo_draft_batch(rma.line_ids)
+        self._demo_inspect(rma.line_ids, findings, inspector)
+        self._demo_draft_batch(rma.line_ids, inspector)
 
-    def _demo_draft_batch(self, units):
+    def _demo_draft_batch(self, units, inspector):
         """An inspector (Marc Demo) prepared the disposition of the six laptops, with the suggested codes and net
         realizable values: a manager opens Inventory > Returns > Disposition Batches and confirms it."""
-        inspector = self.env.ref("base.user_demo", raise_if_not_found=False)
-        if not inspector:
-            return
-        inspector.group_ids = [fields.Command.link(self.env.ref("rma_recovery.group_rma_inspector").id)]
         wizard = (
             self.env["rma.disposition.wizard"]
             .with_user(inspector)
@@ -238,22 +305,12 @@ class RmaDemo(models.AbstractModel):
         wizard.action_prepare()
         # The laptop to destroy: Marc Demo shredded its SSD; a manager validates the certificate (the second
         # person) once the batch is confirmed, and the unit closes. Data Sanitization, filter To Validate.
-        certificates = units.sanitization_ids.with_user(inspector)
-        certificates.write(
-            {
-                "performer_name": inspector.name,
-                "performer_title": "Returns technician",
-                "performer_location": "Returns bench 2",
-                "media_make": "Samsung",
-                "media_model": "PM9A1",
-                "media_serial": "S5A1NX0R123456",
-                "media_type": "flash",
-                "media_source": "Laptop ProBook 14",
-                "method_details": "Drive removed and shredded to 2 mm particles.",
-                "verification": "full",
-            }
+        self._demo_sanitize(
+            units.sanitization_ids,
+            inspector,
+            None,
+            {"media_serial": "S5A1NX0R123456", "method_details": "Drive removed and shredded to 2 mm particles."},
         )
-        certificates.action_perform()
 
     def _align_stock_ledger(self):
         """The demo stock came in by inventory adjustment and left uninvoiced, which posts nothing: a stock

@@ -451,10 +451,11 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     # State machine
     # ------------------------------------------------------------------
-    def _transition(self, state, note=False, station=False):
+    def _transition(self, state, note=False, station=False, date=None):
         """Move the units to ``state``: the one place a unit's status changes. Refused unless UNIT_TRANSITIONS
         allows it from each unit's current status; a unit in our custody gets a custody event; the RMAs follow
-        (their status is computed from their units). Callers run their step's guard first."""
+        (their status is computed from their units). Callers run their step's guard first. ``date``: the time
+        of the step the caller records on its own document too (the RMA's decision), now by default."""
         labels = dict(self._fields["state"]._description_selection(self.env))
         forbidden = self.filtered(lambda line: state not in UNIT_TRANSITIONS[line.state])
         if forbidden:
@@ -470,7 +471,7 @@ class RmaLine(models.Model):
         self.env["rma.custody.event"]._log_status_changes(in_custody, note or labels[state], station)
         vals = {"state": state}
         if state in STAGE_DATE_FIELDS:
-            vals[STAGE_DATE_FIELDS[state]] = fields.Datetime.now()
+            vals[STAGE_DATE_FIELDS[state]] = date or fields.Datetime.now()
         self._workflow().write(vals)
 
     def _workflow(self):

@@ -283,7 +283,7 @@ class RmaOrder(models.Model):
         rmas._assign_rma_numbers()
         now = fields.Datetime.now()
         rmas.write({"authorize_date": now, "authorized_by_id": self.env.uid})
-        self.line_ids._transition("authorized")
+        self.line_ids._transition("authorized", date=now)
         self.line_ids._allocate_earlier_credit_notes()
         rmas._create_receipt_pickings()
         return True

@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.tools import format_amount, format_date
 
 from ..models.rma_workflow_guard import ensure_manager_of
 
@@ -15,23 +16,32 @@ class RmaAuditChecklist(models.TransientModel):
     warehouse_id = fields.Many2one("stock.warehouse", check_company=True, help="Empty: every warehouse of the company.")
     date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(day=1))
     date_to = fields.Date(required=True, default=fields.Date.context_today)
+    currency_id = fields.Many2one(related="company_id.currency_id")
     item_ids = fields.One2many("rma.audit.checklist.item", "checklist_id", string="Checklist", readonly=True)
 
+    @api.depends("date_from", "date_to", "warehouse_id")
+    def _compute_display_name(self):
+        for checklist in self:
+            if not (checklist.date_from and checklist.date_to):
+                checklist.display_name = self.env._("Audit Checklist")
+                continue
+            checklist.display_name = self.env._(
+                "Audit Checklist — %(start)s to %(end)s, %(warehouse)s",
+                start=format_date(self.env, checklist.date_from),
+                end=format_date(self.env, checklist.date_to),
+                warehouse=checklist.warehouse_id.name or self.env._("all warehouses"),
+            )
+
     def action_compute(self):
-        """(Re)compute the checklist items from the records of the period."""
+        """(Re)compute the checklist items from the records of the period; the form shows them (its own record
+        reloaded, so the breadcrumb keeps one entry)."""
         self.ensure_one()
         ensure_manager_of(self, self.env._("Only Returns Managers run the audit checklist."))
         self.item_ids.unlink()
         self.env["rma.audit.checklist.item"].create(
             [{"checklist_id": self.id, "sequence": index, **item} for index, item in enumerate(self._items())]
         )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return True
 
     def action_print(self):
         if not self.item_ids:
@@ -81,8 +91,9 @@ class RmaAuditChecklist(models.TransientModel):
         not_inspected = disposed.filtered(
             lambda line: not line.inspection_done_date or line.inspection_done_date > line.disposition_date
         )
-        inspected = Line.search(self._period_domain("inspection_done_date"))
-        data_bearing = inspected.filtered(lambda line: line.inspection_id.is_data_bearing)
+        # A certificate is due when the unit's disposition is carried out (restocked, refurbished, repaired, destroyed,
+        # recycled or harvested): a data-bearing unit still in quarantine awaiting it has nothing due yet.
+        data_bearing = disposed.filtered(lambda line: line.inspection_id.is_data_bearing)
         uncertified = data_bearing.filtered(
             lambda line: not line.sanitization_ids.filtered(lambda record: record.state == "validated")
         )
@@ -129,7 +140,8 @@ class RmaAuditChecklist(models.TransientModel):
                 "total": 1,
                 "passed": 1 if currency.is_zero(difference) else 0,
                 "failing_ids": "[]",
-                "note": self.env._("Difference: %(amount)s", amount=currency.round(difference)),
+                "amount": currency.round(difference),
+                "note": self.env._("Difference: %(amount)s", amount=format_amount(self.env, difference, currency)),
             },
         ]
 
@@ -146,6 +158,10 @@ class RmaAuditChecklistItem(models.TransientModel):
     passed = fields.Integer()
     share = fields.Float(string="Share (%)", compute="_compute_share")
     note = fields.Char()
+    currency_id = fields.Many2one(related="checklist_id.currency_id")
+    amount = fields.Monetary(
+        string="Difference", currency_field="currency_id", help="For an amount check: what does not agree."
+    )
     res_model = fields.Char()
     failing_ids = fields.Text(string="Failing Records (ids)")
     failing_count = fields.Integer(compute="_compute_share", string="Failing")
