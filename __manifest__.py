@@ -40,6 +40,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/rma_kpi_schedule_views.xml",
+        "reports/rma_report_templates.xml",
         "reports/rma_label_report.xml",
         "reports/rma_custody_integrity_report.xml",
         "reports/rma_disposition_batch_report.xml",

@@ -117,6 +117,11 @@ class ResCompany(models.Model):
             if income and not default_model._get("rma.disposition", "income_account_id", company_id=company.id):
                 default_model.set("rma.disposition", "income_account_id", income.id, company_id=company.id)
 
+    def _rma_timezone(self):
+        """The time zone the addon's documents state their times in: the company's, else the user's, else UTC."""
+        self.ensure_one()
+        return self.partner_id.tz or self.env.user.tz or "UTC"
+
     def _get_rma_warranty_account(self):
         """The account replacements are expensed to; a clear error when the company has none."""
         self.ensure_one()

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_datetime
 
 from .rma_custody_event import custody_hash
 from .rma_inspection import INSPECTOR_GROUP
@@ -52,6 +53,17 @@ HASHED_FIELDS = (
     "validated_date",
     "origin_country_id",
 )
+# Fields added after certificates were first hashed: each counts once a certificate has it (empty ones at the end are
+# left out), so a certificate validated before they existed keeps its hash.
+HASHED_FIELDS_ADDED = (
+    "validator_title",
+    "validator_organization",
+    "validator_location",
+    "validator_phone",
+    "date_tz",
+)
+# "2026-12-04 14:05": the dates a certificate prints, followed by their time zone's name
+DATE_PATTERN = "yyyy-MM-dd HH:mm"
 
 
 class RmaSanitization(models.Model):
@@ -140,14 +152,44 @@ class RmaSanitization(models.Model):
         ],
     )
 
+    # Person validating: their contact details default from their user when they validate
+    validator_title = fields.Char(string="Validator's Title")
+    validator_organization = fields.Char(string="Validator's Organization")
+    validator_location = fields.Char(string="Validator's Location")
+    validator_phone = fields.Char(string="Validator's Phone")
+
     # Who, when: written by the server in the step
     performed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     performed_date = fields.Datetime(string="Performed On", readonly=True, copy=False)
     validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     validated_date = fields.Datetime(string="Validated On", readonly=True, copy=False)
+    date_tz = fields.Char(
+        string="Time Zone",
+        readonly=True,
+        copy=False,
+        help="The time zone the certificate states its dates in: the company's, else the performing user's, set when"
+        " the sanitization is performed.",
+    )
+    performed_date_text = fields.Char(
+        string="Performed On (Stated)", compute="_compute_date_texts", help="As the certificate prints it."
+    )
+    validated_date_text = fields.Char(
+        string="Validated On (Stated)", compute="_compute_date_texts", help="As the certificate prints it."
+    )
     hash = fields.Char(
         string="Certificate Hash", readonly=True, copy=False, help="sha256 of the validated record ($1$ + hex digest)."
     )
+
+    # ------------------------------------------------------------------
+    # Compute
+    # ------------------------------------------------------------------
+    @api.depends("performed_date", "validated_date", "date_tz")
+    def _compute_date_texts(self):
+        """The dates as the certificate prints them, "2026-12-04 14:05 (Europe/Brussels)": the form shows them so,
+        whatever the browser's time zone."""
+        for record in self:
+            record.performed_date_text = record._format_date(record.performed_date)
+            record.validated_date_text = record._format_date(record.validated_date)
 
     # ------------------------------------------------------------------
     # CRUD: validated certificates are locked
@@ -210,7 +252,16 @@ class RmaSanitization(models.Model):
                 )
             )
         now = fields.Datetime.now()
-        self.sudo().write({"state": "performed", "performed_by_id": self.env.uid, "performed_date": now})
+        by_vals = {}  # the details the technician left empty come from their user: one write per set of values
+        for record in self:
+            vals = record._prepare_contact_vals("performer", self.env.user)
+            vals["date_tz"] = record.company_id._rma_timezone()
+            key = tuple(sorted(vals.items()))
+            by_vals[key] = by_vals.get(key, self.browse()) | record
+        for key, records in by_vals.items():
+            records.sudo().write(  # the performer's own fields are server-owned
+                dict(key, state="performed", performed_by_id=self.env.uid, performed_date=now)
+            )
         self._log_custody("wipe")
         return True
 
@@ -230,7 +281,8 @@ class RmaSanitization(models.Model):
             )
         now = fields.Datetime.now()
         for record in self.sudo():
-            record.write({"validated_by_id": self.env.uid, "validated_date": now})
+            contact = record._prepare_contact_vals("validator", self.env.user)
+            record.write({"validated_by_id": self.env.uid, "validated_date": now} | contact)
             record.write({"hash": record._compute_certificate_hash(), "state": "validated"})
         self._log_custody("certificate")
         self.line_id._close_if_destruction_certified()
@@ -252,6 +304,30 @@ class RmaSanitization(models.Model):
     def _ensure_inspector(self):
         if not self.env.su and not self.env.user.has_group(INSPECTOR_GROUP):
             raise AccessError(self.env._("Only Returns Inspectors and Managers record and validate sanitizations."))
+
+    def _prepare_contact_vals(self, role, user):
+        """The ``role``'s (``performer`` or ``validator``) title, organization, location and phone left empty on
+        the certificate, from ``user``: their job position and phone, else the company's phone, the company's name
+        and address."""
+        self.ensure_one()
+        company = self.company_id or user.company_id
+        address = company.partner_id
+        city = " ".join(filter(None, (address.zip, address.city)))
+        defaults = {
+            "title": user.partner_id.function,
+            "organization": company.name,
+            "location": ", ".join(filter(None, (address.street, city, address.country_id.name))),
+            "phone": user.partner_id.phone or company.phone,
+        }
+        return {f"{role}_{key}": value for key, value in defaults.items() if value and not self[f"{role}_{key}"]}
+
+    def _format_date(self, value):
+        """``value`` in the certificate's time zone, followed by the zone's name; empty when ``value`` is."""
+        self.ensure_one()
+        if not value:
+            return False
+        tz = self.date_tz or self.company_id._rma_timezone()
+        return f"{format_datetime(self.env, value, tz=tz, dt_format=DATE_PATTERN)} ({tz})"
 
     def _log_custody(self, event_type):
         """The wipe or destruction (``wipe``), or the validation (``certificate``), in the unit's chain of custody."""
@@ -283,10 +359,11 @@ class RmaSanitization(models.Model):
         )
 
     def _hash_values(self):
-        """The HASHED_FIELDS values in order: ids, text, dates as "YYYY-MM-DD HH:MM:SS", None for empty."""
+        """The HASHED_FIELDS values in order: ids, text, dates as "YYYY-MM-DD HH:MM:SS", None for empty; then the
+        HASHED_FIELDS_ADDED values up to the last one set."""
         self.ensure_one()
         values = []
-        for name in HASHED_FIELDS:
+        for name in HASHED_FIELDS + HASHED_FIELDS_ADDED:
             field, value = self._fields[name], self[name]
             if field.type == "many2one":
                 value = value.id or None
@@ -295,6 +372,8 @@ class RmaSanitization(models.Model):
             elif field.type != "boolean":
                 value = value or None
             values.append(value)
+        while len(values) > len(HASHED_FIELDS) and values[-1] is None:
+            values.pop()
         return values
 
     def _compute_certificate_hash(self):
