@@ -111,6 +111,8 @@ class RmaDemo(models.AbstractModel):
             manager,
             {
                 "media_serial": "S5A1NX0R223344",
+                "validator_title": "Returns manager",
+                "validator_location": "Depot office",
                 "tool": "Blancco Drive Eraser 7.9",
                 "method_details": "NVMe Sanitize (block erase) of the whole drive.",
                 "post_classification": "Unclassified",
@@ -234,6 +236,8 @@ class RmaDemo(models.AbstractModel):
             {
                 "performer_title": "Returns manager",
                 "performer_location": "Depot shredder",
+                "validator_title": "Returns technician",
+                "validator_location": "Returns bench 2",
                 "media_serial": "S5A1NX0R654321",
                 "method_details": "Drive removed and shredded to 2 mm particles.",
                 "post_classification": "Unclassified",

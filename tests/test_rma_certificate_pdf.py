@@ -98,6 +98,7 @@ class TestRmaCertificatePdf(RmaDispositionCommon):
             ("Serial / IMEI", certificate.serial),
             ("RMA", certificate.rma_id.name),
             ("Country of Origin", certificate.origin_country_id.name or EMPTY),
+            ("Issued by", f"{certificate.company_id.name}, Rue des Retours 7, 1000 Brussels, Belgium"),
             ("Name", certificate.performer_name or EMPTY),
             ("Title", certificate.performer_title or EMPTY),
             ("Organization", certificate.performer_organization or EMPTY),
