@@ -54,18 +54,14 @@ class RmaDemo(models.AbstractModel):
         }
         # A trusted customer: credited or sent a replacement before the unit arrives.
         acme.rma_advance_remedy = True
-        proof = env["ir.attachment"].create(
-            {"name": "acme-invoice.pdf", "raw": b"%PDF-1.4 demo proof of purchase", "mimetype": "application/pdf"}
-        )
 
         def rma(partner, order, reason, units, **extra):
-            return env["rma.order"].create(
+            request = env["rma.order"].create(
                 {
                     "partner_id": partner.id,
                     "sale_order_id": order.id if order else False,
                     "customer_reference": order.client_order_ref or order.name if order else False,
                     "reason_id": reasons[reason].id,
-                    "proof_attachment_ids": [fields.Command.link(proof.id)],
                     "user_id": env.ref("base.user_admin").id,
                     "line_ids": [
                         fields.Command.create(
@@ -77,6 +73,18 @@ class RmaDemo(models.AbstractModel):
                     **extra,
                 }
             )
+            # The proof attached to its RMA, as the form's upload does: whoever may read the RMA reads its proof.
+            proof = env["ir.attachment"].create(
+                {
+                    "name": f"{(order.name if order else partner.name).replace('/', '-')}-invoice.pdf",
+                    "raw": b"%PDF-1.4 demo proof of purchase",
+                    "mimetype": "application/pdf",
+                    "res_model": "rma.order",
+                    "res_id": request.id,
+                }
+            )
+            request.proof_attachment_ids = [fields.Command.link(proof.id)]
+            return request
 
         manager, inspector = self._demo_people()
         rma(acme, acme_order, "doa", [(laptop, acme_laptops[0]), (phone, acme_phones[0])])

@@ -116,6 +116,14 @@ class TestRmaDemo(TransactionCase):
             self.assertEqual(event.scanned_code, event.line_id.serial_number)
             self.assertEqual(event.user_id, self.inspector)
 
+    def test_returns_staff_read_each_proof_of_purchase(self):
+        """Each request's proof is attached to its RMA, as an upload from the form is: the warehouse user who works
+        the RMA opens it (an attachment linked to no record is readable by its creator only)."""
+        for request in self.rmas.with_user(self.inspector):
+            self.assertTrue(request.proof_attachment_ids, request.display_name)
+            self.assertEqual(request.proof_attachment_ids.mapped("mimetype"), ["application/pdf"])
+            self.assertTrue(request.proof_attachment_ids.raw.startswith(b"%PDF"))
+
     def test_certificates_validated_by_two_people_and_a_destroyed_unit_closed(self):
         certificates = self.units.sanitization_ids.filtered(lambda record: record.state == "validated")
         self.assertGreaterEqual(len(certificates.validated_by_id), 2)
