@@ -75,6 +75,11 @@ registry.category("web_tour.tours").add("rma_recovery_lists_tour", {
             run: "click",
         },
         {
+            // Wait for the units to load: a view switch clicked on the RMA list before would cancel their action.
+            content: "The returned units are shown",
+            trigger: ".o_last_breadcrumb_item:contains('Returned Units')",
+        },
+        {
             content: "As a list",
             trigger: ".o_switch_view.o_list",
             run: "click",
