@@ -306,7 +306,10 @@ class RmaDispositionBatchLine(models.Model):
     )
     move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
 
-    @api.depends("unit_id.receipt_value")
+    # Not on unit_id.receipt_value: that chain would search the batch lines at each stock move valued by a receipt
+    # (two queries per unit received). A line is added once its unit is received, when that value is known;
+    # confirming the batch records the value of the disposition move.
+    @api.depends("unit_id")
     def _compute_book_value(self):
         for line in self:
             # A confirmed batch keeps the value its confirmation recorded (_record_confirmation).
