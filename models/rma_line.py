@@ -116,6 +116,7 @@ class RmaLine(models.Model):
     serial_number = fields.Char(
         string="Serial / IMEI",
         copy=False,
+        index=True,  # matched at every scan
         help="The serial number or IMEI as declared by the customer.",
     )
     quantity = fields.Float(default=1.0, digits="Product Unit", required=True)
@@ -132,6 +133,7 @@ class RmaLine(models.Model):
         string="Original Delivery Move",
         compute="_compute_checks",
         store=True,
+        index="btree_not_null",  # searched when credit notes post
         help="The delivery of this unit to the customer that the return refers to.",
     )
     delivery_date = fields.Datetime(related="delivery_move_id.date", string="Delivered On")

@@ -363,7 +363,6 @@ class RmaLine(models.Model):
             "product_id": lot.product_id.id,
             "serial_number": code,
             "quantity": 1.0,
-            "state": "authorized",
             "is_substitution": True,
             "override_reason": self.env._("Received on %(rma)s in place of an authorized unit.", rma=rma.name),
             "override_user_id": self.env.uid,

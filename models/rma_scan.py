@@ -94,6 +94,9 @@ class RmaScan(models.AbstractModel):
             substitute = (
                 self.env["rma.line"]._workflow().create(rma.line_ids._prepare_substitution_line_vals(lot, code))
             )
+            # Requested, then authorized through the state machine like every unit: its authorization date counts
+            # it in the return rate.
+            substitute._transition("authorized")
             substitute._action_receive(station=station, scanned_codes={substitute.id: code})
             return self._receive_state(
                 rma,

@@ -181,6 +181,9 @@ class TestRmaReceive(RmaCommon):
             substitute,
             [{"serial_number": "RC-OTHER", "state": "received", "location_id": self.quarantine.id}],
         )
+        # Authorized through the state machine as every unit is: dated, so the return rate counts it.
+        self.assertTrue(substitute.authorized_date)
+        self.assertLessEqual(substitute.authorized_date, substitute.received_date)
         self.assertFalse(substitute.receipt_move_ids.origin_returned_move_id)
         self.assertEqual(rma.line_ids.filtered(lambda line: not line.is_substitution).state, "authorized")
         self.assertEqual(substitute.custody_event_ids.note, "Substitution suspected")
