@@ -122,6 +122,12 @@ class ResCompany(models.Model):
         self.ensure_one()
         return self.partner_id.tz or self.env.user.tz or "UTC"
 
+    def _rma_address_line(self):
+        """The company's address on one line, in its country's address format, as certificates print it."""
+        self.ensure_one()
+        lines = self.partner_id._display_address(without_company=True).split("\n")
+        return ", ".join(line.strip() for line in lines if line.strip())
+
     def _get_rma_warranty_account(self):
         """The account replacements are expensed to; a clear error when the company has none."""
         self.ensure_one()

@@ -308,15 +308,13 @@ class RmaSanitization(models.Model):
     def _prepare_contact_vals(self, role, user):
         """The ``role``'s (``performer`` or ``validator``) title, organization, location and phone left empty on
         the certificate, from ``user``: their job position and phone, else the company's phone, the company's name
-        and address."""
+        and address (in its country's format)."""
         self.ensure_one()
         company = self.company_id or user.company_id
-        address = company.partner_id
-        city = " ".join(filter(None, (address.zip, address.city)))
         defaults = {
             "title": user.partner_id.function,
             "organization": company.name,
-            "location": ", ".join(filter(None, (address.street, city, address.country_id.name))),
+            "location": company._rma_address_line(),
             "phone": user.partner_id.phone or company.phone,
         }
         return {f"{role}_{key}": value for key, value in defaults.items() if value and not self[f"{role}_{key}"]}
