@@ -36,9 +36,15 @@ class AccountMove(models.Model):
             lambda move: move.rma_line_id and move.origin_returned_move_id
         )
         valued_qty = {origin.id: origin._get_valued_qty() for origin in receipts.origin_returned_move_id}
-        posted = super(
-            AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty, rma_cogs_coverage=coverage))
-        )._post(soft)
+        # The decision is stored on each credit note line before Odoo prepares its COGS lines (see
+        # _stock_account_prepare_realtime_out_lines_vals): the quantity whose COGS the units' RMA entries reverse.
+        covered_qty = {line: sum(units.values()) for line, units in coverage.items()}
+        refund_lines = refunds.invoice_line_ids.sudo()  # a decision of the server's, whoever posts
+        for quantity, lines in refund_lines.grouped(lambda line: covered_qty.get(line, 0.0)).items():
+            lines = lines.filtered(lambda line, quantity=quantity: line.rma_cogs_covered_qty != quantity)
+            if lines:
+                lines.write({"rma_cogs_covered_qty": quantity})
+        posted = super(AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty)))._post(soft)
         # Odoo re-values the returns of the credit note's sale lines: their units are settled on the new value.
         self._rma_settle_after_post(coverage, receipts.rma_line_id)
         return posted
@@ -62,18 +68,13 @@ class AccountMove(models.Model):
         return result
 
     def _stock_account_prepare_realtime_out_lines_vals(self):
-        # Lines covered in full are not eligible for COGS at all (Odoo does not even price them); the others of a
-        # line covered in part are scaled down to the rest. The coverage was computed by _post (server-only).
-        coverage = server_value(self.env, "rma_cogs_coverage", {})
-        covered = {line: sum(units.values()) for line, units in coverage.items() if line.move_id in self}
+        # Lines covered in full are not eligible for COGS at all (Odoo does not even price them, see
+        # account.move.line._eligible_for_stock_account); the others of a line covered in part are scaled down to the
+        # rest. The covered quantity was recorded on each line by _post.
+        covered = {line: line.rma_cogs_covered_qty for line in self.invoice_line_ids if line.rma_cogs_covered_qty}
+        vals_list = super()._stock_account_prepare_realtime_out_lines_vals()
         if not covered:
-            return super()._stock_account_prepare_realtime_out_lines_vals()
-        fully = frozenset(
-            line.id for line, quantity in covered.items() if line.product_uom_id.compare(quantity, line.quantity) >= 0
-        )
-        vals_list = super(
-            AccountMove, self.with_context(**server_context(rma_cogs_covered_line_ids=fully))
-        )._stock_account_prepare_realtime_out_lines_vals()
+            return vals_list
         kept = []
         for vals in vals_list:
             line = self.env["account.move.line"].browse(vals.get("cogs_origin_id"))

@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .rma_server_context import server_value
-
 
 class AccountMoveLine(models.Model):
     _name = "account.move.line"
@@ -13,6 +11,14 @@ class AccountMoveLine(models.Model):
     rma_id = fields.Many2one(related="rma_line_id.rma_id", string="RMA", store=True, index="btree_not_null")
     rma_disposition_id = fields.Many2one(
         "rma.disposition", string="Disposition", readonly=True, copy=False, index="btree_not_null"
+    )
+    rma_cogs_covered_qty = fields.Float(
+        string="Quantity Reversed by RMAs",
+        digits="Product Unit",
+        readonly=True,
+        copy=False,
+        help="Credit notes: the quantity of this line whose cost of goods sold the RMA receipt entries of its units"
+        " reverse, so that the credit note posts no COGS for it (recorded when it is posted).",
     )
     rma_cogs_reversal_ids = fields.One2many("rma.cogs.reversal", "move_line_id", string="COGS Reversals", readonly=True)
     rma_cogs_line_ids = fields.Many2many(
@@ -56,9 +62,9 @@ class AccountMoveLine(models.Model):
     # Credit notes and the COGS reversal of returned units (see account.move)
     # ------------------------------------------------------------------
     def _eligible_for_stock_account(self):
-        # A credit note line whose units' COGS their RMA receipt entries reverse gets no COGS line: it is not
-        # eligible (rma_cogs_covered_line_ids, server-only, set by account.move while it prepares those lines).
-        if self.id in server_value(self.env, "rma_cogs_covered_line_ids", ()):
+        # A credit note line whose units' COGS their RMA receipt entries reverse in full gets no COGS line: it is not
+        # eligible (rma_cogs_covered_qty, recorded by account.move._post before Odoo prepares those lines).
+        if self.rma_cogs_covered_qty and self.product_uom_id.compare(self.rma_cogs_covered_qty, self.quantity) >= 0:
             return False
         return super()._eligible_for_stock_account()
 

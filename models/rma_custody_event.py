@@ -139,22 +139,43 @@ class RmaCustodyEvent(models.Model):
         raise UserError(self.env._("Custody events are append-only: they cannot be modified."))
 
     @api.model
-    def _log_status_changes(self, lines, note, station=False):
-        """A status event per unit (rma.line._transition), where the unit is now."""
-        if not lines:
+    def _log(self, units, event_type, location=None, destination=None, note=False, station=False, **values):
+        """Record one event per unit: the one helper through which the addon writes the chain of custody.
+
+        ``location`` is where the unit is (its current location by default), ``destination`` where it is handed to;
+        each of ``location``, ``destination`` and ``note`` is one value for every unit or {unit: value}. Other
+        ``values`` (scanned_code, lot_id, serial) apply to every event.
+        """
+        if not units:
             return self
+
+        def of(value, unit):
+            return value.get(unit, False) if isinstance(value, dict) else value
+
+        def id_of(value, unit):
+            record = of(value, unit)
+            return record.id if record else False
+
+        # The log is append-only and numbered by the server (create): whoever acts, the server writes it.
         return self.sudo().create(
             [
                 {
-                    "line_id": line.id,
-                    "event_type": "status",
-                    "location_id": line.location_id.id,
+                    **values,
+                    "line_id": unit.id,
+                    "event_type": event_type,
+                    "location_id": id_of(location, unit) if location is not None else unit.location_id.id,
+                    "location_dest_id": id_of(destination, unit),
                     "station": station,
-                    "note": note,
+                    "note": of(note, unit),
                 }
-                for line in lines
+                for unit in units
             ]
         )
+
+    @api.model
+    def _log_status_changes(self, lines, note, station=False):
+        """A status event per unit (rma.line._transition), where the unit is now."""
+        return self._log(lines, "status", note=note, station=station)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

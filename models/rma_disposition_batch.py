@@ -1,15 +1,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_inspection import INSPECTOR_GROUP
+from .rma_line_disposition import STATE_AFTER_DISPOSITION
 from .rma_order import MANAGER_GROUP
-from .rma_posting_lock import serialize_rma_postings
 from .rma_workflow_guard import ensure_workflow_fields
 
 
 class RmaDispositionBatch(models.Model):
     """A disposition decision with its money: the units, their codes and values, who prepared it and who
-    confirmed it. Confirming it disposes every unit at once, all or nothing (rma.line._action_dispose)."""
+    confirmed it. Confirming it disposes every unit at once, all or nothing (action_confirm runs every step)."""
 
     _name = "rma.disposition.batch"
     _inherit = ["mail.thread", "mail.activity.mixin", "rma.input.mixin"]
@@ -140,13 +141,42 @@ class RmaDispositionBatch(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_confirm(self):
-        """Dispose every unit of the batch, all or nothing: one batch of moves, one Odoo valuation entry and one
-        addon entry per company, repair orders for REP, custody events."""
+        """Dispose every unit of the batches, all or nothing. The units move to their codes' locations in one batch of
+        moves (Odoo posts the book value of those leaving stock), the batch posts the addon's entry (write-downs,
+        work cost accruals, recovery income), creates the repair orders, logs the handoffs and moves the units on in
+        their state machine."""
         self._ensure_can_be_confirmed()
-        serialize_rma_postings(self.env, self.company_id | self.line_ids.unit_id.company_id)
-        for batch in self:
-            with self.env.cr.savepoint():
-                batch.line_ids.unit_id._action_dispose(batch._disposition_values(), batch=batch)
+        lines = self.line_ids
+        lines._set_location_accounts()
+        lines._write_unit_dispositions()
+        moving = lines.filtered(lambda line: line.unit_id.location_id != line.location_dest_id)
+        # The moves name their unit (rma_line_id), a link only the server writes.
+        moves = self.env["stock.move"].sudo().create(moving._prepare_stock_move_vals())
+        moves.with_context(force_period_date=False)._action_done(cancel_backorder=True)
+        lines._record_moves(moves.with_env(self.env))
+        # The entries are the accountants' documents, posted for the manager once the guard has run.
+        entry_vals = self._prepare_account_move_vals()
+        entries = (
+            self.env["account.move"].sudo().with_context(skip_analytic_sync=True).create(list(entry_vals.values()))
+        )
+        entries.with_context(skip_analytic_sync=False)._post()
+        entry_by_batch = dict(zip(entry_vals, entries, strict=True))
+        units = lines.unit_id
+        destinations = {line.unit_id: line.location_dest_id for line in lines}
+        self.env["rma.custody.event"]._log(
+            units, "disposition", destination=destinations, note={line.unit_id: line._custody_note() for line in lines}
+        )
+        units._set_location(destinations)
+        lines.filtered(lambda line: line.treatment == "repair")._create_repair_orders()
+        for state, state_units in units.grouped(
+            lambda unit: STATE_AFTER_DISPOSITION[unit.disposition_treatment]
+        ).items():
+            state_units._transition(state)
+        # Destroyed, recycled or harvested: the serial must never come back into stock (reactivation block).
+        self.env["stock.lot"]._rma_block(
+            units.filtered(lambda unit: unit.disposition_treatment in ("salvage", "destroy"))
+        )
+        self._record_confirmation(moves, entry_by_batch)
         return True
 
     def action_cancel(self):
@@ -208,6 +238,8 @@ class RmaDispositionBatch(models.Model):
                 )
 
     def _ensure_can_be_confirmed(self):
+        """Everything the confirmation needs is checked before anything is written: rights, segregation of duties,
+        each unit's status and code, the amounts the code requires, the accounts of its entries."""
         if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
         self._ensure_draft()
@@ -223,55 +255,66 @@ class RmaDispositionBatch(models.Model):
                         company=batch.company_id.name,
                     )
                 )
+        twice = [unit for unit, lines in self.line_ids.grouped("unit_id").items() if len(lines) > 1]
+        if twice:
+            raise UserError(
+                self.env._(
+                    "Each unit is disposed once per confirmation: %(units)s appears twice.",
+                    units=", ".join(unit.display_name for unit in twice),
+                )
+            )
+        self.line_ids._ensure_can_be_disposed()
 
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _disposition_values(self):
-        """{unit id: its values} as rma.line._action_dispose takes them, the batch's note added to each."""
-        self.ensure_one()
-        return self.line_ids._disposition_values(note=self.note)
+    def _prepare_account_move_vals(self):
+        """{batch: its entry's values}: the addon's entry of each batch in its company's RMA Dispositions journal (none
+        without amounts)."""
+        vals_by_batch = {}
+        analytic_cache = {}
+        for batch in self:
+            line_vals = [
+                vals for line in batch.line_ids for vals in line._prepare_account_move_line_vals(analytic_cache)
+            ]
+            if not line_vals:
+                continue
+            rmas = batch.line_ids.unit_id.rma_id
+            vals_by_batch[batch] = {
+                "move_type": "entry",
+                "journal_id": batch.company_id._get_rma_journal().id,
+                "company_id": batch.company_id.id,
+                "date": fields.Date.context_today(self),
+                "ref": rmas.name if len(rmas) == 1 else batch.name,
+                "line_ids": [fields.Command.create(vals) for vals in line_vals],
+            }
+        return vals_by_batch
 
-    @api.model
-    def _create_for_units(self, units, values, note=False):
-        """A draft batch of ``units`` with ``values`` ({unit id: values}, as _disposition_values gives them)."""
-        return self.create(
-            {
-                "company_id": units.company_id[:1].id or self.env.company.id,
-                "note": note,
-                "line_ids": [
-                    fields.Command.create(
-                        {
-                            "unit_id": unit.id,
-                            "disposition_id": values[unit.id].get("disposition_id"),
-                            "repair_level": values[unit.id].get("repair_level") or False,
-                            "net_realizable_value": values[unit.id].get("net_realizable_value") or 0.0,
-                            "work_cost": values[unit.id].get("work_cost") or 0.0,
-                            "recovery_value": values[unit.id].get("recovery_value") or 0.0,
-                            "note": values[unit.id].get("note") or False,
-                        }
+    def _record_confirmation(self, moves, entry_by_batch):
+        """What the confirmation did, kept on each batch and told in its RMAs' chatter."""
+        now = fields.Datetime.now()
+        for batch in self:
+            units = batch.line_ids.unit_id
+            batch_moves = moves.filtered(lambda move, units=units: move.rma_line_id in units)
+            batch_entries = entry_by_batch.get(batch, self.env["account.move"])
+            # The record of the confirmation: server-owned fields, written after the guard.
+            batch.sudo().write(
+                {
+                    "state": "done",
+                    "confirmed_by_id": self.env.uid,
+                    "confirmed_date": now,
+                    "move_ids": [fields.Command.set(batch_moves.ids)],
+                    "account_move_ids": [fields.Command.set((batch_moves.account_move_id | batch_entries).ids)],
+                }
+            )
+            for rma, lines in batch.line_ids.grouped(lambda line: line.unit_id.rma_id).items():
+                rma.message_post(
+                    body=self.env._(
+                        "Disposition %(batch)s: %(units)s",
+                        batch=batch.name,
+                        units=", ".join(f"{line.unit_id.display_name} → {line.disposition_id.code}" for line in lines),
                     )
-                    for unit in units
-                ],
-            }
-        )
-
-    def _record_confirmation(self, moves, entries):
-        """What the confirmation did, kept on the batch (called by rma.line._action_dispose)."""
-        self.ensure_one()
-        move_by_unit = {move.rma_line_id: move for move in moves}
-        batch = self.sudo()
-        for line in batch.line_ids:
-            line.write({"book_value": line.unit_id.book_value, "move_id": move_by_unit.get(line.unit_id, False)})
-        batch.write(
-            {
-                "state": "done",
-                "confirmed_by_id": self.env.uid,
-                "confirmed_date": fields.Datetime.now(),
-                "move_ids": [fields.Command.set(moves.ids)],
-                "account_move_ids": [fields.Command.set((moves.account_move_id | entries).ids)],
-            }
-        )
+                )
 
     def _repairs(self):
         return self.line_ids.unit_id.repair_id
@@ -305,6 +348,12 @@ class RmaDispositionBatchLine(models.Model):
         " cost, PH/REC the residual recovery value, SD nothing (the rule of the recovery KPI).",
     )
     move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
+    location_dest_id = fields.Many2one(
+        "stock.location",
+        string="Destination",
+        compute="_compute_location_dest_id",
+        help="Where the unit goes: its code's location in the unit's warehouse.",
+    )
 
     # Not on unit_id.receipt_value: that chain would search the batch lines at each stock move valued by a receipt
     # (two queries per unit received). A line is added once its unit is received, when that value is known;
@@ -314,6 +363,12 @@ class RmaDispositionBatchLine(models.Model):
         for line in self:
             # A confirmed batch keeps the value its confirmation recorded (_record_confirmation).
             line.book_value = line.book_value if line.state == "done" else line.unit_id.receipt_value
+
+    @api.depends("disposition_id.destination", "unit_id.rma_id.warehouse_id")
+    def _compute_location_dest_id(self):
+        for line in self:
+            destination = line.disposition_id.destination
+            line.location_dest_id = line.unit_id.rma_id.warehouse_id[destination] if destination else False
 
     @api.depends("disposition_id.treatment", "book_value", "net_realizable_value", "work_cost", "recovery_value")
     def _compute_recovered_value(self):
@@ -326,6 +381,15 @@ class RmaDispositionBatchLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        no_code = [vals for vals in vals_list if not vals.get("disposition_id")]
+        if no_code:
+            units = self.env["rma.line"].browse([vals.get("unit_id") for vals in no_code if vals.get("unit_id")])
+            raise UserError(
+                self.env._(
+                    "Choose a disposition code for %(units)s.",
+                    units=", ".join(units.exists().mapped("display_name")) or self.env._("each unit"),
+                )
+            )
         if not self.env.su:
             self.env["rma.disposition.batch"]._ensure_can_prepare()
             batches = self.env["rma.disposition.batch"].browse({vals.get("batch_id") for vals in vals_list} - {None})
@@ -344,3 +408,211 @@ class RmaDispositionBatchLine(models.Model):
     def _unlink_except_confirmed(self):
         self.batch_id.filtered(lambda batch: batch.state == "done")._ensure_draft()
         self.batch_id._ensure_preparer_edits()
+
+    # ------------------------------------------------------------------
+    # Confirmation, run by the batch (rma.disposition.batch.action_confirm)
+    # ------------------------------------------------------------------
+    def _ensure_can_be_disposed(self):
+        """Each unit can be disposed with its code and values: refused before anything is written."""
+        for line in self:
+            unit, code = line.unit_id, line.disposition_id
+            blocker = unit._disposition_blocker()
+            if blocker:
+                raise UserError(blocker)
+            if code.company_id and code.company_id != unit.company_id:
+                raise UserError(
+                    self.env._(
+                        "Disposition %(code)s belongs to another company than %(unit)s.",
+                        code=code.display_name,
+                        unit=unit.display_name,
+                    )
+                )
+            if code.treatment in WORK_TREATMENTS and not line.net_realizable_value:
+                raise UserError(
+                    self.env._(
+                        "%(unit)s: enter the net realizable value of the unit once %(treatment)s.",
+                        unit=unit.display_name,
+                        treatment=self.env._("refurbished")
+                        if code.treatment == "refurbish"
+                        else self.env._("repaired"),
+                    )
+                )
+            blocker = unit._sanitization_blocker(code)
+            if blocker:
+                raise UserError(blocker)
+            if code.treatment == "repair" and not line.repair_level:
+                raise UserError(self.env._("%(unit)s: choose the repair level (L1-L4).", unit=unit.display_name))
+            if not line.location_dest_id:
+                code._get_destination(unit.rma_id.warehouse_id)  # raises, naming the location to set
+        self._check_accounts()
+
+    def _check_accounts(self):
+        """Every account a unit's entries need exists, and its destination location posts to the code's account: a
+        configuration error is reported before anything is written."""
+        account_labels = {
+            "location": self.env._("destination account"),
+            "writedown": self.env._("returns write-down account"),
+            "work_cost": self.env._("refurbishment/repair cost account"),
+            "accrued_cost": self.env._("accrued refurbishment/repair costs account"),
+            "income": self.env._("recovery income account"),
+            "recovery": self.env._("recovery receivable account"),
+            "nrv_allowance": self.env._("NRV allowance account"),
+            "cost_variance": self.env._("standard cost variance account"),
+        }
+        for line in self:
+            code, product, company = line.disposition_id, line.unit_id.product_id, line.unit_id.company_id
+            needed = code._required_accounts(
+                line.work_cost, line.recovery_value, standard_cost=product.cost_method == "standard"
+            )
+            if not needed:
+                continue
+            accounts = code._get_accounts(product, company)
+            missing = [account_labels[name] for name in needed if not accounts[name]]
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Disposition %(code)s has no %(accounts)s in %(company)s: set it on the code"
+                        " (Inventory > Configuration > Returns > Dispositions).",
+                        code=code.display_name,
+                        accounts=", ".join(missing),
+                        company=company.name,
+                    )
+                )
+            location_account = line.location_dest_id.sudo().valuation_account_id
+            if location_account and location_account != accounts["location"]:
+                raise UserError(
+                    self.env._(
+                        "%(location)s posts to %(location_account)s but disposition %(code)s expects %(account)s:"
+                        " make them the same.",
+                        location=line.location_dest_id.display_name,
+                        location_account=location_account.display_name,
+                        code=code.display_name,
+                        account=accounts["location"].display_name,
+                    )
+                )
+
+    def _set_location_accounts(self):
+        """A location receiving its first disposition posts to the code's account from then on (the perpetual entries
+        at each move, the periodic closing's reclassification)."""
+        for line in self:
+            location = line.location_dest_id
+            if location.sudo().valuation_account_id or not line.disposition_id._required_accounts(
+                line.work_cost, line.recovery_value, standard_cost=line.unit_id.product_id.cost_method == "standard"
+            ):
+                continue
+            accounts = line.disposition_id._get_accounts(line.unit_id.product_id, line.unit_id.company_id)
+            location.sudo().valuation_account_id = accounts["location"]  # a stock setting a manager may not write
+
+    def _write_unit_dispositions(self):
+        """The decision, recorded on each unit (the fields its later steps and the KPIs read)."""
+        now = fields.Datetime.now()
+        vals_by_unit = {
+            line.unit_id: {
+                "disposition_id": line.disposition_id.id,
+                "repair_level": line.repair_level if line.treatment == "repair" else False,
+                "net_realizable_value": line.net_realizable_value,
+                "work_cost": line.work_cost,
+                "recovery_value": line.recovery_value,
+                "disposition_note": "\n".join(filter(None, [line.note, line.batch_id.note])) or False,
+                "disposition_date": now,
+                "disposition_user_id": self.env.uid,
+                "disposition_batch_id": line.batch_id.id,
+                "disposition_valuation": line.unit_id.product_id.valuation,
+            }
+            for line in self
+        }
+        self.unit_id.sudo()._write_each(vals_by_unit)  # server-owned fields, after the batch's guard
+
+    def _prepare_stock_move_vals(self):
+        return [line.unit_id._prepare_custody_move_vals(line.location_dest_id) for line in self]
+
+    def _record_moves(self, moves):
+        """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
+        stock); units in work carry it down to their net realizable value. Kept on the line and on the unit."""
+        move_by_unit = {move.rma_line_id: move for move in moves}
+        vals_by_unit = {}
+        for line in self.sudo():  # server-owned record of the confirmation
+            move = move_by_unit.get(line.unit_id, self.env["stock.move"])
+            book_value = move.value if move and line.treatment != "restock" else line.unit_id.receipt_value
+            line.write({"book_value": book_value, "move_id": move.id})
+            vals_by_unit[line.unit_id] = {"book_value": book_value}
+            if line.treatment in WORK_TREATMENTS:
+                vals_by_unit[line.unit_id]["carrying_value"] = min(book_value, line.net_realizable_value)
+        self.unit_id.sudo()._write_each(vals_by_unit)
+
+    def _prepare_account_move_line_vals(self, analytic_cache=None):
+        """The addon's side of the unit's disposition (contract): write-down to the net realizable value and work cost
+        accrual (refurbish, repair), recovery income (harvest, recycle). Odoo posts the book value with the move. The
+        same lines in perpetual and periodic valuation: none touches a stock valuation account."""
+        self.ensure_one()
+        unit, code = self.unit_id, self.disposition_id
+        accounts = code._get_accounts(unit.product_id, unit.company_id)
+        label = unit._entry_label(unit._disposition_label())
+        currency = unit.company_id.currency_id
+        vals = []
+        if code.treatment in WORK_TREATMENTS:
+            writedown = unit.book_value - unit.carrying_value
+            if currency.compare_amounts(writedown, 0.0) > 0:
+                vals += unit._prepare_entry_line_vals(
+                    accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
+                )
+            if currency.compare_amounts(unit.work_cost, 0.0) > 0:
+                vals += unit._prepare_entry_line_vals(
+                    accounts["work_cost"],
+                    accounts["accrued_cost"],
+                    unit.work_cost,
+                    label,
+                    analytic_cache=analytic_cache,
+                )
+        elif code.treatment == "salvage" and currency.compare_amounts(unit.recovery_value, 0.0) > 0:
+            vals += unit._prepare_entry_line_vals(
+                accounts["recovery"], accounts["income"], unit.recovery_value, label, analytic_cache=analytic_cache
+            )
+        return vals
+
+    def _custody_note(self):
+        self.ensure_one()
+        level = dict(REPAIR_LEVELS).get(self.repair_level) if self.treatment == "repair" else False
+        return f"{self.disposition_id.display_name} {level}" if level else self.disposition_id.display_name
+
+    def _create_repair_orders(self):
+        """A confirmed repair order per unit to repair: from the Repair WIP location to graded stock."""
+        if not self:
+            return
+        vals_list = []
+        for line in self:
+            unit = line.unit_id
+            warehouse = unit.rma_id.warehouse_id
+            if not warehouse.repair_type_id:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no repair operation type.", warehouse=warehouse.display_name
+                    )
+                )
+            vals_list.append(
+                {
+                    "product_id": unit.product_id.id,
+                    "product_uom": unit.product_uom_id.id,
+                    "product_qty": unit.quantity_received,
+                    "lot_id": unit.lot_id.id,
+                    "partner_id": unit.rma_id.partner_id.id,
+                    "company_id": unit.company_id.id,
+                    "picking_type_id": warehouse.repair_type_id.id,
+                    "product_location_src_id": unit.location_id.id,
+                    "product_location_dest_id": warehouse.rma_graded_location_id.id,
+                    "under_warranty": unit.warranty_state == "in_warranty",
+                    "internal_notes": self.env._(
+                        "%(rma)s, level %(level)s. %(note)s",
+                        rma=unit.rma_id.name,
+                        level=dict(REPAIR_LEVELS)[unit.repair_level],
+                        note=unit.disposition_note or "",
+                    ),
+                    "rma_line_id": unit.id,
+                }
+            )
+        # Repair orders link to their unit (server-owned) and Returns Managers need not be repair users.
+        repairs = self.env["repair.order"].sudo().create(vals_list)
+        repairs._action_repair_confirm()
+        self.unit_id.sudo()._write_each(
+            {unit: {"repair_id": repair.id} for unit, repair in zip(self.unit_id, repairs, strict=True)}
+        )

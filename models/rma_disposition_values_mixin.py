@@ -1,7 +1,10 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
+
+# Largest amount a disposition accepts per unit: beyond it a figure is a typing error, not a valuation.
+MAX_UNIT_AMOUNT = 1e9
 
 
 class RmaDispositionValuesMixin(models.AbstractModel):
@@ -56,6 +59,25 @@ class RmaDispositionValuesMixin(models.AbstractModel):
         for line in self:
             line.net_realizable_value = suggestions.get(line.unit_id, 0.0) if line in work_lines else 0.0
 
+    @api.constrains("net_realizable_value", "work_cost", "recovery_value")
+    def _check_amounts(self):
+        for line in self:
+            amounts = {
+                self.env._("net realizable value"): line.net_realizable_value,
+                self.env._("work cost"): line.work_cost,
+                self.env._("recovery value"): line.recovery_value,
+            }
+            wrong = [name for name, amount in amounts.items() if not 0 <= amount <= MAX_UNIT_AMOUNT]
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "%(unit)s: the %(amounts)s must be an amount between 0 and %(max)s.",
+                        unit=line.unit_id.display_name,
+                        amounts=", ".join(wrong),
+                        max=f"{MAX_UNIT_AMOUNT:,.0f}",
+                    )
+                )
+
     @api.depends("disposition_id", "repair_level")
     def _compute_work_cost(self):
         for line in self:
@@ -65,26 +87,3 @@ class RmaDispositionValuesMixin(models.AbstractModel):
                 line.work_cost = line.work_cost or 0.0  # estimated by the preparer
             else:
                 line.work_cost = 0.0
-
-    def _disposition_values(self, note=False):
-        """{unit id: values}, as rma.line._action_dispose takes them (``note``: added to every unit's); a unit
-        twice is refused."""
-        twice = [unit for unit, lines in self.grouped("unit_id").items() if len(lines) > 1]
-        if twice:
-            raise UserError(
-                self.env._(
-                    "Each unit is disposed once per confirmation: %(units)s appears twice.",
-                    units=", ".join(unit.display_name for unit in twice),
-                )
-            )
-        return {
-            line.unit_id.id: {
-                "disposition_id": line.disposition_id.id,
-                "repair_level": line.repair_level,
-                "net_realizable_value": line.net_realizable_value,
-                "work_cost": line.work_cost,
-                "recovery_value": line.recovery_value,
-                "note": "\n".join(filter(None, [line.note, note])) or False,
-            }
-            for line in self
-        }

@@ -128,16 +128,8 @@ class RmaInspection(models.Model):
     def action_done(self):
         self._ensure_can_be_done()
         self.sudo().write({"state": "done", "done_date": fields.Datetime.now()})
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {
-                    "line_id": inspection.line_id.id,
-                    "event_type": "inspection",
-                    "location_id": inspection.line_id.location_id.id,
-                    "note": inspection._summary(),
-                }
-                for inspection in self
-            ]
+        self.env["rma.custody.event"]._log(
+            self.line_id, "inspection", note={inspection.line_id: inspection._summary() for inspection in self}
         )
         self.line_id._create_sanitizations_from_inspection()
         return True

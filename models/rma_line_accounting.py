@@ -1,6 +1,6 @@
 from odoo import Command, fields, models
 
-from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
+from .rma_disposition import REPAIR_LEVELS
 
 
 class RmaLine(models.Model):
@@ -27,47 +27,6 @@ class RmaLine(models.Model):
         in the company's RMA Dispositions journal, one entry per company and batch. Suspected substitutions are held at
         zero value and post nothing."""
         return moves.rma_line_id._post_cogs_reversals()
-
-    def _post_disposition_entries(self, batch):
-        """The addon's side of the disposition (contract): write-down to the net realizable value and work cost
-        accrual (refurbish, repair), recovery income (harvest, recycle). Odoo posts the book value with the moves.
-        The same lines in perpetual and periodic valuation: none of them touches a stock valuation account."""
-        entries = self.env["account.move"].sudo()
-        analytic_cache = {}
-        for company, lines in self.grouped("company_id").items():
-            line_vals = []
-            for line in lines:
-                line_vals += line._prepare_disposition_entry_line_vals(analytic_cache)
-            rmas = lines.rma_id
-            entries |= self._create_entry(company, line_vals, rmas.name if len(rmas) == 1 else batch)
-        return entries
-
-    def _prepare_disposition_entry_line_vals(self, analytic_cache=None):
-        self.ensure_one()
-        code = self.disposition_id
-        accounts = code._get_accounts(self.product_id, self.company_id)
-        label = self._entry_label(self._disposition_label())
-        currency = self.company_id.currency_id
-        vals = []
-        if code.treatment in WORK_TREATMENTS:
-            writedown = self.book_value - self.carrying_value
-            if currency.compare_amounts(writedown, 0.0) > 0:
-                vals += self._prepare_entry_line_vals(
-                    accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
-                )
-            if currency.compare_amounts(self.work_cost, 0.0) > 0:
-                vals += self._prepare_entry_line_vals(
-                    accounts["work_cost"],
-                    accounts["accrued_cost"],
-                    self.work_cost,
-                    label,
-                    analytic_cache=analytic_cache,
-                )
-        elif code.treatment == "salvage" and currency.compare_amounts(self.recovery_value, 0.0) > 0:
-            vals += self._prepare_entry_line_vals(
-                accounts["recovery"], accounts["income"], self.recovery_value, label, analytic_cache=analytic_cache
-            )
-        return vals
 
     def _post_work_close_entries(self, moves):
         """The work is finished (contract, "work order closed"):

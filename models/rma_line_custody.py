@@ -89,30 +89,22 @@ class RmaLine(models.Model):
                 self.env._("%(unit)s is not in our custody.", unit=", ".join(not_here.mapped("display_name")))
             )
         destinations = destination if isinstance(destination, dict) else dict.fromkeys(self, destination)
-        notes = note if isinstance(note, dict) else dict.fromkeys(self, note)
         moving = self.filtered(lambda line: line.location_id != destinations[line])
         moves = self._create_done_moves([line._prepare_custody_move_vals(destinations[line]) for line in moving])
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {
-                    "line_id": line.id,
-                    "event_type": event_type,
-                    "location_id": line.location_id.id,
-                    "location_dest_id": destinations[line].id,
-                    "station": station,
-                    "scanned_code": scanned_code,
-                    "note": notes[line],
-                }
-                for line in self
-            ]
+        self.env["rma.custody.event"]._log(
+            self, event_type, destination=destinations, note=note, station=station, scanned_code=scanned_code
         )
-        for location, lines in self._workflow().grouped(lambda line: destinations[line]).items():
-            lines.location_id = location
+        self._set_location(destinations)
         # A remarketed unit handed out of graded stock (back to sellable stock) ends its path.
         leaving = moves._rma_leaving_graded_stock()
         if leaving:
             leaving.rma_line_id._leave_graded_stock(leaving, logged=True)
         return moves
+
+    def _set_location(self, destinations):
+        """Where the units are now ({unit: location}): server-owned, written after the step's guard."""
+        for location, lines in self.sudo().grouped(lambda line: destinations[line]).items():
+            lines.location_id = location
 
     def _ensure_can_be_handed_to(self, location):
         """The Custody Scan hands a unit only to a storage location its status allows: a unit not yet decided
@@ -191,21 +183,16 @@ class RmaLine(models.Model):
     def _create_unit_moves(self, move_vals_list):
         # The moves name their unit (rma_line_id), which only the server may write: created as superuser.
         # Moves done on the spot reserve nothing (see stock.move._should_bypass_reservation).
-        moves = self.env["stock.move"].sudo().with_context(**server_context(rma_done_now=True)).create(move_vals_list)
+        moves = self.env["stock.move"].sudo().create(move_vals_list)
         return moves.with_env(self.env)
 
-    def _validate_unit_moves(self, moves, valued_qty=None, receipts=False):
+    def _validate_unit_moves(self, moves, valued_qty=None):
         """Validate the units' moves now, each alone: no backorder is made of what the batch does not hold.
 
-        ``valued_qty``: {delivery move id: valued quantity}, computed once for a receipt batch; ``receipts``: the
-        moves are receipts, which carry no manual value to look up (see stock.move). Both reach stock.move as
-        server-only context values: a client cannot forge them.
+        ``valued_qty``: {delivery move id: valued quantity}, computed once for a receipt batch, a performance cache
+        that reaches stock.move as a server-only context value (a client cannot forge it).
         """
-        caches = {"rma_done_now": True}
-        if valued_qty:
-            caches["rma_valued_qty"] = valued_qty
-        if receipts:
-            caches["rma_receipt_move_ids"] = frozenset(moves.ids)
+        caches = {"rma_valued_qty": valued_qty} if valued_qty else {}
         # Odoo dates its valuation entry from force_period_date when a caller sends it: a unit's moves are dated today.
         moves.with_context(force_period_date=False, **server_context(**caches))._action_done(cancel_backorder=True)
         return moves

@@ -48,12 +48,7 @@ class RmaLine(models.Model):
         self._workflow().is_substitution = False
         self._value_accepted_substitutions()
         note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {"line_id": line.id, "event_type": "status", "location_id": line.location_id.id, "note": note}
-                for line in self
-            ]
-        )
+        self.env["rma.custody.event"]._log(self, "status", note=note)
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._("%(note)s: %(units)s", note=note, units=", ".join(lines.mapped("serial_number")))
@@ -80,7 +75,7 @@ class RmaLine(models.Model):
         origins = moves.origin_returned_move_id
         # Each delivery's valued quantity, computed once for the batch (see stock.move._get_valued_qty).
         valued_qty = {origin.id: origin._get_valued_qty() for origin in origins}
-        self._validate_unit_moves(moves, valued_qty=valued_qty, receipts=True)
+        self._validate_unit_moves(moves, valued_qty=valued_qty)
         moves.picking_id._rma_date_completed_receipts()
         self._hold_substitutions_at_zero(moves)
         self._post_receipt_entries(moves)
@@ -94,20 +89,17 @@ class RmaLine(models.Model):
                 complete |= line
         complete._workflow().write({"received_date": now, "received_by_id": self.env.uid, "receipt_station": station})
         complete._transition("received")
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {
-                    "line_id": move.rma_line_id.id,
-                    "event_type": "receipt",
-                    "location_id": move.location_id.id,
-                    "location_dest_id": move.location_dest_id.id,
-                    "station": station,
-                    "scanned_code": scanned_codes.get(move.rma_line_id.id),
-                    "note": self.env._("Substitution suspected") if move.rma_line_id.is_substitution else False,
-                }
-                for move in moves
-            ]
-        )
+        received = moves.rma_line_id
+        for scanned_code, units in received.grouped(lambda line: scanned_codes.get(line.id) or False).items():
+            self.env["rma.custody.event"]._log(
+                units,
+                "receipt",
+                location={move.rma_line_id: move.location_id for move in moves},
+                destination={move.rma_line_id: move.location_dest_id for move in moves},
+                note={line: self.env._("Substitution suspected") for line in units if line.is_substitution},
+                station=station,
+                scanned_code=scanned_code,
+            )
         return moves
 
     def _prepare_receipt_moves(self, quantity=None):

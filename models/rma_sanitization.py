@@ -343,18 +343,19 @@ class RmaSanitization(models.Model):
             )
             for record in self
         }
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {
-                    "line_id": record.line_id.id,
-                    "event_type": event_type,
-                    "location_id": record.line_id.location_id.id,
-                    "location_dest_id": record.line_id.location_id.id,
-                    "note": notes[record],
-                }
-                for record in self
-            ]
-        )
+        # One event per certificate: a unit with several media gets one per certificate, in rounds of distinct units.
+        rounds = []
+        for record in self:
+            free = next((batch for batch in rounds if record.line_id not in batch), None)
+            if free is None:
+                free = {}
+                rounds.append(free)
+            free[record.line_id] = notes[record]
+        for batch in rounds:
+            units = self.env["rma.line"].union(*batch)
+            self.env["rma.custody.event"]._log(
+                units, event_type, destination={unit: unit.location_id for unit in units}, note=batch
+            )
 
     def _hash_values(self):
         """The HASHED_FIELDS values in order: ids, text, dates as "YYYY-MM-DD HH:MM:SS", None for empty; then the

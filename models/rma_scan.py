@@ -160,17 +160,7 @@ class RmaScan(models.AbstractModel):
         code, line_id, station = self._check_scan_arguments(code, line_id, station)
         unit = self._one_unit(self.env["rma.line"]._find_by_code(code, [("state", "in", ON_HAND_STATES)]), code)
         if unit:
-            self.env["rma.custody.event"].sudo().create(
-                [
-                    {
-                        "line_id": unit.id,
-                        "event_type": "scan",
-                        "location_id": unit.location_id.id,
-                        "station": station,
-                        "scanned_code": code,
-                    }
-                ]
-            )
+            self.env["rma.custody.event"]._log(unit, "scan", station=station, scanned_code=code)
             return self._custody_state(
                 unit, self.env._("%(unit)s: scan the location it goes to.", unit=unit.display_name)
             )

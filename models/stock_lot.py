@@ -66,19 +66,12 @@ class StockLot(models.Model):
         lots = self.filtered("is_rma_blocked")
         if not lots:
             raise UserError(self.env._("These serial numbers are not blocked."))
-        self.env["rma.custody.event"].sudo().create(
-            [
-                {
-                    "line_id": lot.rma_block_line_id.id,
-                    "event_type": "status",
-                    "location_id": lot.rma_block_line_id.location_id.id,
-                    "note": self.env._(
-                        "Reactivation block lifted by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
-                    ),
-                }
-                for lot in lots
-                if lot.rma_block_line_id
-            ]
+        self.env["rma.custody.event"]._log(
+            lots.rma_block_line_id,
+            "status",
+            note=self.env._(
+                "Reactivation block lifted by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
+            ),
         )
         lots.sudo().write({"is_rma_blocked": False, "rma_block_date": False})
         for lot in lots:

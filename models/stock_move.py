@@ -22,6 +22,9 @@ class StockMove(models.Model):
         "rma.line", string="Harvested from RMA Unit", index="btree_not_null", copy=False, readonly=True
     )
 
+    # The manual values of a unit's move (stock_account's product.value), read for many moves at once.
+    rma_manual_value_ids = fields.One2many("product.value", "move_id", string="Manual Values", readonly=True)
+
     @api.depends("rma_line_id.rma_id.name", "rma_harvest_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
         # A returned unit's moves carry the RMA number as their reference (and so the labels of the journal entries
@@ -152,10 +155,10 @@ class StockMove(models.Model):
         return not self.rma_line_id and super()._should_be_assigned()
 
     def _get_manual_value(self, quantity, at_date=None):
-        # A returned unit's receipt is valued from its original delivery and carries no manual value: skip the
-        # lookup, one query per move otherwise (rma_receipt_move_ids: the ids of those moves, server-only). Other
-        # moves (a unit leaving WIP at its net realizable value) do carry one, created before they are done.
-        if self.id in server_value(self.env, "rma_receipt_move_ids", ()):
+        # Odoo looks up each move's manual value alone (one query per move). A returned unit's moves rarely have one
+        # (a substitution held at zero, a unit leaving WIP at its carrying value): read them for all the moves valued
+        # together at once, through this one2many's prefetch, and skip the lookup for the others.
+        if self.rma_line_id and not self.sudo().rma_manual_value_ids:
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
 
@@ -201,9 +204,10 @@ class StockMove(models.Model):
         return vals_list
 
     def _should_bypass_reservation(self, forced_location=False):
-        # A returned unit's move is created and done in the same call (rma_done_now, server-only): reserving its
-        # quant first and releasing it at once would only cost two quant updates per unit.
-        if self.rma_line_id and server_value(self.env, "rma_done_now"):
+        # A returned unit's own moves outside a transfer (custody handoffs, disposition, end of work) are created with
+        # the unit's move line and done in the same call: reserving its quant first and releasing it at once would
+        # only cost two quant updates per unit.
+        if self.rma_line_id and not self.picking_id and not self.repair_id:
             return True
         return super()._should_bypass_reservation(forced_location=forced_location)
 

@@ -203,35 +203,43 @@ cmd_test() {
     if [ $# -eq 0 ]; then cmd_test_upgrade; fi
 }
 
-# The upgrade from 19.0.1.1.0 with data: that version (git archive of its commit) installed with its demo data into a
-# fresh database, a disposition confirmed the way it did it, then the current version's upgrade, then the tests of
-# tests/upgrade/ comparing with what the old version left (a JSON snapshot).
-UPGRADE_FROM=420456661e45bd1b3ab03de905eabd2784ebea22  # rma_recovery 19.0.1.1.0
+# The upgrades, each from an old version with data: that version (git archive of its commit) installed with its demo
+# data into a fresh database, prepared by a script of tests/upgrade/ run by the old version (a JSON snapshot of what
+# it left), then the current version's upgrade, then the tests of tests/upgrade/ comparing with the snapshot.
+UPGRADE_FROM=420456661e45bd1b3ab03de905eabd2784ebea22  # rma_recovery 19.0.1.1.0: a disposition the old way
+UPGRADE_FROM_RELEASE=3b48edecebfa24fba92aeca216fb0d4852f7f5e1  # rma_recovery 19.0.1.7.0, the last release
 cmd_test_upgrade() {
-    local db=${RMA_UPGRADE_DB:-rma_upgrade} old_addons="$RUN_DIR/upgrade-from" old_config="$RUN_DIR/odoo-upgrade-from.conf"
-    if ! git -C "$REPO" cat-file -e "$UPGRADE_FROM^{commit}" 2>/dev/null; then
-        log "the upgrade test needs commit $UPGRADE_FROM (19.0.1.1.0) in the clone's history: clone without --depth"
+    upgrade_from "$UPGRADE_FROM" 19.0.1.1.0 prepare_from_19_0_1_1_0.py RMA_UPGRADE_SNAPSHOT "${RMA_UPGRADE_DB:-rma_upgrade}"
+    upgrade_from "$UPGRADE_FROM_RELEASE" 19.0.1.7.0 prepare_from_release.py RMA_UPGRADE_RELEASE_SNAPSHOT \
+        "${RMA_UPGRADE_DB:-rma_upgrade}_release"
+}
+
+upgrade_from() {
+    local commit=$1 version=$2 prepare=$3 snapshot_var=$4 db=$5
+    local old_addons="$RUN_DIR/upgrade-from-$version" old_config="$RUN_DIR/odoo-upgrade-from-$version.conf"
+    if ! git -C "$REPO" cat-file -e "$commit^{commit}" 2>/dev/null; then
+        log "the upgrade test needs commit $commit ($version) in the clone's history: clone without --depth"
         return 1
     fi
     rm -rf "$old_addons"
     mkdir -p "$old_addons/$MODULE"
-    git -C "$REPO" archive "$UPGRADE_FROM" | tar -x -C "$old_addons/$MODULE"
+    git -C "$REPO" archive "$commit" | tar -x -C "$old_addons/$MODULE"
     sed "s#^addons_path = .*#addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$old_addons#" "$CONFIG" >"$old_config"
     template_db --with-demo
-    log "upgrade test: installing $MODULE 19.0.1.1.0 with its demo data into $db"
+    log "upgrade test: installing $MODULE $version with its demo data into $db"
     psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
     psql_admin -c "CREATE DATABASE \"$db\" TEMPLATE \"$TEMPLATE\""
     rm -rf "$CACHE/data/filestore/$db"
     [ -d "$CACHE/data/filestore/$TEMPLATE" ] && cp -a "$CACHE/data/filestore/$TEMPLATE" "$CACHE/data/filestore/$db"
     python "$ODOO_PATH/odoo-bin" -c "$old_config" -d "$db" -i "$MODULE" --stop-after-init --log-level=warn --with-demo
-    export RMA_UPGRADE_SNAPSHOT="$RUN_DIR/upgrade-snapshot.json"
-    rm -f "$RMA_UPGRADE_SNAPSHOT"
-    python "$ODOO_PATH/odoo-bin" shell -c "$old_config" -d "$db" --log-level=warn --no-http \
-        <"$REPO/tests/upgrade/prepare_from_19_0_1_1_0.py"
-    [ -s "$RMA_UPGRADE_SNAPSHOT" ] || { log "upgrade test: the 19.0.1.1.0 database could not be prepared"; return 1; }
-    log "upgrade test: upgrading $db to the current version"
+    local snapshot="$RUN_DIR/upgrade-snapshot-$version.json"
+    rm -f "$snapshot"
+    RMA_UPGRADE_SNAPSHOT="$snapshot" python "$ODOO_PATH/odoo-bin" shell -c "$old_config" -d "$db" --log-level=warn \
+        --no-http <"$REPO/tests/upgrade/$prepare"
+    [ -s "$snapshot" ] || { log "upgrade test: the $version database could not be prepared"; return 1; }
+    log "upgrade test: upgrading $db from $version to the current version"
     odoo_bin -d "$db" -u "$MODULE" --stop-after-init --log-level=warn
-    run_pytest "$db" "$ADDON_DIR/tests/upgrade"
+    (export "$snapshot_var=$snapshot" && run_pytest "$db" "$ADDON_DIR/tests/upgrade")
 }
 
 # Odoo stays Odoo: its own stock_account and repair suites, run the same way (pytest-odoo, full registry loaded)

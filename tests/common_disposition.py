@@ -83,6 +83,20 @@ class RmaDispositionCommon(RmaAccountingCommon):
                     setattr(row, name, value)
         return form.save().action_confirm()
 
+    def _confirm_batch(self, values, user=None):
+        """A disposition batch of {unit: values} created and confirmed by ``user`` (a manager by default), as a client
+        of the server would: the batch is the document that disposes."""
+        batch_model = self.env["rma.disposition.batch"].with_user(user or self.rma_manager)
+        batch = batch_model.create(
+            {
+                "company_id": self.company.id,
+                "line_ids": [
+                    Command.create({"unit_id": unit.id, **unit_values}) for unit, unit_values in values.items()
+                ],
+            }
+        )
+        return batch.action_confirm()
+
     def _sold_and_invoiced(self, cost, product, serials, sale_price=1000.0, discount=0.0, invoiced=True, close=True):
         """Bought at ``cost``, sold on a sale order at ``sale_price``, delivered with the serials and (``invoiced``)
         invoiced, with its COGS. ``close``: the stock valuation closed after the purchase, so stock and ledger start

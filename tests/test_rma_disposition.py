@@ -144,7 +144,9 @@ class TestRmaDisposition(RmaDispositionCommon):
         # The moves are done and the entries posted when the repair orders are created: fail there.
         with (
             patch.object(
-                self.registry["rma.line"], "_create_repair_orders", side_effect=UserError("repair service down")
+                self.registry["rma.disposition.batch.line"],
+                "_create_repair_orders",
+                side_effect=UserError("repair service down"),
             ),
             self.assertRaisesRegex(UserError, "repair service down"),
         ):
@@ -160,7 +162,7 @@ class TestRmaDisposition(RmaDispositionCommon):
                 with self.assertRaises(AccessError):
                     self._dispose(line, self.code["RTS"], user=user)
                 with self.assertRaises(AccessError):
-                    line.with_user(user)._action_dispose({line.id: {"disposition_id": self.code["RTS"].id}})
+                    self._confirm_batch({line: {"disposition_id": self.code["RTS"].id}}, user=user)
         self.assertEqual(line.state, "inspection")
         self._dispose(line, self.code["SD"])
         self.assertEqual(line.location_id, self.warehouse_locations["SD"])
@@ -203,12 +205,16 @@ class TestRmaDisposition(RmaDispositionCommon):
             (unit, {"disposition_id": ref.id, "net_realizable_value": -5.0}, "between 0 and"),
             (unit, {"disposition_id": ph.id, "recovery_value": -1.0}, "between 0 and"),
             (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": -2.0}, "between 0 and"),
-            (unit, {"disposition_id": ref.id, "net_realizable_value": float("nan")}, "between 0 and"),
-            (unit, {"disposition_id": ref.id, "net_realizable_value": float("inf")}, "between 0 and"),
-            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": 1e20}, "between 0 and"),
-            (unit, {"disposition_id": ph.id, "recovery_value": "12"}, "between 0 and"),
-            (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0, "repair_level": "l9"}, "L1, L2, L3 or L4"),
-            (unit, {"disposition_id": ph.id, "note": {"x": 1}}, "must be text"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": float("nan")}, "a number below"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": float("inf")}, "a number below"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": 300.0, "work_cost": 1e20}, "a number below"),
+            (unit, {"disposition_id": ph.id, "recovery_value": "12"}, "a number below"),
+            (
+                unit,
+                {"disposition_id": rep.id, "net_realizable_value": 300.0, "repair_level": "l9"},
+                "is not one of l1, l2, l3, l4",
+            ),
+            (unit, {"disposition_id": ph.id, "note": {"x": 1}}, "text is expected"),
             (unit, {"disposition_id": ref.id}, "net realizable value"),
             (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0}, "repair level"),
             (unit, {}, "Choose a disposition code"),
@@ -219,9 +225,9 @@ class TestRmaDisposition(RmaDispositionCommon):
             with self.subTest(message=message, values=values):
                 batch = lines | other  # a valid unit in the same batch is not disposed either
                 before = self._state(batch)
-                all_values = {lines.id: values, other.id: {"disposition_id": ph.id, "recovery_value": 10.0}}
-                with self.assertRaisesRegex(UserError, message):
-                    batch.with_user(self.rma_manager)._action_dispose(all_values)
+                all_values = {lines: values, other: {"disposition_id": ph.id, "recovery_value": 10.0}}
+                with self.assertRaisesRegex(UserError, message), self.env.cr.savepoint():
+                    self._confirm_batch(all_values)
                 self.assertEqual(self._state(batch), before)
         with self.assertRaisesRegex(UserError, "None of these units"):
             Form(
@@ -233,23 +239,23 @@ class TestRmaDisposition(RmaDispositionCommon):
     def test_missing_or_conflicting_account_is_a_configuration_error(self):
         unit = self._inspected_units(self.product, ["MA-0001"])
         before = self._state(unit)
-        values = {unit.id: {"disposition_id": self.code["REF"].id, "net_realizable_value": 300.0}}
+        values = {unit: {"disposition_id": self.code["REF"].id, "net_realizable_value": 300.0}}
         wip = self.company.account_production_wip_account_id
         self.company.account_production_wip_account_id = False
         with self.assertRaisesRegex(UserError, "REF - Refurbish has no destination account"):
-            unit.with_user(self.rma_manager)._action_dispose(values)
+            self._confirm_batch(values)
         self.assertEqual(self._state(unit), before)
 
         self.company.account_production_wip_account_id = wip
         self.warehouse_locations["REF"].valuation_account_id = self.expense_account
         with self.assertRaisesRegex(UserError, "make them the same"):
-            unit.with_user(self.rma_manager)._action_dispose(values)
+            self._confirm_batch(values)
         self.assertEqual(self._state(unit), before)
 
         # A code's own account wins over the defaults.
         self.warehouse_locations["REF"].valuation_account_id = False
         self.code["REF"].with_company(self.company).location_account_id = self.expense_account
-        unit.with_user(self.rma_manager)._action_dispose(values)
+        self._confirm_batch(values)
         self.assertEqual(self.warehouse_locations["REF"].valuation_account_id, self.expense_account)
         self.assertIn(self.expense_account, unit.account_move_line_ids.account_id)
 
@@ -266,8 +272,10 @@ class TestRmaDisposition(RmaDispositionCommon):
                 "company_id": other_company.id,
             }
         )
-        with self.assertRaisesRegex(UserError, "another company"):
-            unit.with_user(self.rma_manager)._action_dispose({unit.id: {"disposition_id": foreign_code.id}})
+        # Refused whichever check comes first: the code's company, or the manager's access to it.
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            self._confirm_batch({unit: {"disposition_id": foreign_code.id}})
+        self.assertEqual(unit.state, "inspection")
         # Shared codes post to each company's own accounts.
         accrued = self.code["REF"]._get_accounts(self.product, self.company)["accrued_cost"]
         other_accrued = self.code["REF"]._get_accounts(self.product, other_company)["accrued_cost"]

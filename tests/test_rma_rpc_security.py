@@ -94,7 +94,7 @@ class TestRmaRpcSecurity(RmaRpcMixin, RmaDispositionCommon, HttpCase):
                     ("rma.line", "action_accept_substitution", [held.ids]),
                     ("rma.line", "write", [held.ids, {"is_substitution": False}]),
                     ("rma.line", "write", [unit.ids, {"location_id": self.stock_location.id}]),
-                    ("rma.line", "_action_dispose", [unit.ids, {str(unit.id): {}}]),
+                    ("rma.line", "_transition", [unit.ids, "closed"]),
                     ("stock.move", "write", [other_move.ids, {"rma_line_id": unit.id}]),
                     ("stock.move", "write", [receipt.ids, {"rma_line_id": False}]),
                     ("rma.order", "action_reset_to_draft", [rma.ids]),

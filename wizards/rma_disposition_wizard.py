@@ -1,8 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.rma_posting_lock import serialize_rma_postings
-
 
 class RmaDispositionWizard(models.TransientModel):
     """Decide what happens to inspected units, one or many, from one or several RMAs."""
@@ -44,19 +42,34 @@ class RmaDispositionWizard(models.TransientModel):
         return batch._get_records_action(name=self.env._("Disposition Batch"))
 
     def action_confirm(self):
-        """The quick way: the batch is prepared and confirmed at once (refused where the company requires
-        another manager to confirm). All or nothing: any error rolls back every move, entry and repair order."""
-        # Queue before writing anything, the batch included (see rma_posting_lock).
-        serialize_rma_postings(self.env, self.line_ids.unit_id.company_id)
+        """The quick way: the batch is prepared and confirmed at once (refused where the company requires another
+        manager to confirm). All or nothing: any error rolls back every move, entry and repair order."""
         with self.env.cr.savepoint():
-            batch = self._create_batch()
-            batch.action_confirm()
+            self._create_batch().action_confirm()
         return {"type": "ir.actions.act_window_close"}
 
     def _create_batch(self):
+        """A draft disposition batch of the wizard's units and values: the wizard only prepares, the batch acts."""
         self.ensure_one()
-        values = self.line_ids._disposition_values()
-        return self.env["rma.disposition.batch"]._create_for_units(self.line_ids.unit_id, values, note=self.note)
+        value_fields = (
+            "unit_id",
+            "disposition_id",
+            "repair_level",
+            "net_realizable_value",
+            "work_cost",
+            "recovery_value",
+            "note",
+        )
+        return self.env["rma.disposition.batch"].create(
+            {
+                "company_id": self.line_ids.unit_id.company_id[:1].id or self.env.company.id,
+                "note": self.note,
+                "line_ids": [
+                    Command.create(line._convert_to_write({name: line[name] for name in value_fields}))
+                    for line in self.line_ids
+                ],
+            }
+        )
 
 
 class RmaDispositionWizardLine(models.TransientModel):

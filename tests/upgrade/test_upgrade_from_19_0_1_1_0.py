@@ -4,6 +4,7 @@ scripts/harness.sh, `make test`): skipped on any other database."""
 import json
 import os
 
+from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
 
@@ -108,9 +109,16 @@ class TestUpgradeFrom19011(TransactionCase):
             "wipe": self.env.ref("rma_recovery.rma_disposition_rec"),
         }
         rts = self.env.ref("rma_recovery.rma_disposition_rts")
-        new_batch = self.env["rma.disposition.batch"]._create_for_units(
-            rest,
-            {unit.id: {"disposition_id": code.get(unit.inspection_id.data_security, rts).id} for unit in rest},
+        new_batch = self.env["rma.disposition.batch"].create(
+            {
+                "company_id": rest.company_id.id,
+                "line_ids": [
+                    Command.create(
+                        {"unit_id": unit.id, "disposition_id": code.get(unit.inspection_id.data_security, rts).id}
+                    )
+                    for unit in rest
+                ],
+            }
         )
         new_batch.with_user(self.env.ref("base.user_admin")).action_confirm()
         self.assertEqual(new_batch.state, "done")

@@ -1,0 +1,62 @@
+"""The upgrade from the last release, on a database that release built with its demo data (see
+prepare_from_release.py and scripts/harness.sh, `make test`): skipped on any other database."""
+
+import json
+import os
+
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install", "rma_upgrade")
+class TestUpgradeFromRelease(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        path = os.environ.get("RMA_UPGRADE_RELEASE_SNAPSHOT")
+        if not path or not os.path.exists(path):
+            cls.skipTest(cls, "not an upgraded database: `make test` builds one with the last release and upgrades it")
+        with open(path, encoding="utf-8") as snapshot_file:
+            cls.snapshot = json.load(snapshot_file)
+        cls.units = {int(unit_id): values for unit_id, values in cls.snapshot["units"].items()}
+        cls.lines = cls.env["rma.line"].browse(list(cls.units))
+
+    def test_units_keep_their_history_and_chains_verify(self):
+        self.assertTrue(self.units, "the release's demo data has units")
+        self.assertEqual(len(self.lines.exists()), len(self.units))
+        for line in self.lines:
+            before = self.units[line.id]
+            with self.subTest(unit=line.display_name):
+                self.assertEqual(line.state, before["state"])
+                self.assertEqual(line.custody_hash, before["custody_hash"])
+                self.assertEqual(sorted(line.account_move_line_ids.ids), before["account_move_line_ids"])
+                self.assertEqual(sorted(line.receipt_move_ids.ids), before["move_ids"])
+                self.assertAlmostEqual(line.book_value, before["book_value"], places=2)
+        for company in self.env["res.company"].browse(self.snapshot["company_ids"]):
+            result = self.env["rma.custody.event"]._check_integrity(company)
+            self.assertTrue(result["ok"], result.get("message"))
+
+    def test_every_authorized_unit_is_dated(self):
+        """Substitutes created before 19.0.1.8.0 had no authorization date: the upgrade dates them."""
+        decided = self.lines.filtered(lambda line: line.state not in ("draft", "rejected", "cancel"))
+        self.assertTrue(decided)
+        self.assertFalse(decided.filtered(lambda line: not line.authorized_date))
+
+    def test_the_new_version_disposes_the_release_units(self):
+        """Inspected units the release left waiting are disposed by a batch of the new version."""
+        waiting = self.lines.filtered("can_be_disposed")
+        if not waiting:
+            self.skipTest("the release's demo data left no unit waiting for its disposition")
+        rts = self.env.ref("rma_recovery.rma_disposition_rts")
+        batch = self.env["rma.disposition.batch"].create(
+            {
+                "company_id": waiting.company_id[:1].id,
+                "line_ids": [
+                    Command.create({"unit_id": unit.id, "disposition_id": rts.id})
+                    for unit in waiting.filtered(lambda unit: unit.company_id == waiting.company_id[:1])
+                ],
+            }
+        )
+        batch.with_user(self.env.ref("base.user_admin")).action_confirm()
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(set(batch.line_ids.unit_id.mapped("state")), {"closed"})
