@@ -286,6 +286,7 @@ cmd_fuzz() {
 cmd_lint() {
     ruff check "$REPO"
     ruff format --check "$REPO"
+    python "$REPO/scripts/check_doc_links.py" "$REPO"
     # pylint-odoo reads the addon through its module name, like Odoo.
     (cd "$RUN_DIR/addons" && PYTHONPATH="$ODOO_PATH" pylint --rcfile="$REPO/.pylintrc" "$MODULE")
 }
