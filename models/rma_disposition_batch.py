@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -347,7 +349,9 @@ class RmaDispositionBatchLine(models.Model):
         help="What the disposition recovers: RTS the book value, REF/REP the net realizable value less the work"
         " cost, PH/REC the residual recovery value, SD nothing (the rule of the recovery KPI).",
     )
-    move_id = fields.Many2one("stock.move", string="Stock Move", readonly=True)
+    move_id = fields.Many2one(
+        "stock.move", string="Stock Move", compute="_compute_move_id", help="The unit's move made by the confirmation."
+    )
     location_dest_id = fields.Many2one(
         "stock.location",
         string="Destination",
@@ -363,6 +367,13 @@ class RmaDispositionBatchLine(models.Model):
         for line in self:
             # A confirmed batch keeps the value its confirmation recorded (_record_confirmation).
             line.book_value = line.book_value if line.state == "done" else line.unit_id.receipt_value
+
+    @api.depends("batch_id.move_ids", "unit_id")
+    def _compute_move_id(self):
+        for batch, lines in self.grouped("batch_id").items():
+            move_by_unit = {move.rma_line_id: move for move in batch.move_ids}
+            for line in lines:
+                line.move_id = move_by_unit.get(line.unit_id, False)
 
     @api.depends("disposition_id.destination", "unit_id.rma_id.warehouse_id")
     def _compute_location_dest_id(self):
@@ -530,14 +541,18 @@ class RmaDispositionBatchLine(models.Model):
         """The book value is what Odoo valued the move out of stock at (the receipt's value for units that stay in
         stock); units in work carry it down to their net realizable value. Kept on the line and on the unit."""
         move_by_unit = {move.rma_line_id: move for move in moves}
+        line_ids_by_value = defaultdict(list)
         vals_by_unit = {}
-        for line in self.sudo():  # server-owned record of the confirmation
-            move = move_by_unit.get(line.unit_id, self.env["stock.move"])
+        for line in self:
+            move = move_by_unit.get(line.unit_id)
             book_value = move.value if move and line.treatment != "restock" else line.unit_id.receipt_value
-            line.write({"book_value": book_value, "move_id": move.id})
+            line_ids_by_value[book_value].append(line.id)
             vals_by_unit[line.unit_id] = {"book_value": book_value}
             if line.treatment in WORK_TREATMENTS:
                 vals_by_unit[line.unit_id]["carrying_value"] = min(book_value, line.net_realizable_value)
+        # The record of the confirmation, server-owned: one write per distinct value.
+        for book_value, line_ids in line_ids_by_value.items():
+            self.sudo().browse(line_ids).book_value = book_value
         self.unit_id.sudo()._write_each(vals_by_unit)
 
     def _prepare_account_move_line_vals(self, analytic_cache=None):

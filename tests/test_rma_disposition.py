@@ -215,7 +215,7 @@ class TestRmaDisposition(RmaDispositionCommon):
                 "is not one of l1, l2, l3, l4",
             ),
             (unit, {"disposition_id": ph.id, "note": {"x": 1}}, "text is expected"),
-            (unit, {"disposition_id": ref.id}, "net realizable value"),
+            (unit, {"disposition_id": ref.id, "net_realizable_value": 0.0}, "net realizable value"),
             (unit, {"disposition_id": rep.id, "net_realizable_value": 300.0}, "repair level"),
             (unit, {}, "Choose a disposition code"),
             (received.line_ids, {"disposition_id": ph.id}, "no finished inspection"),
