@@ -47,16 +47,27 @@ class TestUpgradeFromRelease(TransactionCase):
         waiting = self.lines.filtered("can_be_disposed")
         if not waiting:
             self.skipTest("the release's demo data left no unit waiting for its disposition")
+        # The data-security rules apply: a unit to destroy goes SD, one to wipe is recycled, the others restocked.
+        code = {
+            "destroy": self.env.ref("rma_recovery.rma_disposition_sd"),
+            "wipe": self.env.ref("rma_recovery.rma_disposition_rec"),
+        }
         rts = self.env.ref("rma_recovery.rma_disposition_rts")
+        company = waiting.company_id[:1]
+        units = waiting.filtered(lambda unit: unit.company_id == company)
         batch = self.env["rma.disposition.batch"].create(
             {
-                "company_id": waiting.company_id[:1].id,
+                "company_id": company.id,
                 "line_ids": [
-                    Command.create({"unit_id": unit.id, "disposition_id": rts.id})
-                    for unit in waiting.filtered(lambda unit: unit.company_id == waiting.company_id[:1])
+                    Command.create(
+                        {"unit_id": unit.id, "disposition_id": code.get(unit.inspection_id.data_security, rts).id}
+                    )
+                    for unit in units
                 ],
             }
         )
         batch.with_user(self.env.ref("base.user_admin")).action_confirm()
         self.assertEqual(batch.state, "done")
-        self.assertEqual(set(batch.line_ids.unit_id.mapped("state")), {"closed"})
+        for unit in units:
+            expected = "disposition" if unit.inspection_id.data_security == "destroy" else "closed"
+            self.assertEqual(unit.state, expected, unit.display_name)
