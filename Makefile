@@ -9,7 +9,7 @@ run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 test:  ## fresh database, install without demo, every test through pytest-odoo (browser tests included)
 	$(HARNESS) test $(PYTEST_ARGS)
 
-test-upgrade: ## the upgrade from 19.0.1.1.0 with data (also run by make test)
+test-upgrade: ## the upgrades from 19.0.1.1.0 and from the last release, with data (also run by make test)
 	$(HARNESS) test-upgrade
 
 test-core: ## Odoo's own stock_account and repair suites, with the addon installed

@@ -485,11 +485,7 @@ class RmaOrder(models.Model):
         default), linked to the unit's delivery and sale line as Odoo's own returns are (see
         rma.line._prepare_receipt_move_vals)."""
         lines = self.line_ids if lines is None else lines
-        pickings = (
-            self.env["stock.picking"]
-            .sudo()
-            .create([self.env["stock.picking"]._prepare_rma_receipt_vals(rma) for rma in self])
-        )
+        pickings = self.env["stock.picking"]._create_rma_receipts(self)
         picking_by_rma = dict(zip(self, pickings, strict=True))
         moves = lines._create_unit_moves(
             [line._prepare_receipt_move_vals(picking_by_rma[line.rma_id]) for line in lines]
@@ -508,11 +504,7 @@ class RmaOrder(models.Model):
                 receipts[picking.rma_id] = picking
         missing = self.filtered(lambda rma: rma not in receipts)
         if missing:
-            pickings = (
-                self.env["stock.picking"]
-                .sudo()
-                .create([self.env["stock.picking"]._prepare_rma_receipt_vals(rma) for rma in missing])
-            )
+            pickings = self.env["stock.picking"]._create_rma_receipts(missing)
             receipts.update(zip(missing, pickings, strict=True))
         return {rma.with_env(self.env): picking.with_env(self.env) for rma, picking in receipts.items()}
 
