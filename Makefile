@@ -12,7 +12,7 @@ test:  ## fresh database, install without demo, every test through pytest-odoo (
 test-upgrade: ## the upgrades from 19.0.1.1.0 and from the last release, with data (also run by make test)
 	$(HARNESS) test-upgrade
 
-test-core: ## Odoo's own stock_account and repair suites, with the addon installed
+test-core: ## Odoo's own stock_account, repair, sale_stock and purchase_stock suites, with the addon installed (RMA_CORE_WITHOUT_ADDON=1: without it, the baseline)
 	$(HARNESS) test-core $(PYTEST_ARGS)
 
 bench: ## benchmarks in bench/ against a fresh database, Odoo's native return flow as baseline

@@ -78,9 +78,11 @@ class ResCompany(models.Model):
             accounts = self.env["account.account"].sudo().with_company(company)
             domain = accounts._check_company_domain(company)
 
-            def first_account(account_type, domain=domain, accounts=accounts):
-                return accounts.search([*domain, ("account_type", "=", account_type)], order="code", limit=1)
+            def first_account(account_type, order="code", domain=domain, accounts=accounts):
+                return accounts.search([*domain, ("account_type", "=", account_type)], order=order, limit=1)
 
+            # The accounts made here are coded after the chart's last account of their type: Odoo (and its tests)
+            # take the first account of a type by code as that type's default, which must stay the chart's own.
             wanted = {
                 "accrued_cost_account_id": (
                     self.env._("Accrued Refurbishment and Repair Costs"),
@@ -96,7 +98,9 @@ class ResCompany(models.Model):
                 account = accounts.create(
                     {
                         "name": name,
-                        "code": accounts._search_new_account_code(first_account(account_type).code or "9990"),
+                        "code": accounts._search_new_account_code(
+                            first_account(account_type, "code desc").code or "9990"
+                        ),
                         "account_type": account_type,
                         # A recycler's bill or payment is matched against the recovery receivable it clears.
                         "reconcile": field_name == "recovery_account_id",
@@ -108,7 +112,7 @@ class ResCompany(models.Model):
                 company.rma_warranty_account_id = accounts.create(
                     {
                         "name": self.env._("Warranty Expense"),
-                        "code": accounts._search_new_account_code(first_account("expense").code or "9990"),
+                        "code": accounts._search_new_account_code(first_account("expense", "code desc").code or "9990"),
                         "account_type": "expense",
                         "company_ids": [Command.link(company.id)],
                     }
@@ -177,10 +181,9 @@ class ResCompany(models.Model):
     def _get_rma_location_view(self):
         """{company: its "Returns" view location}, created when missing (see stock_warehouse.OUTSIDE_LOCATIONS)."""
         for company in self.filtered(lambda company: not company.rma_location_view_id):
-            company.sudo().rma_location_view_id = (
-                self.env["stock.location"]
-                .sudo()
-                .create({"name": self.env._("Returns"), "usage": "view", "company_id": company.id})
+            # sudo: the stock manager who creates the company's first warehouse may not write the company.
+            company.sudo().rma_location_view_id = self.env["stock.location"].create(
+                {"name": self.env._("Returns"), "usage": "view", "company_id": company.id}
             )
         return {company: company.rma_location_view_id for company in self}
 

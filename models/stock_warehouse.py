@@ -80,31 +80,30 @@ class StockWarehouse(models.Model):
         ]
         if not missing:
             return
-        locations = (
-            self.env["stock.location"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "name": f"{warehouse.code}: {OUTSIDE_LOCATIONS[field_name][0]._translate(self.env.lang)}",
-                        "barcode": self._valid_barcode(
-                            warehouse.code.replace(" ", "").upper() + OUTSIDE_LOCATIONS[field_name][1],
-                            warehouse.company_id.id,
-                        ),
-                        "usage": "inventory",
-                        "location_id": views[warehouse.company_id].id,
-                        "company_id": warehouse.company_id.id,
-                        "active": warehouse.active,
-                    }
-                    for warehouse, field_name in missing
-                ]
-            )
+        # As the user who creates the warehouse, like Odoo's own locations of it (the same group may create both):
+        # what Odoo computes on the way (e.g. purchase_stock's buy_to_resupply reading the Buy route's warehouses)
+        # must not stay cached as the superuser read it, with other companies' warehouses the user may not read.
+        locations = self.env["stock.location"].create(
+            [
+                {
+                    "name": f"{warehouse.code}: {OUTSIDE_LOCATIONS[field_name][0]._translate(self.env.lang)}",
+                    "barcode": self._valid_barcode(
+                        warehouse.code.replace(" ", "").upper() + OUTSIDE_LOCATIONS[field_name][1],
+                        warehouse.company_id.id,
+                    ),
+                    "usage": "inventory",
+                    "location_id": views[warehouse.company_id].id,
+                    "company_id": warehouse.company_id.id,
+                    "active": warehouse.active,
+                }
+                for warehouse, field_name in missing
+            ]
         )
         values = {}
         for (warehouse, field_name), location in zip(missing, locations, strict=True):
             values.setdefault(warehouse, {})[field_name] = location.id
         for warehouse, warehouse_values in values.items():
-            warehouse.sudo().write(warehouse_values)
+            warehouse.write(warehouse_values)
 
     def _get_sequence_values(self, name=False, code=False):
         values = super()._get_sequence_values(name=name, code=code)
