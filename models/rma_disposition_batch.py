@@ -110,6 +110,7 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         self._ensure_can_prepare()
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         # The number and the preparer are the server's: set after the guards, whatever the client sent.
@@ -325,6 +326,7 @@ class RmaDispositionBatchLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         if not self.env.su:
             self.env["rma.disposition.batch"]._ensure_can_prepare()
