@@ -42,8 +42,7 @@ class RmaInputMixin(models.AbstractModel):
         return super().write(vals)
 
     def onchange(self, values, field_names, fields_spec):
-        # The form's values become new records (converted, rounded) before any onchange method runs.
-        self._check_input_values([values], check_references=False)
+        self._check_onchange_numbers(values)
         return super().onchange(values, field_names, fields_spec)
 
     @api.model
@@ -113,6 +112,35 @@ class RmaInputMixin(models.AbstractModel):
                         ids=", ".join(map(str, sorted(missing))),
                     )
                 )
+
+    @api.model
+    def _check_onchange_numbers(self, values):
+        """A form's values become new records, their numbers converted and rounded, before any onchange method runs:
+        NaN, an infinity or text there would end in a traceback. (The other values follow the onchange protocol,
+        not write's: a unit's ``rma_id`` is its RMA's values, for instance; they are checked when saved.)"""
+        if not isinstance(values, dict):
+            self._check_input_shape([values])
+        for name, value in values.items():
+            field = self._fields.get(name) if isinstance(name, str) else None
+            if field is None:
+                continue  # Odoo's onchange ignores it
+            if field.type in ("integer", "float", "monetary"):
+                problem = self._input_value_problem(field, value)
+                if problem:
+                    raise ValidationError(
+                        self.env._(
+                            "%(model)s, %(field)s: %(problem)s",
+                            model=self._description,
+                            field=field.get_description(self.env)["string"],
+                            problem=problem,
+                        )
+                    )
+            elif field.type in ("one2many", "many2many") and isinstance(value, (list, tuple)):
+                comodel = self.env[field.comodel_name]
+                if isinstance(comodel, RmaInputMixin):
+                    for command in value:
+                        if isinstance(command, (list, tuple)) and len(command) > 2 and isinstance(command[2], dict):
+                            comodel._check_onchange_numbers(command[2])
 
     @api.model
     def _input_value_problem(self, field, value):
