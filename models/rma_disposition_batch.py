@@ -113,6 +113,7 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         self._ensure_can_prepare()
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         # The number and the preparer are the server's: set after the guards, whatever the client sent.
@@ -391,6 +392,7 @@ class RmaDispositionBatchLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         no_code = [vals for vals in vals_list if not vals.get("disposition_id")]
         if no_code:

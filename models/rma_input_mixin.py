@@ -3,6 +3,7 @@ import math
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.orm.identifiers import NewId
 
 MAX_INTEGER = 2**31 - 1
 MAX_AMOUNT = 1e15  # beyond it a figure is a typing error (and past what numeric columns hold exactly)
@@ -13,11 +14,23 @@ class RmaInputMixin(models.AbstractModel):
 
     Over JSON-RPC any value can arrive for any field: a dict for a name, NaN for an amount, a string for an id, a NUL
     character. Odoo would pass most of them on to PostgreSQL and answer with a traceback; here each is refused with a
-    ValidationError that names the field, before anything is written.
+    ValidationError that names the field, before anything is written. The same holds for the ids of the records a
+    call works on, and for the values of a form's onchange.
     """
 
     _name = "rma.input.mixin"
     _description = "Returns: checked input"
+
+    def browse(self, ids=()):
+        """Records are given by their ids. Odoo's RPC entry point (``call_kw``) builds the records of every call on
+        a model from the ids the client sent, through ``browse``, unchecked: ``["x"]`` would reach PostgreSQL. This
+        is the one place every such call passes, whatever the method (write, read, unlink, the ``action_*``)."""
+        if ids and isinstance(ids, (bool, float)):
+            raise self._invalid_ids_error(ids)
+        records = super().browse(ids)
+        if any(id_.__class__ is not int and not isinstance(id_, NewId) for id_ in records._ids):
+            raise self._invalid_ids_error(ids)
+        return records
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -28,15 +41,38 @@ class RmaInputMixin(models.AbstractModel):
         self._check_input_values([vals])
         return super().write(vals)
 
+    def onchange(self, values, field_names, fields_spec):
+        self._check_onchange_numbers(values)
+        return super().onchange(values, field_names, fields_spec)
+
     @api.model
-    def _check_input_values(self, vals_list):
-        if self.env.su:
-            return  # the server's own writes (after their guard), already of the right kind
+    def _invalid_ids_error(self, ids):
+        return ValidationError(
+            self.env._(
+                "%(model)s: records are given by their numeric ids, not %(ids)s.",
+                model=self._description,
+                ids=repr(ids)[:80],
+            )
+        )
+
+    @api.model
+    def _check_input_shape(self, vals_list):
+        """A create's values: a list of {field: value} (a create override that reads them calls this first)."""
         if not isinstance(vals_list, list) or not all(isinstance(vals, dict) for vals in vals_list):
             raise ValidationError(
                 self.env._("%(model)s: the values must be given as field names and values.", model=self._description)
             )
+
+    @api.model
+    def _check_input_values(self, vals_list, check_references=True):
+        """Refuse values of the wrong kind, in the fields' terms. Those of the records created or updated through a
+        one2many (an RMA's units) are checked too: Odoo converts them before their own create runs.
+        ``check_references``: whether the records a many2one names must exist (one query per field)."""
+        if self.env.su:
+            return  # the server's own writes (after their guard), already of the right kind
+        self._check_input_shape(vals_list)
         references = {}
+        nested = {}
         for vals in vals_list:
             for name, value in vals.items():
                 field = self._fields.get(name) if isinstance(name, str) else None
@@ -56,7 +92,16 @@ class RmaInputMixin(models.AbstractModel):
                     )
                 if field.type == "many2one" and isinstance(value, int) and value:
                     references.setdefault(field, set()).add(value)
-        for field, ids in references.items():
+                elif field.type in ("one2many", "many2many") and isinstance(value, (list, tuple)):
+                    nested.setdefault(field.comodel_name, []).extend(
+                        command[2] for command in value if isinstance(command, (list, tuple)) and command[0] in (0, 1)
+                    )
+        for comodel_name, nested_vals_list in nested.items():
+            comodel = self.env[comodel_name]
+            if nested_vals_list and isinstance(comodel, RmaInputMixin):
+                # Existence is checked by their own create or write, once.
+                comodel._check_input_values(nested_vals_list, check_references=False)
+        for field, ids in references.items() if check_references else ():
             missing = set(ids) - set(self.env[field.comodel_name].sudo().browse(ids).exists().ids)
             if missing:
                 raise ValidationError(
@@ -67,6 +112,35 @@ class RmaInputMixin(models.AbstractModel):
                         ids=", ".join(map(str, sorted(missing))),
                     )
                 )
+
+    @api.model
+    def _check_onchange_numbers(self, values):
+        """A form's values become new records, their numbers converted and rounded, before any onchange method runs:
+        NaN, an infinity or text there would end in a traceback. (The other values follow the onchange protocol,
+        not write's: a unit's ``rma_id`` is its RMA's values, for instance; they are checked when saved.)"""
+        if not isinstance(values, dict):
+            self._check_input_shape([values])
+        for name, value in values.items():
+            field = self._fields.get(name) if isinstance(name, str) else None
+            if field is None:
+                continue  # Odoo's onchange ignores it
+            if field.type in ("integer", "float", "monetary"):
+                problem = self._input_value_problem(field, value)
+                if problem:
+                    raise ValidationError(
+                        self.env._(
+                            "%(model)s, %(field)s: %(problem)s",
+                            model=self._description,
+                            field=field.get_description(self.env)["string"],
+                            problem=problem,
+                        )
+                    )
+            elif field.type in ("one2many", "many2many") and isinstance(value, (list, tuple)):
+                comodel = self.env[field.comodel_name]
+                if isinstance(comodel, RmaInputMixin):
+                    for command in value:
+                        if isinstance(command, (list, tuple)) and len(command) > 2 and isinstance(command[2], dict):
+                            comodel._check_onchange_numbers(command[2])
 
     @api.model
     def _input_value_problem(self, field, value):

@@ -66,6 +66,8 @@ class RmaLine(models.Model):
     _rec_names_search = ["serial_number", "rma_id", "product_id"]
     # The unit as authorized: fixed once the RMA is decided.
     _frozen_fields = ("rma_id", "product_id", "serial_number", "quantity", "remedy_requested")
+    # Scans match a serial trimmed, whatever its case (_find_by_code): that expression, indexed.
+    _serial_number_key_idx = models.Index("(lower(btrim(serial_number)))")
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
@@ -403,7 +405,10 @@ class RmaLine(models.Model):
     @api.constrains("rma_id", "product_id", "serial_number")
     def _check_unique_serial(self):
         for rma in self.rma_id:
-            serials = [(line.product_id.id, line.serial_number.strip()) for line in rma.line_ids if line.serial_number]
+            # As the scans match them: trimmed, whatever the case (see _find_by_code).
+            serials = [
+                (line.product_id.id, line.serial_number.strip().lower()) for line in rma.line_ids if line.serial_number
+            ]
             if len(serials) != len(set(serials)):
                 raise ValidationError(self.env._("A serial number appears twice on %(rma)s.", rma=rma.display_name))
 
@@ -412,6 +417,7 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         if not self.env.su:
             rmas = self.env["rma.order"].browse({vals.get("rma_id") for vals in vals_list} - {None, False})
@@ -524,3 +530,15 @@ class RmaLine(models.Model):
                 ),
             )
         return True
+
+    @api.constrains("product_id")
+    def _check_goods(self):
+        not_goods = self.product_id.filtered(lambda product: product.type != "consu")
+        if not_goods:
+            raise ValidationError(
+                self.env._(
+                    "Only goods can be returned: %(products)s is a service or a combo, not a product shipped to the"
+                    " customer.",
+                    products=", ".join(not_goods.mapped("display_name")),
+                )
+            )

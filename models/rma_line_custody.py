@@ -1,5 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, escape_psql
 
 from .rma_line import ON_HAND_STATES
@@ -215,12 +216,15 @@ class RmaLine(models.Model):
     @api.model
     def _find_by_code(self, code, domain=None):
         """Units whose declared serial or matched lot is exactly ``code`` (case-insensitive, trimmed: ``%`` and
-        ``_`` are characters, not wildcards)."""
+        ``_`` are characters, not wildcards). The serial is compared as rma_line_serial_number_key_idx holds it,
+        and the lots so named are looked up first: both sides of the OR are index scans."""
         code = (code or "").strip()
         if not code:
             return self.browse()
-        pattern = escape_psql(code)
-        return self.search(
-            [*(domain or []), "|", ("serial_number", "=ilike", pattern), ("lot_id.name", "=ilike", pattern)],
-            order="id desc",
+        lot_ids = self.env["stock.lot"]._search([("name", "=ilike", escape_psql(code))]).get_result_ids()
+        serial_is_code = Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "lower(btrim(%s)) = lower(%s)", model._field_to_sql(alias, "serial_number", query), code
+            )
         )
+        return self.search(Domain(domain or []) & (serial_is_code | Domain("lot_id", "in", lot_ids)), order="id desc")

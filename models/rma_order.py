@@ -13,8 +13,9 @@ class RmaOrder(models.Model):
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
-    # The request's identities: fixed once a manager has decided on them (authorization, rejection).
-    _frozen_fields = ("partner_id", "company_id", "warehouse_id", "sale_order_id", "picking_id")
+    # The request's identities: fixed once a manager has decided on them (authorization, rejection). The reason too:
+    # the restocking fee and the inspection follow it.
+    _frozen_fields = ("partner_id", "company_id", "warehouse_id", "sale_order_id", "picking_id", "reason_id")
 
     # ------------------------------------------------------------------
     # Identification
@@ -258,6 +259,7 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         if any(not vals.get("reason_id") for vals in vals_list):
             raise ValidationError(self.env._("Choose the reason of the return."))
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})

@@ -196,6 +196,7 @@ class RmaSanitization(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         self._ensure_inspector()
         lines = self.env["rma.line"].browse({vals.get("line_id") for vals in vals_list} - {None, False}).exists()

@@ -164,6 +164,18 @@ class TestRmaAuthorization(RmaCommon):
             self.env["rma.order"].create({"partner_id": self.customer.id})
         self.assertFalse(self.env["rma.order"].search([("partner_id", "=", self.customer.id)]))
 
+    def test_reason_is_fixed_once_decided(self):
+        """The restocking fee and the inspection follow the reason the RMA was authorized on."""
+        other = self.env["rma.reason"].create({"name": "Test damaged", "code": "TDMG", "is_proof_required": False})
+        self._deliver(self.customer, self.laptop, ["AU-8001"])
+        rma = self._create_rma([(self.laptop, "AU-8001")], user=self.rma_user)
+        rma.with_user(self.rma_user).reason_id = other  # a request is still the requester's to correct
+        rma.with_user(self.rma_manager).action_authorize()
+        for user in (self.rma_user, self.rma_manager):
+            with self.subTest(user=user.login), self.assertRaisesRegex(UserError, "Return Reason cannot change"):
+                rma.with_user(user).write({"reason_id": self.reason.id})
+        self.assertEqual(rma.reason_id, other)
+
     def test_cancel_reset_and_unlink(self):
         self._deliver(self.customer, self.laptop, ["AU-7001"])
         rma = self._create_rma([(self.laptop, "AU-7001")])

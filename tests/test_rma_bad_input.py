@@ -193,3 +193,61 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
         # The size of the battery, for the log of the run.
         _logger.info("bad-input battery: %s malformed calls over JSON-RPC, all refused", cases)
         self.assertGreater(cases, 300)
+
+    def test_wrong_shapes_ids_and_form_quantities_are_refused(self):
+        """What still ended in a traceback: a create given something else than values, records given by something
+        else than ids (``call_kw`` browses them unchecked), and quantities Odoo converts before any create runs (an
+        RMA's units created with it, a form's onchange)."""
+        rma = self._create_rma([(self.cable, None, 2.0)], user=self.rma_user)
+        line = rma.line_ids
+        manager, user = self.rma_manager, self.rma_user
+        counts = {model: self.env[model].sudo().search_count([]) for model in ("rma.order", "rma.line")}
+        checked = sorted(
+            name
+            for name, model in self.env.registry.items()
+            if not model._abstract and hasattr(model, "_check_input_values")
+        )
+        calls = []
+        for model in checked:
+            calls += [(manager, model, "create", [values]) for values in ("abc", [["x"]], [1, 2])]
+            actions = sorted(name for name in dir(self.env.registry[model]) if name.startswith("action_"))
+            for method in ("write", "read", "unlink", *actions):
+                for ids in (["x"], "x", [None], 1.5):
+                    calls.append((manager, model, method, [ids, {"sequence": 1}] if method == "write" else [ids]))
+        for quantity in (float("nan"), float("inf"), 1e308, "abc"):
+            unit = {"product_id": self.cable.id, "quantity": quantity}
+            calls += [
+                (
+                    user,
+                    "rma.order",
+                    "create",
+                    [{"partner_id": self.customer.id, "reason_id": self.reason.id, "line_ids": [[0, 0, unit]]}],
+                ),
+                (
+                    user,
+                    "rma.order",
+                    "onchange",
+                    [
+                        [],
+                        {"partner_id": self.customer.id, "line_ids": [[0, "virtual_1", unit]]},
+                        ["line_ids"],
+                        {"partner_id": {}, "line_ids": {"fields": {"product_id": {}, "quantity": {}}}},
+                    ],
+                ),
+                (user, "rma.line", "onchange", [line.ids, {"quantity": quantity}, ["quantity"], {"quantity": {}}]),
+                (
+                    manager,
+                    "rma.harvest.wizard.line",
+                    "onchange",
+                    [[], unit, ["quantity"], {"product_id": {}, "quantity": {}}],
+                ),
+            ]
+        for call_user, model, method, args in calls:
+            case = f"{call_user.login}: {model}.{method}{tuple(args)!r}"
+            with self.subTest(case=case):
+                self._assert_refused(case, *self._call(call_user, model, method, args))
+        self.assertEqual(
+            {model: self.env[model].sudo().search_count([]) for model in counts}, counts, "a record was created"
+        )
+        self.assertRecordValues(line, [{"quantity": 2.0, "state": "draft"}])
+        self.assertGreater(len(calls), 200)

@@ -104,6 +104,32 @@ class TestRmaChecks(RmaCommon):
         with self.assertRaises(ValidationError):
             self._create_rma([(self.cable, False, 0)])
 
+    def test_same_serial_twice_on_a_request_whatever_its_case_or_spaces(self):
+        # The scans match a serial trimmed and case-insensitively: these are one unit. (Odoo's assertRaises: its
+        # savepoint undoes what was written, as the request's rollback does.)
+        with self.assertRaises(ValidationError) as refused:
+            self._create_rma([(self.laptop, "LT-ABC123"), (self.laptop, " lt-abc123 ")], user=self.rma_user)
+        self.assertIn("appears twice", str(refused.exception))
+        rma = self._create_rma([(self.laptop, "LT-ABC123")], user=self.rma_user)
+        with self.assertRaises(ValidationError) as refused:
+            rma.with_user(self.rma_user).line_ids = [
+                Command.create({"product_id": self.laptop.id, "serial_number": "Lt-Abc123 "})
+            ]
+        self.assertIn("appears twice", str(refused.exception))
+        self.assertEqual(rma.line_ids.mapped("serial_number"), ["LT-ABC123"])
+
+    def test_only_goods_are_returned(self):
+        service = self.env["product.product"].create({"name": "Test Installation", "type": "service"})
+        with self.assertRaises(ValidationError) as refused:
+            self._create_rma([(service, False, 1.0)], user=self.rma_user)
+        self.assertIn("Only goods can be returned", str(refused.exception))
+        rma = self._create_rma([(self.cable, False, 1.0)], user=self.rma_user)
+        with self.assertRaises(ValidationError) as refused:
+            rma.line_ids.with_user(self.rma_user).product_id = service
+        self.assertIn("Only goods can be returned", str(refused.exception))
+        self.assertEqual(rma.line_ids.product_id, self.cable)
+        self.assertFalse(self.env["rma.line"].search([("product_id", "=", service.id)]))
+
     def test_referenced_delivery(self):
         first = self._deliver(self.customer, self.laptop, ["LT-0005"])
         second = self._deliver(self.customer, self.laptop, ["LT-0006"])
