@@ -3,7 +3,6 @@ from odoo.exceptions import AccessError, UserError
 
 from .rma_inspection import INSPECTOR_GROUP
 from .rma_order import MANAGER_GROUP
-from .rma_posting_lock import serialize_rma_postings
 from .rma_workflow_guard import ensure_workflow_fields
 
 
@@ -143,7 +142,6 @@ class RmaDispositionBatch(models.Model):
         """Dispose every unit of the batch, all or nothing: one batch of moves, one Odoo valuation entry and one
         addon entry per company, repair orders for REP, custody events."""
         self._ensure_can_be_confirmed()
-        serialize_rma_postings(self.env, self.company_id | self.line_ids.unit_id.company_id)
         for batch in self:
             with self.env.cr.savepoint():
                 batch.line_ids.unit_id._action_dispose(batch._disposition_values(), batch=batch)

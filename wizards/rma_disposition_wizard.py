@@ -1,8 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.rma_posting_lock import serialize_rma_postings
-
 
 class RmaDispositionWizard(models.TransientModel):
     """Decide what happens to inspected units, one or many, from one or several RMAs."""
@@ -46,8 +44,6 @@ class RmaDispositionWizard(models.TransientModel):
     def action_confirm(self):
         """The quick way: the batch is prepared and confirmed at once (refused where the company requires
         another manager to confirm). All or nothing: any error rolls back every move, entry and repair order."""
-        # Queue before writing anything, the batch included (see rma_posting_lock).
-        serialize_rma_postings(self.env, self.line_ids.unit_id.company_id)
         with self.env.cr.savepoint():
             batch = self._create_batch()
             batch.action_confirm()
