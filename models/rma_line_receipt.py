@@ -81,7 +81,6 @@ class RmaLine(models.Model):
         self._validate_unit_moves(moves, valued_qty=valued_qty, receipts=True)
         moves.picking_id._rma_date_completed_receipts()
         self._hold_substitutions_at_zero(moves)
-        self._post_receipt_entries(moves)
 
         now = fields.Datetime.now()
         complete = self.browse()
@@ -106,6 +105,8 @@ class RmaLine(models.Model):
                 for move in moves
             ]
         )
+        # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
+        self._post_receipt_entries(moves)
         return moves
 
     def _prepare_receipt_moves(self, quantity=None):
