@@ -1,18 +1,25 @@
 """Eight scanners at once: Odoo serving with --workers, scanner clients over HTTP on 127.0.0.1.
 
 Usage: python bench/concurrent.py --config odoo.conf --database DB [--workers 4] [--clients 8] [--units 24]
-       [--pause 1.0]
+       [--pause 1.0] [--port PORT]
 
 Set-up (committed in DB, which the harness made for this run): a company with the generic chart and perpetual
-valuation, delivered serial laptops, one authorized RMA per unit, and a Returns User per scanner. Then:
+valuation, delivered serial laptops, one authorized RMA per unit, sold and invoiced laptops returned for a refund,
+and a Returns User, a Returns Manager and an invoicing user per client. Then:
   1. one scanner receives its units alone (the single-scanner latency), after a warm-up of every worker;
   2. CLIENTS scanners receive distinct units at the same time, back to back (a stress: the machine has 2 cores);
   3. CLIENTS scanners receive distinct units at the same time, each pausing PAUSE seconds between units, as a
      person handling parcels does;
   4. pairs of scanners scan the same unit at the same time (exactly one receipt each);
-  5. CLIENTS managers confirm a disposition each at the same time.
-It prints failed calls, latency (median, p95) per phase, and the RMA journal's hash integrity. Bounded: every
-request has a timeout and each phase a fixed number of calls; the server is stopped at the end.
+  5. CLIENTS managers confirm a one-unit disposition each at the same time, through the disposition wizard;
+  6. the same through a disposition batch each (prepared first, confirmed at the same time);
+  7. CLIENTS accountants post a refunded unit's credit note each at the same time;
+  8. the lock-free ceiling: phase 2 again on a server whose receipt posts nothing (bench/ceiling_server.py patches
+     the addon in that server process only), for the throughput the receipt entry costs on this machine.
+It prints failed calls, latency (median, p95) per phase, throughputs, then runs the company seal as its cron does and
+prints the RMA journal's hash integrity and the seal's check. Bounded: every request has a timeout and each phase a
+fixed number of calls; the servers are stopped at the end. PORT (or $RMA_BENCH_PORT): the HTTP port of the server,
+PORT + 1 its gevent port, PORT + 2 and PORT + 3 the ceiling server's; free ports by default.
 """
 
 import argparse
@@ -51,24 +58,32 @@ def setup(database, clients, units):
         category = env["product.category"].create(
             {"name": "Bench real time", "property_valuation": "real_time", "property_cost_method": "fifo"}
         )
-        # Warm-up receipts + single phase + two concurrent phases + race pairs + dispositions.
-        total = 2 * clients + units + 2 * clients * units + clients + clients
+        # Warm-up receipts + single phase + two concurrent phases + race pairs + the ceiling's warm-up and phase,
+        # then the units disposed through the wizard and through batches, then the refunded units.
+        scanned = 2 * clients + units + 2 * clients * units + clients + 2 * clients + clients * units
+        total = scanned + 2 * clients + clients
         names = [f"CONC-{index:05d}" for index in range(total)]
+        credit_names = names[-clients:]
+        delivered = len(names) - clients
         # A laptop model per order of a few units: Odoo's FIFO revaluation at each receipt reads the model's whole
         # history, so with one model for every unit the later scans would cost more whatever the concurrency.
         products = env["product.product"].create(
             [
                 {
-                    "name": f"Concurrency Laptop {index // UNITS_PER_DELIVERY}",
+                    "name": f"Concurrency Laptop {index}",
                     "is_storable": True,
                     "tracking": "serial",
                     "standard_price": 500.0,
                     "categ_id": category.id,
                 }
-                for index in range(0, total, UNITS_PER_DELIVERY)
+                for index in range(delivered // UNITS_PER_DELIVERY + 1 + clients)
             ]
         )
-        product_of = {name: products[index // UNITS_PER_DELIVERY] for index, name in enumerate(names)}
+        # Each refunded unit is a model of its own: its sale order's delivery reserves that very serial.
+        product_of = {
+            name: products[index // UNITS_PER_DELIVERY if index < delivered else index - delivered - clients]
+            for index, name in enumerate(names)
+        }
         customer = env["res.partner"].create({"name": "Concurrency Customer", "is_company": True})
         reason = env["rma.reason"].create({"name": "Concurrency", "code": "CONC", "is_proof_required": False})
         lots = env["stock.lot"].create([{"product_id": product_of[name].id, "name": name} for name in names])
@@ -88,37 +103,60 @@ def setup(database, clients, units):
                         Command.create(
                             {
                                 "product_id": product_of[names[index]].id,
-                                "product_uom_qty": len(names[index : index + UNITS_PER_DELIVERY]),
+                                "product_uom_qty": len(names[index : min(index + UNITS_PER_DELIVERY, delivered)]),
                                 "location_id": warehouse.lot_stock_id.id,
                                 "location_dest_id": customers.id,
                             }
                         )
                     ],
                 }
-                for index in range(0, total, UNITS_PER_DELIVERY)
+                for index in range(0, delivered, UNITS_PER_DELIVERY)
             ]
         )
         pickings.action_confirm()
         pickings.action_assign()
         pickings.move_ids.picked = True
         pickings._action_done()
+        # The refunded units: sold one per order, delivered and invoiced (their credit note is priced from it).
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": customer.id,
+                    "warehouse_id": warehouse.id,
+                    "order_line": [
+                        Command.create({"product_id": product_of[name].id, "product_uom_qty": 1, "price_unit": 900.0})
+                    ],
+                }
+                for name in credit_names
+            ]
+        )
+        orders.action_confirm()
+        orders.picking_ids.action_assign()
+        orders.picking_ids.move_ids.picked = True
+        orders.picking_ids._action_done()
+        for order in orders:  # an invoice each, as for different customers' orders: their credit notes reconcile apart
+            order._create_invoices().action_post()
+        order_of = dict(zip(credit_names, orders, strict=True))
         rmas = env["rma.order"].create(
             [
                 {
                     "partner_id": customer.id,
                     "reason_id": reason.id,
                     "warehouse_id": warehouse.id,
+                    "sale_order_id": order_of[name].id if name in order_of else False,
                     "line_ids": [Command.create({"product_id": product_of[name].id, "serial_number": name})],
                 }
                 for name in names
             ]
         )
+        rmas[-clients:].line_ids.remedy_requested = "refund"
         rmas.action_authorize()
         groups = {
             "user": env.ref("rma_recovery.group_rma_user"),
             "manager": env.ref("rma_recovery.group_rma_manager"),
         }
         users = {}
+        groups["accountant"] = env.ref("account.group_account_invoice")
         for role, group in groups.items():
             users[role] = env["res.users"].create(
                 [
@@ -133,20 +171,25 @@ def setup(database, clients, units):
                     for index in range(clients)
                 ]
             )
-        # The disposition phase's units: received and inspected now (set-up, not measured).
-        dispose_rmas = rmas[-clients:]
-        dispose_rmas.line_ids._action_receive(station="SETUP")
-        dispose_rmas.line_ids.action_start_inspection()
-        dispose_rmas.line_ids.inspection_id.write(
-            {"grade_id": env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}
-        )
-        dispose_rmas.line_ids.inspection_id.action_done()
+        # The disposition and refund phases' units: received and inspected now (set-up, not measured); each refunded
+        # unit's remedy confirmed and its credit note drafted.
+        inspected = rmas[scanned:].line_ids
+        inspected._action_receive(station="SETUP")
+        inspected.action_start_inspection()
+        inspected.inspection_id.write({"grade_id": env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"})
+        inspected.inspection_id.action_done()
+        refunded = rmas[-clients:].line_ids
+        refunded._action_confirm_remedy("refund")
+        credit_notes = env["account.move"].union(*(unit._action_create_credit_notes() for unit in refunded))
+        dispose = rmas[scanned : scanned + 2 * clients].line_ids
         plan = {
             "company_id": company.id,
             "journal_id": company._get_rma_journal().id,
             "users": {role: records.mapped("login") for role, records in users.items()},
-            "scans": [(rma.name, rma.id, rma.line_ids.serial_number) for rma in rmas],
-            "dispose": [line.id for line in dispose_rmas.line_ids],
+            "scans": [(rma.name, rma.id, rma.line_ids.serial_number) for rma in rmas[:scanned]],
+            "dispose": [line.id for line in dispose[:clients]],
+            "batch": [line.id for line in dispose[clients:]],
+            "credit_notes": credit_notes.ids,
             "rts": env.ref("rma_recovery.rma_disposition_rts").id,
         }
         cr.commit()
@@ -197,17 +240,30 @@ def receive(client, scans, latencies, failures, pause=0.0):
                 failures.append(error)
 
 
-def dispose(client, line_id, code_id, latencies, failures):
-    """A manager opens the disposition wizard on a unit, keeps RTS and confirms."""
-    started = time.perf_counter()
+def dispose(client, line_id, code_id, latencies, failures, barrier, batch=False):
+    """A manager opens the disposition wizard on a unit and keeps RTS; then, when every manager is ready, confirms
+    it (``batch``: prepares a draft disposition batch with it first, and confirms the batch)."""
     _elapsed, wizard_id, error = client.call(
         "rma.disposition.wizard",
         "create",
         [{"line_ids": [[0, 0, {"unit_id": line_id, "disposition_id": code_id}]]}],
     )
-    if not error:
-        _elapsed, _result, error = client.call("rma.disposition.wizard", "action_confirm", [[wizard_id]])
-    latencies.append((time.perf_counter() - started) * 1000)
+    model, record_id = "rma.disposition.wizard", wizard_id
+    if not error and batch:
+        _elapsed, action, error = client.call(model, "action_prepare", [[wizard_id]])
+        model, record_id = "rma.disposition.batch", (action or {}).get("res_id")
+    confirm(client, model, record_id, latencies, failures, barrier, error)
+
+
+def confirm(client, model, record_id, latencies, failures, barrier, error=None):
+    """``action_confirm`` (or ``action_post`` of a journal entry) on the record, all clients at once."""
+    barrier.wait(timeout=300)
+    if error:
+        failures.append(error)
+        return
+    method = "action_post" if model == "account.move" else "action_confirm"
+    elapsed, _result, error = client.call(model, method, [[record_id]])
+    latencies.append(elapsed)
     if error:
         failures.append(error)
 
@@ -238,13 +294,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(config_path, database, workers):
-    port, gevent_port = free_port(), free_port()
-    odoo_bin = os.path.join(os.path.dirname(odoo.__path__[0]), "odoo-bin")
+def start_server(config_path, database, workers, port=0, ceiling=False):
+    """Odoo serving DATABASE on 127.0.0.1 (``ceiling``: with the addon's receipt posting nothing, see
+    bench/ceiling_server.py); returns the process and its URL."""
+    port, gevent_port = (port, port + 1) if port else (free_port(), free_port())
+    program = (
+        os.path.join(os.path.dirname(__file__), "ceiling_server.py")
+        if ceiling
+        else os.path.join(os.path.dirname(odoo.__path__[0]), "odoo-bin")
+    )
     server = subprocess.Popen(
         [
             sys.executable,
-            odoo_bin,
+            program,
             "-c",
             config_path,
             "-d",
@@ -270,10 +332,24 @@ def start_server(config_path, database, workers):
     raise RuntimeError("Odoo did not start")
 
 
+def stop_server(server):
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
+
+
 def check_journal(database, plan):
     registry = Registry(database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"allowed_company_ids": [plan["company_id"]]})
+        # The company seal, as its daily cron runs it: it secures the RMA journal's posted entries (timed).
+        started = time.perf_counter()
+        seal = env["rma.custody.seal"]._seal(env["res.company"].browse(plan["company_id"]))
+        cr.commit()
+        print(
+            f"  company seal: {seal.head_count} unit chains, {seal.journal_item_count} journal items sealed"
+            f" in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         # Odoo shows the integrity report to accountants only: check it as the admin, made one for the bench.
         admin = env.ref("base.user_admin")
         admin.group_ids |= env.ref("account.group_account_user")
@@ -294,12 +370,39 @@ def check_journal(database, plan):
             ]
         )
         received = env["rma.line"].search_count([("company_id", "=", company.id), ("state", "!=", "authorized")])
+        twice = env["stock.move"]._read_group(
+            [
+                ("rma_line_id.company_id", "=", company.id),
+                ("location_id.usage", "=", "customer"),
+                ("state", "=", "done"),
+            ],
+            ["rma_line_id"],
+            having=[("__count", ">", 1)],
+        )
+        seal_check = env["rma.custody.event"]._check_integrity(company)
         print(
             f"  RMA journal: {len(entries)} posted entries, {len(unhashed)} without hash;"
-            f" integrity {json.dumps([r.get('status') for r in journal_results])};"
-            f" receipt moves {receipts} for {received} units received",
+            f" Odoo's integrity report {json.dumps([r.get('status') for r in journal_results])};"
+            f" seal check {'ok' if seal_check['ok'] else seal_check.get('message')};"
+            f" receipt moves {receipts} for {received} units received, {len(twice)} units received twice",
             flush=True,
         )
+
+
+def back_to_back(clients, scans, units):
+    """CLIENTS scanners receive distinct units at the same time, back to back: (latencies, failures, units/s)."""
+    latencies, failures = [], []
+    batches = [scans[index * units : (index + 1) * units] for index in range(len(clients))]
+    started = time.perf_counter()
+    run_parallel(
+        [(receive, (client, batch, latencies, failures)) for client, batch in zip(clients, batches, strict=True)]
+    )
+    return latencies, failures, sum(map(len, batches)) / (time.perf_counter() - started)
+
+
+def warm_up(clients, scans):
+    """Every worker warmed up before measuring: two receipts per scanner at once, not measured."""
+    run_parallel([(receive, (client, scans[index :: len(clients)], [], [])) for index, client in enumerate(clients)])
 
 
 def main():
@@ -310,6 +413,9 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--units", type=int, default=24, help="units each scanner receives")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds a paced scanner waits between units")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("RMA_BENCH_PORT") or 0), help="HTTP port (free one if 0)"
+    )
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     plan = setup(args.database, args.clients, args.units)
@@ -317,32 +423,33 @@ def main():
         f"== {args.clients} scanners at once, Odoo with --workers={args.workers}, {args.units} units each",
         flush=True,
     )
-    server, base_url = start_server(args.config, args.database, args.workers)
+    count = args.clients * args.units
+    scans = plan["scans"]
+    warm, scans = scans[: 2 * args.clients], scans[2 * args.clients :]
+    single, scans = scans[: args.units], scans[args.units :]
+    stress, scans = scans[:count], scans[count:]
+    paced, scans = scans[:count], scans[count:]
+    race, scans = scans[: args.clients // 2], scans[args.clients :]
+    ceiling_warm, ceiling_stress = scans[: 2 * args.clients], scans[2 * args.clients :]
+    failed = 0
+    server, base_url = start_server(args.config, args.database, args.workers, args.port)
     try:
-        scans = plan["scans"]
         users, managers = plan["users"]["user"], plan["users"]["manager"]
         clients = [Client(base_url, args.database, login) for login in users]
-
-        # Warm every worker up before measuring: two receipts per scanner at once, not measured.
-        warm, scans = scans[: 2 * args.clients], scans[2 * args.clients :]
-        run_parallel([(receive, (client, warm[index :: len(clients)], [], [])) for index, client in enumerate(clients)])
-        single, rest = scans[: args.units], scans[args.units :]
+        warm_up(clients, warm)
         latencies, failures = [], []
         receive(clients[0], single, latencies, failures)
         single_p95 = summary("1 scanner, receive", latencies, failures, len(single))
+        failed += len(failures)
 
-        latencies, failures = [], []
-        batches = [rest[index * args.units : (index + 1) * args.units] for index in range(args.clients)]
-        run_parallel(
-            [(receive, (client, batch, latencies, failures)) for client, batch in zip(clients, batches, strict=True)]
-        )
-        concurrent_p95 = summary(f"{args.clients} scanners, back to back", latencies, failures, sum(map(len, batches)))
+        latencies, failures, throughput = back_to_back(clients, stress, args.units)
+        concurrent_p95 = summary(f"{args.clients} scanners, back to back", latencies, failures, len(stress))
+        failed += len(failures)
         print(f"  ratio p95 {args.clients} scanners back to back vs 1: {concurrent_p95 / single_p95:.2f}", flush=True)
-        rest = rest[args.clients * args.units :]
 
         # As on a warehouse floor: each scanner scans a unit, then handles the parcel (PAUSE seconds).
         latencies, failures = [], []
-        batches = [rest[index * args.units : (index + 1) * args.units] for index in range(args.clients)]
+        batches = [paced[index * args.units : (index + 1) * args.units] for index in range(args.clients)]
         run_parallel(
             [
                 (receive, (client, batch, latencies, failures, args.pause))
@@ -350,14 +457,11 @@ def main():
             ]
         )
         paced_p95 = summary(
-            f"{args.clients} scanners, one unit every {args.pause:g} s each",
-            latencies,
-            failures,
-            sum(map(len, batches)),
+            f"{args.clients} scanners, one unit every {args.pause:g} s each", latencies, failures, len(paced)
         )
+        failed += len(failures)
         print(f"  ratio p95 {args.clients} paced scanners vs 1: {paced_p95 / single_p95:.2f}", flush=True)
 
-        race = rest[args.clients * args.units : args.clients * args.units + args.clients // 2]
         latencies, failures = [], []
         pairs = []
         for scan in race:
@@ -365,6 +469,7 @@ def main():
         for index in range(0, len(pairs), 2):
             run_parallel(pairs[index : index + 2])
         refused = [message for message in failures if "already received" in message]
+        failed += len(failures) - len(refused)
         print(
             f"  same unit scanned twice at once: {len(race)} units, {len(refused)} second scans refused"
             f" ('already received'), {len(failures) - len(refused)} other failures",
@@ -372,17 +477,49 @@ def main():
         )
 
         manager_clients = [Client(base_url, args.database, login) for login in managers]
+        for label, units, batch in (("wizard", plan["dispose"], False), ("disposition batch", plan["batch"], True)):
+            latencies, failures = [], []
+            barrier = threading.Barrier(len(units))
+            run_parallel(
+                [
+                    (dispose, (client, line_id, plan["rts"], latencies, failures, barrier, batch))
+                    for client, line_id in zip(manager_clients, units, strict=True)
+                ]
+            )
+            summary(f"{args.clients} managers, confirm a disposition ({label})", latencies, failures, len(units))
+            failed += len(failures)
+
+        accountants = [Client(base_url, args.database, login) for login in plan["users"]["accountant"]]
         latencies, failures = [], []
+        barrier = threading.Barrier(len(plan["credit_notes"]))
         run_parallel(
             [
-                (dispose, (client, line_id, plan["rts"], latencies, failures))
-                for client, line_id in zip(manager_clients, plan["dispose"], strict=True)
+                (confirm, (client, "account.move", credit_note_id, latencies, failures, barrier))
+                for client, credit_note_id in zip(accountants, plan["credit_notes"], strict=True)
             ]
         )
-        summary(f"{args.clients} managers, confirm a disposition", latencies, failures, len(plan["dispose"]))
+        summary(f"{args.clients} accountants, post a credit note", latencies, failures, len(plan["credit_notes"]))
+        failed += len(failures)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        stop_server(server)
+
+    # The lock-free ceiling: the same back-to-back phase, the receipt posting nothing.
+    server, base_url = start_server(args.config, args.database, args.workers, args.port and args.port + 2, True)
+    try:
+        clients = [Client(base_url, args.database, login) for login in plan["users"]["user"]]
+        warm_up(clients, ceiling_warm)
+        latencies, failures, ceiling = back_to_back(clients, ceiling_stress, args.units)
+        summary(f"{args.clients} scanners, back to back, receipt posts nothing", latencies, failures, len(stress))
+        failed += len(failures)
+    finally:
+        stop_server(server)
+    print(
+        f"  throughput back to back: {throughput:.2f} scans/s; lock-free ceiling {ceiling:.2f} scans/s;"
+        f" ratio {throughput / ceiling:.0%} (target >= 85%)",
+        flush=True,
+    )
+    print(f"  paced p95 vs single p95: {paced_p95 / single_p95:.2f} (target <= 1.5)", flush=True)
+    print(f"  failed calls, all phases: {failed} (target 0)", flush=True)
     check_journal(args.database, plan)
     return 0
 

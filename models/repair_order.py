@@ -1,7 +1,5 @@
 from odoo import fields, models
 
-from .rma_posting_lock import serialize_rma_postings
-
 
 class RepairOrder(models.Model):
     _name = "repair.order"
@@ -13,13 +11,7 @@ class RepairOrder(models.Model):
     rma_id = fields.Many2one(related="rma_line_id.rma_id", string="RMA", store=True, index="btree_not_null")
     rma_repair_level = fields.Selection(related="rma_line_id.repair_level", string="Repair Level")
 
-    def action_repair_end(self):
-        # Finishing a returned unit's repair posts its closing entry in the RMA journal (see rma_posting_lock).
-        serialize_rma_postings(self.env, self.filtered("rma_line_id").company_id)
-        return super().action_repair_end()
-
     def action_repair_done(self):
-        serialize_rma_postings(self.env, self.filtered("rma_line_id").company_id)
         result = super().action_repair_done()
         # The end of a returned unit's work: its repaired move (linked and valued by stock.move.create) is done.
         # The technician need not have rights on returns: the unit's side is done as superuser, the custody

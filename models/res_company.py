@@ -162,8 +162,9 @@ class ResCompany(models.Model):
         return journal
 
     def _create_rma_journal(self):
-        """Create the hash-restricted "RMA Dispositions" journal of companies that have none. It is made with the
-        chart (and at install), never on first use: two first uses at once would both create it."""
+        """Create the "RMA Dispositions" journal of companies that have none. It is made with the chart (and at
+        install), never on first use: two first uses at once would both create it. It is not hashed at posting: the
+        company seal hashes its posted entries (see rma_custody_seal), so concurrent postings do not conflict."""
         existing = self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "in", self.ids)])
         self.env["account.journal"].sudo().create(
             [
@@ -172,7 +173,6 @@ class ResCompany(models.Model):
                     "code": "RMAD",
                     "type": "general",
                     "company_id": company.id,
-                    "restrict_mode_hash_table": True,
                 }
                 for company in self - existing.company_id
             ]

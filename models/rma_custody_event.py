@@ -298,7 +298,7 @@ class RmaCustodyEvent(models.Model):
             "format": "rma_recovery.custody",
             "version": HASH_VERSION,
             "event_fields": list(HASHED_FIELDS),
-            "seal_fields": ["company_id", "sequence", "seal_date", "heads"],
+            "seal_fields": ["company_id", "sequence", "seal_date", "heads", "journal_anchor", "journal_items"],
         }
         columns = self._hashed_columns()
         self.env.cr.execute(
@@ -319,15 +319,17 @@ class RmaCustodyEvent(models.Model):
             }
         self.env.cr.execute(
             SQL(
-                "SELECT company_id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, previous_hash, hash"
-                " FROM rma_custody_seal WHERE company_id = ANY(%s) ORDER BY company_id, sequence",
+                "SELECT company_id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, journal_anchor,"
+                " journal_items, previous_hash, hash FROM rma_custody_seal WHERE company_id = ANY(%s)"
+                " ORDER BY company_id, sequence",
                 self.company_id.ids,
             )
         )
-        for company_id, sequence, seal_date, heads, previous_hash, seal_hash in self.env.cr.fetchall():
+        Seal = self.env["rma.custody.seal"]
+        for company_id, sequence, seal_date, heads, anchor, items, previous_hash, seal_hash in self.env.cr.fetchall():
             yield {
                 "type": "seal",
-                "values": [company_id, sequence, seal_date, heads],
+                "values": Seal._seal_values(company_id, sequence, seal_date, heads, anchor, items),
                 "previous_hash": previous_hash or None,
                 "hash": seal_hash,
             }

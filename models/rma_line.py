@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .rma_workflow_guard import ensure_workflow_fields, field_labels
 
@@ -486,6 +487,24 @@ class RmaLine(models.Model):
         """These units, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
         step's guard ran as the real user."""
         return self.sudo()
+
+    def _lock_units(self):
+        """Claim these units' rows for this transaction, before a step decides from their state (a receipt, a
+        harvest, a COGS settlement). The row is locked and rewritten unchanged: a concurrent request claiming the same
+        unit waits for this one, then (PostgreSQL's repeatable read: the row changed under it) fails with a
+        serialization error, which Odoo's RPC layer retries on a fresh snapshot that holds what this one did (the
+        second scan of a unit then finds it received). Plain row locks, in id order; no advisory lock, no rollback."""
+        if not self:
+            return
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE rma_line SET write_date = rma_line.write_date FROM (SELECT id FROM rma_line WHERE id = ANY(%s)"
+                " ORDER BY id FOR NO KEY UPDATE) AS claimed WHERE rma_line.id = claimed.id",
+                list(self.ids),
+            )
+        )
+        self.invalidate_recordset()
 
     def _write_each(self, vals_by_line):
         """Write {unit: vals} with one write per distinct vals (a batch holds few): not one per unit and field."""

@@ -5,7 +5,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .rma_line_remedy import UNDECIDED_STATES
-from .rma_posting_lock import serialize_rma_postings
 
 
 class RmaLine(models.Model):
@@ -166,6 +165,7 @@ class RmaLine(models.Model):
         # As superuser: the step that settles a unit (a scan, an accountant resetting a credit note) posts in the RMA
         # journal and writes the records, which its user may not.
         units = self.sudo().filtered(lambda line: line.product_id.valuation == "real_time")
+        units._lock_units()  # two settlements of one unit at once (a receipt, a credit note) must not both post
         for company, lines in units.grouped("company_id").items():
             currency = company.currency_id
             line_vals, dues, analytic_cache = [], {}, {}
@@ -193,7 +193,6 @@ class RmaLine(models.Model):
                 dues[line] = (quantity, amount, cogs_account)
             if not line_vals:
                 continue
-            serialize_rma_postings(self.env, company)
             entry = self._create_entry(company, line_vals, ", ".join(dict.fromkeys(unit.rma_id.name for unit in dues)))
             entries |= entry
             cogs_items = {

@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS
-from .rma_posting_lock import serialize_rma_postings
 
 # What a disposition writes on its unit, undone when the work is cancelled.
 DISPOSITION_FIELDS = (
@@ -137,7 +136,6 @@ class RmaLine(models.Model):
     def action_finish_refurbishment(self):
         """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
         self._ensure_in_refurbishment()
-        serialize_rma_postings(self.env, self.company_id)
         move_vals_list = []
         for line in self:
             graded = line.rma_id.warehouse_id.rma_graded_location_id
@@ -210,7 +208,6 @@ class RmaLine(models.Model):
         lines = self.filtered(lambda line: line.state == "in_progress")
         if not lines:
             return
-        serialize_rma_postings(self.env, lines.company_id)
         quarantine = {line: line.rma_id.warehouse_id.rma_quarantine_location_id for line in lines}
         moves = lines._create_unit_moves([line._prepare_custody_move_vals(quarantine[line]) for line in lines])
         # Back at its book value (standard cost: Odoo values it at the standard price).
@@ -251,7 +248,6 @@ class RmaLine(models.Model):
         )
         if not lines:
             return
-        serialize_rma_postings(self.env, lines.company_id)
         # Whoever moves the unit (a salesperson's delivery, warehouse staff) need not read journal items.
         lines.sudo()._post_allowance_release()
         if not logged:

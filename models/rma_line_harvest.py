@@ -2,7 +2,6 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_inspection import INSPECTOR_GROUP
-from .rma_posting_lock import serialize_rma_postings
 
 
 class RmaLine(models.Model):
@@ -34,9 +33,6 @@ class RmaLine(models.Model):
         """``parts``: [(product, quantity, value of one)]. One done move per part from the unit's Parts Harvest
         location into the warehouse's stock, valued at its recovery value; returns the moves."""
         self._ensure_can_harvest(parts)
-        # Queue before reading what was harvested already (see rma_posting_lock): two harvests of one unit at once
-        # must not both fit under its recovery value.
-        serialize_rma_postings(self.env, self.company_id)
         self._ensure_within_recovery_value(sum(quantity * value for _product, quantity, value in parts))
         stock = self.rma_id.warehouse_id.lot_stock_id
         moves = (

@@ -1,8 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_posting_lock import serialize_rma_postings
-
 RECEIVABLE_RMA_STATES = ("authorized", "in_progress")
 
 
@@ -42,7 +40,6 @@ class RmaLine(models.Model):
     def action_accept_substitution(self):
         """A manager accepts a unit that arrived in place of an authorized one; it may then be inspected."""
         self.rma_id._ensure_manager()
-        serialize_rma_postings(self.env, self.company_id)
         if not all(self.mapped("is_substitution")):
             raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
         self._workflow().is_substitution = False
@@ -68,6 +65,7 @@ class RmaLine(models.Model):
         Serial units keep their original delivery (so Odoo values the receipt at the original cost), except
         suspected substitutions, which are received without it.
         """
+        self._lock_units()  # two scans of one unit at once: the second waits, then finds it received
         self._ensure_can_be_received(quantity)
         scanned_codes = scanned_codes or {}
         self._create_missing_lots()
@@ -78,7 +76,6 @@ class RmaLine(models.Model):
         self._validate_unit_moves(moves, valued_qty=valued_qty)
         moves.picking_id._rma_date_completed_receipts()
         self._hold_substitutions_at_zero(moves)
-        self._post_receipt_entries(moves)
 
         now = fields.Datetime.now()
         complete = self.browse()
@@ -100,6 +97,8 @@ class RmaLine(models.Model):
                 station=station,
                 scanned_code=scanned_code,
             )
+        # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
+        self._post_receipt_entries(moves)
         return moves
 
     def _prepare_receipt_moves(self, quantity=None):

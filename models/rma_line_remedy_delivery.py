@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_posting_lock import serialize_rma_postings
 from .rma_workflow_guard import field_labels
 
 
@@ -179,7 +178,6 @@ class RmaLine(models.Model):
         )
         if not moves:
             return
-        serialize_rma_postings(self.env, moves.company_id)
         for company, company_moves in moves.grouped("company_id").items():
             line_vals, analytic_cache = [], {}
             for move in company_moves:

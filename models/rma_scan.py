@@ -4,7 +4,6 @@ from odoo.tools import escape_psql
 
 from .rma_line import ON_HAND_STATES
 from .rma_line_receipt import RECEIVABLE_RMA_STATES
-from .rma_posting_lock import serialize_rma_postings
 
 
 class RmaScan(models.AbstractModel):
@@ -23,9 +22,6 @@ class RmaScan(models.AbstractModel):
     @api.model
     def receive_scan(self, code, rma_id=False, station=False):
         code, rma_id, station = self._check_scan_arguments(code, rma_id, station)
-        if rma_id:
-            # A unit's scan may post its receipt entry: queue behind the other scanners (see rma_posting_lock).
-            serialize_rma_postings(self.env, self.env.companies)
         scanned_rma = self.env["rma.order"].search([("name", "=ilike", escape_psql(code))], limit=1)
         if scanned_rma:
             if scanned_rma.state not in RECEIVABLE_RMA_STATES:

@@ -11,7 +11,6 @@ from . import test_rma_disposition
 from . import test_rma_rpc_security
 from . import test_rma_hardening
 from . import test_rma_bad_input
-from . import test_rma_posting_lock
 from . import test_rma_receipt_picking
 from . import test_rma_disposition_batch
 from . import test_rma_state_machine
@@ -25,3 +24,4 @@ from . import test_rma_cogs_reversal
 from . import test_rma_accounting_fuzz
 from . import test_rma_issue18_guards
 from . import test_rma_issue18_remedy
+from . import test_rma_journal_seal

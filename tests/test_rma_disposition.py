@@ -183,11 +183,12 @@ class TestRmaDisposition(RmaDispositionCommon):
         items = self.env["account.move.line"].with_user(accountant).search(safe_eval(action["domain"]))
         self.assertEqual(items, line.account_move_line_ids)
         self.assertEqual(items.rma_id.name, line.rma_id.name)
-        # Posted RMA entries are append-only: their journal is hash-locked.
+        # Posted RMA entries are append-only: the company seal hash-locks them.
+        self.env["rma.custody.seal"]._seal(self.company)
+        entries = items.move_id.filtered(lambda entry: entry.journal_id == self.company._get_rma_journal())
+        self.assertTrue(entries and all(entries.mapped("inalterable_hash")))
         with self.assertRaisesRegex(UserError, "locked"):
-            items.move_id.filtered(lambda entry: entry.journal_id.restrict_mode_hash_table).with_user(
-                accountant
-            ).unlink()
+            entries.with_user(accountant).unlink()
 
     def test_bad_input_is_refused_and_writes_nothing(self):
         inspected = self._inspected_units(self.product, ["BI-0001", "BI-0002"])

@@ -32,7 +32,7 @@ class TestRmaReceiptAccounting(RmaAccountingCommon):
                 self.assertAlmostEqual(move.value, 500.0)
                 entry = line.account_move_line_ids.move_id
                 self.assertEqual(len(entry), 1)
-                self.assertTrue(entry.journal_id.restrict_mode_hash_table, "the RMA journal is hash-restricted")
+                self.assertFalse(entry.inalterable_hash, "the company seal hashes the RMA journal, not the posting")
                 self.assertEqual(rma.journal_item_count, 2)
                 self.assertEqual(
                     self.env["account.move.line"].search(rma.action_view_journal_items()["domain"]), entry.line_ids

@@ -9,7 +9,8 @@ The export (Returns > Units or RMAs > Export Chain of Custody) is JSON Lines:
   "hash": ...}, ``values`` in the order of ``event_fields`` (position, unit id, ...; the date as
   "YYYY-MM-DD HH:MM:SS"; empty values as null)
 - one line per seal, by company and position: {"type": "seal", "values": [company id, position, date, heads],
-  "previous_hash": ..., "hash": ...}, ``heads`` the JSON text [[unit id, position, hash], ...]
+  "previous_hash": ..., "hash": ...}, ``heads`` the JSON text [[unit id, position, hash], ...]; seals made since
+  19.0.1.8.0 add the RMA journal's anchor and sealed items (JSON texts), hashed with the rest
 
 Each hash is "$1$" + sha256(previous hash, or "" for the first, followed by the compact JSON array of the values).
 The verifier recomputes every event and seal hash, checks each unit's positions follow each other and link to the

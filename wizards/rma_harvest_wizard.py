@@ -15,6 +15,9 @@ class RmaHarvestWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        # Two harvests of one unit at once must not both fit under its recovery value: the second waits, then reads
+        # what the first harvested.
+        self.unit_id._lock_units()
         self.unit_id._action_harvest_parts(
             [(part.product_id, part.quantity, part.unit_value) for part in self.part_ids]
         )

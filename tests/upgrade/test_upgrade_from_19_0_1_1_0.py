@@ -168,3 +168,25 @@ class TestUpgradeFrom19011(TransactionCase):
         self.assertFalse(
             self.env["rma.line"].search([("id", "in", lines.ids), ("is_cogs_reversal_mismatch", "=", True)])
         )
+
+    def test_rma_journal_secured_by_the_seal(self):
+        """19.0.1.8.0: the RMA journal is no longer hashed at posting; the entries the old version hashed stay hashed
+        and verify, and the company seal hashes the rest, continuing their chain."""
+        journals = self.env["account.journal"].search([("code", "=", "RMAD")])
+        self.assertTrue(journals)
+        self.assertFalse(any(journals.mapped("restrict_mode_hash_table")))
+        entries = self.env["account.move"].search([("journal_id", "in", journals.ids), ("state", "=", "posted")])
+        self.assertTrue(entries.filtered("inalterable_hash"), "19.0.1.1.0 hashed its entries at posting")
+        self.env["rma.custody.seal"]._seal(journals.company_id)
+        self.assertTrue(all(entries.mapped("inalterable_hash")))
+        accountant = self.env.ref("base.user_admin")
+        accountant.group_ids |= self.env.ref("account.group_account_user")
+        for company in entries.company_id & accountant.company_ids:  # Odoo reports journals with hashed entries
+            statuses = [
+                result["status"]
+                for result in company.with_user(accountant)._check_hash_integrity()["results"]
+                if result["journal_name"].startswith(journals.filtered(lambda j, c=company: j.company_id == c).name)
+            ]
+            self.assertEqual(set(statuses), {"verified"}, company.name)
+            report = self.env["rma.custody.event"]._check_integrity(company)
+            self.assertTrue(report["ok"], report)
