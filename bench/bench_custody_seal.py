@@ -2,7 +2,8 @@
 
 The units and events are written straight to the tables (set-up, not measured). The verifier is the standalone
 tools/verify_custody.py, run on a JSON Lines export built by the addon's own hash function. The batch PDF renders
-1,000 validated certificates of sanitization, as HTML (the addon's part) and as the PDF wkhtmltopdf makes of it.
+1,000 validated certificates of sanitization, as HTML (the addon's part) and as the PDF wkhtmltopdf makes of it (a
+sample of 20 with an unpatched wkhtmltopdf, which converts one certificate per run).
 """
 
 import importlib.util
@@ -12,14 +13,15 @@ import time
 from common import Fixture
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 from odoo.addons.rma_recovery.models.rma_custody_event import HASHED_FIELDS, _canonical_json, custody_hash
 
 SEAL_UNITS = 100_000
 EXPORT_UNITS, EXPORT_EVENTS_PER_UNIT = 10_000, 100
 CERTIFICATES = 1000
+PDF_SAMPLE_UNPATCHED = 20
 VERIFIER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "verify_custody.py")
 
 
@@ -127,17 +129,16 @@ def run(env, measure):
         lambda: report._render_qweb_html(report.report_name, certificates.ids)[0],
     )
     assert html.count(b"Certificate of Sanitization") >= CERTIFICATES
-    try:
-        pdf, _kind = measure(
-            f"certificates of sanitization, {CERTIFICATES} in one batch (PDF, wkhtmltopdf)",
-            CERTIFICATES,
-            lambda: report.with_context(force_report_rendering=True)._render_qweb_pdf(
-                report.report_name, certificates.ids
-            ),
-        )
-        assert pdf.startswith(b"%PDF")
-    except UserError as error:  # Odoo refuses several documents in one PDF with an unpatched wkhtmltopdf
-        print(f"  batch PDF not measured: {error}", flush=True)
+    # A wkhtmltopdf built against an unpatched Qt (Debian's) converts one document per run: the addon then prints
+    # each certificate on its own (models/ir_actions_report.py), about a second each; a sample tells the per-unit cost.
+    printed = certificates if _wkhtml().is_patched_qt else certificates[:PDF_SAMPLE_UNPATCHED]
+    pdf, _kind = measure(
+        f"certificates of sanitization, {len(printed)} in one batch (PDF, wkhtmltopdf"
+        f"{'' if _wkhtml().is_patched_qt else ', unpatched Qt: one run per certificate'})",
+        len(printed),
+        lambda: report.with_context(force_report_rendering=True)._render_qweb_pdf(report.report_name, printed.ids),
+    )
+    assert pdf.startswith(b"%PDF")
     print(
         f"  targets: verifier >= 100,000 events/s: {rate:,.0f} {'met' if rate >= 100_000 else 'NOT met'};"
         f" seal and batch certificates: per-unit figures above (no target set)"
