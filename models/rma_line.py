@@ -504,7 +504,9 @@ class RmaLine(models.Model):
                 list(self.ids),
             )
         )
-        self.invalidate_recordset()
+        # Nothing else changed: the rows are rewritten as they were (a row changed by another transaction would have
+        # failed the update). The cache of the units' other fields stays valid.
+        self.invalidate_recordset(["write_date"])
 
     def _write_each(self, vals_by_line):
         """Write {unit: vals} with one write per distinct vals (a batch holds few): not one per unit and field."""
