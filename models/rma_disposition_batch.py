@@ -298,7 +298,8 @@ class RmaDispositionBatch(models.Model):
         now = fields.Datetime.now()
         for batch in self:
             units = batch.line_ids.unit_id
-            batch_moves = moves.filtered(lambda move, units=units: move.rma_line_id in units)
+            unit_ids = set(units.ids)  # a set: `in` a recordset scans its ids, for every move
+            batch_moves = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
             batch_entries = entry_by_batch.get(batch, self.env["account.move"])
             # The record of the confirmation: server-owned fields, written after the guard.
             batch.sudo().write(

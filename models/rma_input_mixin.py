@@ -80,16 +80,7 @@ class RmaInputMixin(models.AbstractModel):
                     raise ValidationError(
                         self.env._("%(model)s has no field %(field)r.", model=self._description, field=name)
                     )
-                problem = self._input_value_problem(field, value)
-                if problem:
-                    raise ValidationError(
-                        self.env._(
-                            "%(model)s, %(field)s: %(problem)s",
-                            model=self._description,
-                            field=field.get_description(self.env)["string"],
-                            problem=problem,
-                        )
-                    )
+                self._ensure_input_value(field, value)
                 if field.type == "many2one" and isinstance(value, int) and value:
                     references.setdefault(field, set()).add(value)
                 elif field.type in ("one2many", "many2many") and isinstance(value, (list, tuple)):
@@ -125,22 +116,27 @@ class RmaInputMixin(models.AbstractModel):
             if field is None:
                 continue  # Odoo's onchange ignores it
             if field.type in ("integer", "float", "monetary"):
-                problem = self._input_value_problem(field, value)
-                if problem:
-                    raise ValidationError(
-                        self.env._(
-                            "%(model)s, %(field)s: %(problem)s",
-                            model=self._description,
-                            field=field.get_description(self.env)["string"],
-                            problem=problem,
-                        )
-                    )
+                self._ensure_input_value(field, value)
             elif field.type in ("one2many", "many2many") and isinstance(value, (list, tuple)):
                 comodel = self.env[field.comodel_name]
                 if isinstance(comodel, RmaInputMixin):
                     for command in value:
                         if isinstance(command, (list, tuple)) and len(command) > 2 and isinstance(command[2], dict):
                             comodel._check_onchange_numbers(command[2])
+
+    @api.model
+    def _ensure_input_value(self, field, value):
+        """Refuse ``value`` for ``field`` with a ValidationError naming the field (see _input_value_problem)."""
+        problem = self._input_value_problem(field, value)
+        if problem:
+            raise ValidationError(
+                self.env._(
+                    "%(model)s, %(field)s: %(problem)s",
+                    model=self._description,
+                    field=field.get_description(self.env)["string"],
+                    problem=problem,
+                )
+            )
 
     @api.model
     def _input_value_problem(self, field, value):
