@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-MANAGER_GROUP = "rma_recovery.group_rma_manager"
+from .rma_workflow_guard import MANAGER_GROUP
 
 
 class ResPartner(models.Model):

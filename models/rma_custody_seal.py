@@ -27,8 +27,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_repr
 
 from .rma_custody_event import custody_hash
-
-MANAGER_GROUP = "rma_recovery.group_rma_manager"
+from .rma_workflow_guard import MANAGER_GROUP
 
 
 class RmaCustodySeal(models.Model):

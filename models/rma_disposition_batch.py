@@ -4,10 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
-from .rma_inspection import INSPECTOR_GROUP
 from .rma_line_disposition import STATE_AFTER_DISPOSITION
-from .rma_order import MANAGER_GROUP
-from .rma_workflow_guard import ensure_workflow_fields
+from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP, ensure_workflow_fields
 
 
 class RmaDispositionBatch(models.Model):

@@ -1,8 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-INSPECTOR_GROUP = "rma_recovery.group_rma_inspector"
-MANAGER_GROUP = "rma_recovery.group_rma_manager"
+from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP
 
 
 class RmaInspection(models.Model):

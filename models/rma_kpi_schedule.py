@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import format_date
 
-from .rma_order import MANAGER_GROUP
+from .rma_workflow_guard import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from .rma_workflow_guard import ensure_workflow_fields, field_labels
+from .rma_workflow_guard import ensure_workflow_fields, field_labels, server_write
 
 # Line states in which a unit is still "open on an RMA" for the duplicate check.
 OPEN_LINE_STATES = ("draft", "authorized")
@@ -481,12 +481,7 @@ class RmaLine(models.Model):
         vals = {"state": state}
         if state in STAGE_DATE_FIELDS:
             vals[STAGE_DATE_FIELDS[state]] = date or fields.Datetime.now()
-        self._workflow().write(vals)
-
-    def _workflow(self):
-        """These units, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
-        step's guard ran as the real user."""
-        return self.sudo()
+        server_write(self, vals)
 
     def _lock_units(self):
         """Claim these units' rows for this transaction, before a step decides from their state (a receipt, a
@@ -536,8 +531,9 @@ class RmaLine(models.Model):
             raise UserError(self.env._("None of these units has a flag to override."))
         if lines.filtered(lambda line: line.state != "draft"):
             raise UserError(self.env._("Flags can only be overridden before the RMA is decided."))
-        lines._workflow().write(
-            {"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()}
+        server_write(
+            lines,
+            {"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()},
         )
         for rma, rma_lines in lines.grouped("rma_id").items():
             rma.message_post(

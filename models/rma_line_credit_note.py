@@ -51,7 +51,8 @@ class RmaLine(models.Model):
             lambda aml: aml.rma_line_id and aml.product_id == aml.rma_line_id.product_id
         )
         for aml in unit_lines:
-            aml.rma_line_id._workflow().credit_note_line_id = aml
+            # the unit's link, whoever drafts: a billing user may not write units
+            aml.rma_line_id.sudo().credit_note_line_id = aml
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(

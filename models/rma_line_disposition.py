@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS
+from .rma_workflow_guard import INSPECTOR_GROUP, server_write
 
 # What a disposition writes on its unit, undone when the work is cancelled.
 DISPOSITION_FIELDS = (
@@ -156,7 +157,7 @@ class RmaLine(models.Model):
     def _ensure_in_refurbishment(self):
         """Refurbishments are finished or cancelled by Returns Inspectors, on units in refurbishment (repairs with
         their repair order)."""
-        if not self.env.user.has_group("rma_recovery.group_rma_inspector"):
+        if not self.env.user.has_group(INSPECTOR_GROUP):
             raise AccessError(self.env._("Only Returns Inspectors finish or cancel refurbishments."))
         wrong = self.filtered(lambda line: line.state != "in_progress" or line.disposition_treatment != "refurbish")
         if wrong:
@@ -222,9 +223,8 @@ class RmaLine(models.Model):
         lines.sudo()._post_work_cancel_entries(moves)
         self.env["rma.custody.event"]._log(lines, "move", destination=quarantine, note=note)
         lines._set_location(quarantine)
-        workflow = lines._workflow()
         # The unit's current disposition is undone (its batch keeps the record of it).
-        workflow.write(dict.fromkeys(DISPOSITION_FIELDS, False))
+        server_write(lines, dict.fromkeys(DISPOSITION_FIELDS, False))
         lines._transition("inspection", note=note)
 
     def _in_graded_stock_of(self, location):
@@ -306,5 +306,5 @@ class RmaLine(models.Model):
             },
         )
         lines._set_location(destinations)
-        lines._workflow().work_finished_date = fields.Datetime.now()
+        server_write(lines, {"work_finished_date": fields.Datetime.now()})
         lines._transition("ready")

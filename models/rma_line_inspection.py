@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .rma_inspection import INSPECTOR_GROUP
+from .rma_workflow_guard import INSPECTOR_GROUP
 
 
 class RmaLine(models.Model):

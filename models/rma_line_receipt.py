@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from .rma_workflow_guard import server_owned, server_write
+
 RECEIVABLE_RMA_STATES = ("authorized", "in_progress")
 
 
@@ -42,7 +44,7 @@ class RmaLine(models.Model):
         self.rma_id._ensure_manager()
         if not all(self.mapped("is_substitution")):
             raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
-        self._workflow().is_substitution = False
+        server_write(self, {"is_substitution": False})
         self._value_accepted_substitutions()
         note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
         self.env["rma.custody.event"]._log(self, "status", note=note)
@@ -79,12 +81,12 @@ class RmaLine(models.Model):
 
         now = fields.Datetime.now()
         complete = self.browse()
-        for line, move in zip(self._workflow(), moves, strict=True):
+        for line, move in zip(server_owned(self), moves, strict=True):
             line.quantity_received += move.quantity
             line.location_id = move.location_dest_id
             if line.tracking == "serial" or line.quantity_received >= line.quantity:
                 complete |= line
-        complete._workflow().write({"received_date": now, "received_by_id": self.env.uid, "receipt_station": station})
+        server_write(complete, {"received_date": now, "received_by_id": self.env.uid, "receipt_station": station})
         complete._transition("received")
         received = moves.rma_line_id
         for scanned_code, units in received.grouped(lambda line: scanned_codes.get(line.id) or False).items():
@@ -313,7 +315,7 @@ class RmaLine(models.Model):
                 ]
             )
         )
-        for line, lot in zip(missing._workflow(), lots, strict=True):
+        for line, lot in zip(server_owned(missing), lots, strict=True):
             line.lot_id = lot
 
     def _prepare_receipt_move_vals(self, picking):

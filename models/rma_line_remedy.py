@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .rma_workflow_guard import server_write
+
 REMEDIES = [
     ("refund", "Refund"),
     ("replacement", "Replacement"),
@@ -117,7 +119,7 @@ class RmaLine(models.Model):
         }
         if remedy == "replacement" and replacement_product:
             vals["replacement_product_id"] = replacement_product.id
-        self._workflow().write(vals)
+        server_write(self, vals)
         for rma, lines in self.grouped("rma_id").items():
             rma.message_post(
                 body=self.env._(

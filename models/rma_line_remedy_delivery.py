@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_workflow_guard import field_labels
+from .rma_workflow_guard import field_labels, server_write
 
 
 class RmaLine(models.Model):
@@ -226,7 +226,7 @@ class RmaLine(models.Model):
                     ),
                     user_id=rma.user_id.id or self.env.uid,
                 )
-            lines._workflow().is_advance_overdue = True
+            server_write(lines, {"is_advance_overdue": True})
 
     # ------------------------------------------------------------------
     # Guards
@@ -234,7 +234,7 @@ class RmaLine(models.Model):
     def _ensure_replacement_product_open(self, vals):
         """The replacement product is part of the unit's remedy: a client changes it only while the remedy is
         neither confirmed by a manager nor under way (a delivery). After that, only the manager's confirmation of
-        the remedy writes it (_action_confirm_remedy, through _workflow())."""
+        the remedy writes it (_action_confirm_remedy, through server_write)."""
         if self.env.su or "replacement_product_id" not in vals:
             return
         name = "replacement_product_id"

@@ -1,9 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .rma_workflow_guard import ensure_workflow_fields, field_labels
-
-MANAGER_GROUP = "rma_recovery.group_rma_manager"
+from .rma_workflow_guard import MANAGER_GROUP, ensure_workflow_fields, field_labels, server_owned, server_write
 
 
 class RmaOrder(models.Model):
@@ -281,25 +279,24 @@ class RmaOrder(models.Model):
     def action_authorize(self):
         """Issue the RMA numbers. Flagged units need a manager's override first."""
         self._ensure_can_be_authorized()
-        rmas = self._workflow()
-        rmas._assign_rma_numbers()
+        self._assign_rma_numbers()
         now = fields.Datetime.now()
-        rmas.write({"authorize_date": now, "authorized_by_id": self.env.uid})
+        server_write(self, {"authorize_date": now, "authorized_by_id": self.env.uid})
         self.line_ids._transition("authorized", date=now)
         self.line_ids._allocate_earlier_credit_notes()
-        rmas._create_receipt_pickings()
+        self._create_receipt_pickings()
         return True
 
     def action_reject(self, reason):
         self._ensure_can_be_rejected(reason)
-        self._workflow().reject_reason = reason
+        server_write(self, {"reject_reason": reason})
         self.line_ids._transition("rejected")
         return True
 
     def action_cancel(self):
         self._ensure_manager()
         self._ensure_can_be_cancelled()
-        self._workflow().receipt_picking_ids.filtered(lambda picking: picking.state != "cancel").action_cancel()
+        self.receipt_picking_ids.filtered(lambda picking: picking.state != "cancel").action_cancel()
         self.line_ids._transition("cancel")
         return True
 
@@ -307,7 +304,7 @@ class RmaOrder(models.Model):
         self._ensure_manager()
         if not all(self.mapped("can_be_reset")):
             raise UserError(self.env._("Only rejected or cancelled RMAs can be set back to requested."))
-        self._workflow().reject_reason = False
+        server_write(self, {"reject_reason": False})
         self.line_ids._transition("draft")
         self.line_ids._run_checks()
         return True
@@ -479,7 +476,7 @@ class RmaOrder(models.Model):
                 sequence = (
                     self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
                 )
-            for rma, number in zip(rmas, sequence._rma_next_numbers(len(rmas)), strict=True):
+            for rma, number in zip(server_owned(rmas), sequence._rma_next_numbers(len(rmas)), strict=True):
                 rma.name = number
 
     def _create_receipt_pickings(self, lines=None):
@@ -509,11 +506,6 @@ class RmaOrder(models.Model):
             pickings = self.env["stock.picking"]._create_rma_receipts(missing)
             receipts.update(zip(missing, pickings, strict=True))
         return {rma.with_env(self.env): picking.with_env(self.env) for rma, picking in receipts.items()}
-
-    def _workflow(self):
-        """These records, allowed to write their server-owned fields (see rma_workflow_guard): call only after the
-        step's guard ran as the real user."""
-        return self.sudo()
 
     def _open_wizard(self, model, title):
         return {

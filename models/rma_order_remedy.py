@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-USER_GROUP = "rma_recovery.group_rma_user"
+from .rma_workflow_guard import USER_GROUP
 
 
 class RmaOrder(models.Model):

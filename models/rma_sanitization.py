@@ -3,8 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_datetime
 
 from .rma_custody_event import custody_hash
-from .rma_inspection import INSPECTOR_GROUP
-from .rma_workflow_guard import ensure_workflow_fields
+from .rma_workflow_guard import INSPECTOR_GROUP, ensure_workflow_fields
 
 METHOD_TYPES = [("clear", "Clear"), ("purge", "Purge"), ("destroy", "Destroy")]
 METHODS = [

@@ -4,6 +4,7 @@ from odoo.tools import escape_psql
 
 from .rma_line import ON_HAND_STATES
 from .rma_line_receipt import RECEIVABLE_RMA_STATES
+from .rma_workflow_guard import server_create
 
 
 class RmaScan(models.AbstractModel):
@@ -87,9 +88,7 @@ class RmaScan(models.AbstractModel):
         if lot:
             # Refused before the substitute's line is created: in stock already, or expected on another RMA.
             self.env["rma.line"]._check_serials_receivable([(lot, lot.product_id, code)], rma.company_id, rma)
-            substitute = (
-                self.env["rma.line"]._workflow().create(rma.line_ids._prepare_substitution_line_vals(lot, code))
-            )
+            substitute = server_create(self.env["rma.line"], rma.line_ids._prepare_substitution_line_vals(lot, code))
             # Requested, then authorized through the state machine like every unit: its authorization date counts
             # it in the return rate.
             substitute._transition("authorized")

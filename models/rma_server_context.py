@@ -2,8 +2,9 @@
 
 A JSON-RPC client can put any key in the context, but only JSON values: it can never build a ``ServerOnly``. A value
 read with ``server_value`` therefore always comes from the server's own code, whatever the client sent under the
-same key. Use it for performance caches only (a batch's precomputed figures): a decision or a right never rides on
-the context (see rma_workflow_guard).
+same key. Use it for performance caches (a batch's precomputed figures) and for the marker that lets the server's
+own steps write server-owned fields as the real user (rma_workflow_guard.server_write): a right never rides on the
+context, Odoo's ACLs and record rules still decide who writes.
 """
 
 

@@ -1,11 +1,14 @@
-"""What a client can never write, and how the server's own methods do.
+"""The Returns groups, what a client can never write, and how the server's own methods do.
 
 Any client can call any public method with any arguments and any context over JSON-RPC, so neither a context key
 nor a readonly attribute in a view protects a field. Fields that record a decision, a fact or a check result (state,
-number, override, receipt, values, links to Odoo's documents) are *server-owned*: a plain ``create``/``write``
-refuses them, whoever the user. The RMA's actions run their ``_ensure_can_be_<step>()`` guard as the real user, then
-write those fields through ``_workflow()``, i.e. ``sudo()``, which only server code can reach: ``env.su`` cannot be
-set by a client.
+number, override, receipt, values, links to Odoo's documents) are *server-owned*: the fields this addon declares
+``readonly``. A plain ``create``/``write`` refuses them, whoever the user. The RMA's actions run their
+``_ensure_can_be_<step>()`` guard, then write those fields with ``server_write``/``server_create``: *as the real
+user*, so Odoo's ACLs and record rules still decide whether the user may write the record at all; only the refusal
+of server-owned fields is lifted, by a context value no client can build (``rma_server_context.ServerOnly``).
+``sudo()`` is left for the records a user legitimately may not write (journal entries, valuation layers, lots,
+append-only custody records), each with its reason on the line.
 """
 
 import weakref
@@ -13,7 +16,14 @@ import weakref
 from odoo.exceptions import AccessError
 from odoo.models import LOG_ACCESS_COLUMNS
 
+from .rma_server_context import server_context, server_value
+
 MODULE = "rma_recovery"
+# The Returns groups, each implying the one before (security/rma_security.xml).
+USER_GROUP = f"{MODULE}.group_rma_user"
+INSPECTOR_GROUP = f"{MODULE}.group_rma_inspector"
+MANAGER_GROUP = f"{MODULE}.group_rma_manager"
+_SERVER_WRITE_KEY = "rma_server_write"
 _SERVER_FIELDS_CACHE = weakref.WeakKeyDictionary()  # model class -> field names
 
 
@@ -41,9 +51,25 @@ def field_labels(model, names):
     return ", ".join(sorted({model._fields[name].get_description(model.env)["string"] for name in names}))
 
 
+def server_owned(records):
+    """``records``, allowed to write their server-owned fields, still as the current user: call only after the
+    step's guard ran."""
+    return records.with_context(**server_context(**{_SERVER_WRITE_KEY: True}))
+
+
+def server_write(records, vals):
+    """Write server-owned fields of ``records`` as the current user, after the step's guard ran."""
+    return server_owned(records).write(vals)
+
+
+def server_create(model, vals_list):
+    """Create records holding server-owned fields as the current user, after the step's guard ran."""
+    return server_owned(model).create(vals_list).with_env(model.env)
+
+
 def ensure_workflow_fields(records, field_names):
     """Refuse a client's create/write that touches server-owned fields (see the module's docstring)."""
-    if records.env.su:
+    if records.env.su or server_value(records.env, _SERVER_WRITE_KEY):
         return
     touched = set(field_names) & server_fields(records)
     if touched:
@@ -64,7 +90,7 @@ def ensure_manager_of(records, message):
     env = records.env
     if env.su:
         return
-    if not env.user.has_group(f"{MODULE}.group_rma_manager"):
+    if not env.user.has_group(MANAGER_GROUP):
         raise AccessError(message)
     foreign = records.company_id - env.user.company_ids
     if foreign:

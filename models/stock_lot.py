@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-MANAGER_GROUP = "rma_recovery.group_rma_manager"
+from .rma_workflow_guard import MANAGER_GROUP
 
 
 class StockLot(models.Model):

@@ -1,7 +1,7 @@
 from odoo import api, models
 from odoo.exceptions import AccessError
 
-from ..models.rma_order import MANAGER_GROUP
+from ..models.rma_workflow_guard import MANAGER_GROUP
 
 
 class ReportRmaCustodyIntegrity(models.AbstractModel):
