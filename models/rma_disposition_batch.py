@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_line_disposition import STATE_AFTER_DISPOSITION
-from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP, ensure_workflow_fields
+from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP, ensure_workflow_fields, is_server_write
 
 
 class RmaDispositionBatch(models.Model):
@@ -128,7 +128,7 @@ class RmaDispositionBatch(models.Model):
 
     def write(self, vals):
         ensure_workflow_fields(self, vals)
-        if not self.env.su and set(vals) - {"message_main_attachment_id"}:
+        if not is_server_write(self.env) and set(vals) - {"message_main_attachment_id"}:
             self._ensure_draft()
             self._ensure_preparer_edits()
         return super().write(vals)
@@ -402,7 +402,7 @@ class RmaDispositionBatchLine(models.Model):
                     units=", ".join(units.exists().mapped("display_name")) or self.env._("each unit"),
                 )
             )
-        if not self.env.su:
+        if not is_server_write(self.env):
             self.env["rma.disposition.batch"]._ensure_can_prepare()
             batches = self.env["rma.disposition.batch"].browse({vals.get("batch_id") for vals in vals_list} - {None})
             batches._ensure_draft()
@@ -411,7 +411,7 @@ class RmaDispositionBatchLine(models.Model):
 
     def write(self, vals):
         ensure_workflow_fields(self, vals)
-        if not self.env.su:
+        if not is_server_write(self.env):
             self.batch_id._ensure_draft()
             self.batch_id._ensure_preparer_edits()
         return super().write(vals)

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from .rma_workflow_guard import ensure_workflow_fields, field_labels, server_write
+from .rma_workflow_guard import ensure_workflow_fields, field_labels, is_server_write, server_write
 
 # Line states in which a unit is still "open on an RMA" for the duplicate check.
 OPEN_LINE_STATES = ("draft", "authorized")
@@ -420,7 +420,7 @@ class RmaLine(models.Model):
     def create(self, vals_list):
         self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
-        if not self.env.su:
+        if not is_server_write(self.env):
             rmas = self.env["rma.order"].browse({vals.get("rma_id") for vals in vals_list} - {None, False})
             decided = rmas.filtered(lambda rma: rma.state != "draft")
             if decided:

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_workflow_guard import field_labels, server_write
+from .rma_workflow_guard import field_labels, is_server_write, server_write
 
 
 class RmaLine(models.Model):
@@ -235,7 +235,7 @@ class RmaLine(models.Model):
         """The replacement product is part of the unit's remedy: a client changes it only while the remedy is
         neither confirmed by a manager nor under way (a delivery). After that, only the manager's confirmation of
         the remedy writes it (_action_confirm_remedy, through server_write)."""
-        if self.env.su or "replacement_product_id" not in vals:
+        if is_server_write(self.env) or "replacement_product_id" not in vals:
             return
         name = "replacement_product_id"
         decided = self.filtered(

@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_datetime
 
 from .rma_custody_event import custody_hash
-from .rma_workflow_guard import INSPECTOR_GROUP, ensure_workflow_fields
+from .rma_workflow_guard import INSPECTOR_GROUP, ensure_workflow_fields, is_server_write
 
 METHOD_TYPES = [("clear", "Clear"), ("purge", "Purge"), ("destroy", "Destroy")]
 METHODS = [
@@ -224,7 +224,7 @@ class RmaSanitization(models.Model):
                     certificates=", ".join(locked.mapped("display_name")),
                 )
             )
-        if not self.env.su and self.filtered(lambda record: record.state != "draft"):
+        if not is_server_write(self.env) and self.filtered(lambda record: record.state != "draft"):
             raise UserError(self.env._("A performed sanitization is validated or cancelled, not edited."))
         return super().write(vals)
 
