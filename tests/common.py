@@ -55,16 +55,22 @@ class RmaCommon(BaseCommon):
             {"name": "Test proof", "code": "TPRF", "is_proof_required": True}
         )
 
-        common = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.rma_user = new_test_user(cls.env, login="rma_user", groups="rma_recovery.group_rma_user", **common)
-        cls.rma_inspector = new_test_user(
-            cls.env, login="rma_inspector", groups="rma_recovery.group_rma_inspector", **common
-        )
-        cls.rma_manager = new_test_user(cls.env, login="rma_manager", groups="rma_recovery.group_rma_manager", **common)
+        cls.rma_user = cls._new_user("rma_user", "rma_recovery.group_rma_user")
+        cls.rma_inspector = cls._new_user("rma_inspector", "rma_recovery.group_rma_inspector")
+        cls.rma_manager = cls._new_user("rma_manager", "rma_recovery.group_rma_manager")
 
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    @classmethod
+    def _new_user(cls, login, groups, company=None, **values):
+        """A user of ``company`` only (the test company by default) in ``groups``, XML ids separated by commas; the
+        password is the login."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env, login=login, groups=groups, company_id=company.id, company_ids=[Command.set(company.ids)], **values
+        )
+
     @classmethod
     def _create_product(cls, name, **values):
         return cls.env["product.product"].create(

@@ -83,6 +83,22 @@ class RmaDispositionCommon(RmaAccountingCommon):
                     setattr(row, name, value)
         return form.save().action_confirm()
 
+    def _harvest(self, unit, parts, user=None):
+        """The Harvest Parts wizard: ``parts`` = [(product, quantity, value of one)]."""
+        wizard = Form(
+            self.env["rma.harvest.wizard"].with_user(user or self.rma_inspector).with_context(default_unit_id=unit.id)
+        )
+        for product, quantity, value in parts:
+            with wizard.part_ids.new() as part:
+                part.product_id = product
+                part.quantity = quantity
+                part.unit_value = value
+        return wizard.save().action_confirm()
+
+    def _balance(self, line, account):
+        """The balance of the unit's journal items on ``account``."""
+        return sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == account).mapped("balance"))
+
     def _confirm_batch(self, values, user=None):
         """A disposition batch of {unit: values} created and confirmed by ``user`` (a manager by default), as a client
         of the server would: the batch is the document that disposes."""

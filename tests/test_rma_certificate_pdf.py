@@ -2,7 +2,7 @@ import io
 
 import pytz
 
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools.pdf import PdfReader
 
 from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
@@ -27,14 +27,7 @@ class TestRmaCertificatePdf(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.validator = new_test_user(
-            cls.env,
-            login="rma_cert_validator",
-            name="Vera Validator",
-            groups="rma_recovery.group_rma_inspector",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.validator = cls._new_user("rma_cert_validator", "rma_recovery.group_rma_inspector", name="Vera Validator")
         cls.validator.partner_id.write({"function": "Data Protection Officer", "phone": "+32 2 555 01 02"})
         cls.company.partner_id.write(
             {

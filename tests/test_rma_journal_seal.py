@@ -1,5 +1,4 @@
-from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import SQL
 
 from .common_accounting import RmaAccountingCommon
@@ -15,13 +14,7 @@ class TestRmaJournalSeal(RmaAccountingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.journal = cls.company._get_rma_journal()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="rma_seal_accountant",
-            groups="account.group_account_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.accountant = cls._new_user("rma_seal_accountant", "account.group_account_user")
 
     def _receive(self, *serials):
         """Each serial delivered, returned and scanned in on its own RMA: one receipt entry each."""
