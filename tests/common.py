@@ -3,6 +3,7 @@ import os
 
 from odoo import Command
 from odoo.tests import Form, new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
@@ -202,6 +203,22 @@ class RmaCommon(BaseCommon):
                 code, rma_id=rma.id if rma else (result or {}).get("rma", {}).get("id"), station=station
             )
         return result
+
+    def _received_rma(self, serials):
+        """An authorized RMA for ``serials``, each unit scanned in on the Receive screen."""
+        rma = self._authorized_rma(serials)
+        self._scan(rma.name, *serials)
+        return rma
+
+    def _check(self):
+        """The custody chain's integrity check of the test company."""
+        return self.env["rma.custody.event"]._check_integrity(self.company)
+
+    def _sql(self, query, *args):
+        """Run ``SQL(query, *args)`` on the database behind the ORM's back (as a tamperer would), caches in step."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(query, *args))
+        self.env.invalidate_all()
 
     def _create_rma(self, units, partner=None, user=None, **values):
         """``units``: (product, serial) or (product, None, quantity) tuples."""

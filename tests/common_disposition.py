@@ -70,6 +70,30 @@ class RmaDispositionCommon(RmaAccountingCommon):
         inspector_lines.inspection_id.action_done()
         return lines
 
+    def _data_bearing_unit(self, serial, requirement, **product_values):
+        """A data-bearing unit (``requirement``: wipe or destroy) of a new product, bought, delivered, returned,
+        received and inspected: the inspection drafted its certificate of sanitization."""
+        product = self._new_product("fifo")
+        product.write(product_values)
+        self._purchase(product, [serial], 500.0)
+        self._deliver(self.customer, product, [serial], from_stock=True)
+        rma = self._create_rma([(product, serial)])
+        rma.action_authorize()
+        line = rma.line_ids
+        line._action_receive(station="DOCK-1")
+        inspector_line = line.with_user(self.rma_inspector)
+        inspector_line.action_start_inspection()
+        inspector_line.inspection_id.write(
+            {
+                "grade_id": self.grade_a.id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": requirement,
+            }
+        )
+        inspector_line.inspection_id.action_done()
+        return line
+
     def _dispose(self, lines, code, user=None, per_unit=None, **values):
         """Dispose ``lines`` through the wizard (as a manager by default): ``code`` is a disposition or
         {unit: disposition}; ``values`` apply to every unit, ``per_unit`` = {unit: values} to one."""

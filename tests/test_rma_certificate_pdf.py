@@ -42,20 +42,7 @@ class TestRmaCertificatePdf(RmaDispositionCommon):
 
     def _certificate(self, serial):
         """The draft certificate the inspection of a data-bearing unit makes."""
-        product = self._new_product("fifo")
-        self._purchase(product, [serial], 500.0)
-        self._deliver(self.customer, product, [serial], from_stock=True)
-        rma = self._create_rma([(product, serial)])
-        rma.action_authorize()
-        line = rma.line_ids
-        line._action_receive(station="DOCK-1")
-        inspector_line = line.with_user(self.rma_inspector)
-        inspector_line.action_start_inspection()
-        inspector_line.inspection_id.write(
-            {"grade_id": self.grade_a.id, "functional_result": "pass", "is_data_bearing": True, "data_security": "wipe"}
-        )
-        inspector_line.inspection_id.action_done()
-        return line.sanitization_ids
+        return self._data_bearing_unit(serial, "wipe").sanitization_ids
 
     def _render(self, report_xmlid, records):
         report = self.env.ref(report_xmlid)

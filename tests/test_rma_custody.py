@@ -5,7 +5,6 @@ import psycopg2
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
-from odoo.tools import SQL
 
 from .common import RmaCommon
 from .common_rpc import RmaRpcCommon
@@ -26,11 +25,6 @@ class TestRmaCustody(RmaCommon):
             }
         )
 
-    def _received_rma(self, serials):
-        rma = self._authorized_rma(serials)
-        self._scan(rma.name, *serials)
-        return rma
-
     def _event_history(self, count_per_unit=3):
         """Two received units, each with a receipt and ``count_per_unit - 1`` more events."""
         rma = self._received_rma(["CU-0001", "CU-0002"])
@@ -42,14 +36,6 @@ class TestRmaCustody(RmaCommon):
                 ]
             )
         return rma
-
-    def _check(self):
-        return self.env["rma.custody.event"]._check_integrity(self.company)
-
-    def _sql(self, query, *args):
-        self.env.flush_all()
-        self.env.cr.execute(SQL(query, *args))
-        self.env.invalidate_all()
 
     # ------------------------------------------------------------------
     # The chain

@@ -1,5 +1,4 @@
 from odoo.tests import tagged
-from odoo.tools import SQL
 
 from .common_accounting import RmaAccountingCommon
 
@@ -37,14 +36,6 @@ class TestRmaJournalSeal(RmaAccountingCommon):
         """The statuses of Odoo's own hash integrity report for the RMA journal."""
         results = self.company.with_user(self.accountant)._check_hash_integrity()["results"]
         return [result["status"] for result in results if result["journal_name"].startswith(self.journal.name)]
-
-    def _check(self):
-        return self.env["rma.custody.event"]._check_integrity(self.company)
-
-    def _sql(self, query, *args):
-        self.env.flush_all()
-        self.env.cr.execute(SQL(query, *args))
-        self.env.invalidate_all()
 
     def test_the_seal_secures_every_entry_and_anchors_the_journal(self):
         self.assertFalse(self.journal.restrict_mode_hash_table, "not hashed at posting")

@@ -20,26 +20,8 @@ class TestRmaSanitization(RmaDispositionCommon):
         cls.second_inspector = cls._new_user("rma_inspector_two", "rma_recovery.group_rma_inspector")
 
     def _data_bearing_unit(self, serial, requirement):
-        product = self._new_product("fifo")
-        product.rma_origin_country_id = self.env.ref("base.de")
-        self._purchase(product, [serial], 500.0)
-        self._deliver(self.customer, product, [serial], from_stock=True)
-        rma = self._create_rma([(product, serial)])
-        rma.action_authorize()
-        line = rma.line_ids
-        line._action_receive(station="DOCK-1")
-        inspector_line = line.with_user(self.rma_inspector)
-        inspector_line.action_start_inspection()
-        inspector_line.inspection_id.write(
-            {
-                "grade_id": self.grade_a.id,
-                "functional_result": "pass",
-                "is_data_bearing": True,
-                "data_security": requirement,
-            }
-        )
-        inspector_line.inspection_id.action_done()
-        return line
+        """Made in Germany: the certificate stores the country of origin."""
+        return super()._data_bearing_unit(serial, requirement, rma_origin_country_id=self.env.ref("base.de").id)
 
     def _perform_and_validate(self, certificates):
         certificates.with_user(self.rma_inspector).write({"tool": "Blancco 7.2", "media_serial": "SSD-1"})
