@@ -1,6 +1,5 @@
 from . import test_rma_checks
 from . import test_rma_authorization
-from . import test_rma_security
 from . import test_rma_tour
 from . import test_rma_receive
 from . import test_rma_custody
@@ -8,8 +7,6 @@ from . import test_rma_inspection
 from . import test_rma_receipt_accounting
 from . import test_rma_disposition_accounting
 from . import test_rma_disposition
-from . import test_rma_rpc_security
-from . import test_rma_hardening
 from . import test_rma_bad_input
 from . import test_rma_receipt_picking
 from . import test_rma_disposition_batch
@@ -22,6 +19,5 @@ from . import test_rma_kpi
 from . import test_rma_dashboard
 from . import test_rma_cogs_reversal
 from . import test_rma_accounting_fuzz
-from . import test_rma_issue18_guards
-from . import test_rma_issue18_remedy
+from . import test_rma_remedy_delivery
 from . import test_rma_journal_seal

@@ -3,6 +3,7 @@ import os
 
 from odoo import Command
 from odoo.tests import Form, new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
@@ -55,16 +56,22 @@ class RmaCommon(BaseCommon):
             {"name": "Test proof", "code": "TPRF", "is_proof_required": True}
         )
 
-        common = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.rma_user = new_test_user(cls.env, login="rma_user", groups="rma_recovery.group_rma_user", **common)
-        cls.rma_inspector = new_test_user(
-            cls.env, login="rma_inspector", groups="rma_recovery.group_rma_inspector", **common
-        )
-        cls.rma_manager = new_test_user(cls.env, login="rma_manager", groups="rma_recovery.group_rma_manager", **common)
+        cls.rma_user = cls._new_user("rma_user", "rma_recovery.group_rma_user")
+        cls.rma_inspector = cls._new_user("rma_inspector", "rma_recovery.group_rma_inspector")
+        cls.rma_manager = cls._new_user("rma_manager", "rma_recovery.group_rma_manager")
 
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    @classmethod
+    def _new_user(cls, login, groups, company=None, **values):
+        """A user of ``company`` only (the test company by default) in ``groups``, XML ids separated by commas; the
+        password is the login."""
+        company = company or cls.company
+        return new_test_user(
+            cls.env, login=login, groups=groups, company_id=company.id, company_ids=[Command.set(company.ids)], **values
+        )
+
     @classmethod
     def _create_product(cls, name, **values):
         return cls.env["product.product"].create(
@@ -196,6 +203,22 @@ class RmaCommon(BaseCommon):
                 code, rma_id=rma.id if rma else (result or {}).get("rma", {}).get("id"), station=station
             )
         return result
+
+    def _received_rma(self, serials):
+        """An authorized RMA for ``serials``, each unit scanned in on the Receive screen."""
+        rma = self._authorized_rma(serials)
+        self._scan(rma.name, *serials)
+        return rma
+
+    def _check(self):
+        """The custody chain's integrity check of the test company."""
+        return self.env["rma.custody.event"]._check_integrity(self.company)
+
+    def _sql(self, query, *args):
+        """Run ``SQL(query, *args)`` on the database behind the ORM's back (as a tamperer would), caches in step."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(query, *args))
+        self.env.invalidate_all()
 
     def _create_rma(self, units, partner=None, user=None, **values):
         """``units``: (product, serial) or (product, None, quantity) tuples."""

@@ -70,6 +70,30 @@ class RmaDispositionCommon(RmaAccountingCommon):
         inspector_lines.inspection_id.action_done()
         return lines
 
+    def _data_bearing_unit(self, serial, requirement, **product_values):
+        """A data-bearing unit (``requirement``: wipe or destroy) of a new product, bought, delivered, returned,
+        received and inspected: the inspection drafted its certificate of sanitization."""
+        product = self._new_product("fifo")
+        product.write(product_values)
+        self._purchase(product, [serial], 500.0)
+        self._deliver(self.customer, product, [serial], from_stock=True)
+        rma = self._create_rma([(product, serial)])
+        rma.action_authorize()
+        line = rma.line_ids
+        line._action_receive(station="DOCK-1")
+        inspector_line = line.with_user(self.rma_inspector)
+        inspector_line.action_start_inspection()
+        inspector_line.inspection_id.write(
+            {
+                "grade_id": self.grade_a.id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": requirement,
+            }
+        )
+        inspector_line.inspection_id.action_done()
+        return line
+
     def _dispose(self, lines, code, user=None, per_unit=None, **values):
         """Dispose ``lines`` through the wizard (as a manager by default): ``code`` is a disposition or
         {unit: disposition}; ``values`` apply to every unit, ``per_unit`` = {unit: values} to one."""
@@ -82,6 +106,22 @@ class RmaDispositionCommon(RmaAccountingCommon):
                 for name, value in {**values, **(per_unit or {}).get(unit, {})}.items():
                     setattr(row, name, value)
         return form.save().action_confirm()
+
+    def _harvest(self, unit, parts, user=None):
+        """The Harvest Parts wizard: ``parts`` = [(product, quantity, value of one)]."""
+        wizard = Form(
+            self.env["rma.harvest.wizard"].with_user(user or self.rma_inspector).with_context(default_unit_id=unit.id)
+        )
+        for product, quantity, value in parts:
+            with wizard.part_ids.new() as part:
+                part.product_id = product
+                part.quantity = quantity
+                part.unit_value = value
+        return wizard.save().action_confirm()
+
+    def _balance(self, line, account):
+        """The balance of the unit's journal items on ``account``."""
+        return sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == account).mapped("balance"))
 
     def _confirm_batch(self, values, user=None):
         """A disposition batch of {unit: values} created and confirmed by ``user`` (a manager by default), as a client

@@ -1,7 +1,6 @@
 from ast import literal_eval
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common_disposition import RmaDispositionCommon
 
@@ -21,10 +20,8 @@ class RmaAccountingAccessCommon(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        common = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
         cls.accounting_users = {
-            role: new_test_user(cls.env, login=f"rma_{role}", groups=f"base.group_user,{group}", **common)
-            for role, group in ACCOUNTING_ROLES.items()
+            role: cls._new_user(f"rma_{role}", f"base.group_user,{group}") for role, group in ACCOUNTING_ROLES.items()
         }
 
     def _disposed_unit(self, serial):

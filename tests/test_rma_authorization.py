@@ -1,13 +1,15 @@
 import re
 
+from dateutil.relativedelta import relativedelta
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import RmaCommon
+from .common_rpc import RmaRpcCommon
 
 NUMBER = re.compile(r"^RMA/\d{4}/(\d{5})$")
 
@@ -228,3 +230,205 @@ class TestRmaAuthorization(RmaCommon):
     def test_request_date_defaults_now(self):
         rma = self._create_rma([(self.cable, False, 1)])
         self.assertLessEqual(rma.request_date, fields.Datetime.now())
+
+    def test_identities_freeze_at_authorization(self):
+        rma = self._authorized_rma(["HD-0001"])
+        line = rma.line_ids
+        self._deliver(self.other_customer, self.laptop, ["HD-0002"])
+        manager = self.rma_manager
+        for record, values in (
+            (rma, {"partner_id": self.other_customer.id}),
+            (rma, {"warehouse_id": self.env["stock.warehouse"].create({"name": "Other", "code": "HDW"}).id}),
+            (line, {"serial_number": "HD-0002"}),
+            (line, {"product_id": self.phone.id}),
+            (line, {"quantity": 2.0}),
+        ):
+            with self.subTest(values=values), self.assertRaisesRegex(UserError, "once"):
+                record.with_user(manager).write(values)
+        with self.assertRaisesRegex(UserError, "no longer be added"):
+            self.env["rma.line"].with_user(manager).create(
+                {"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "HD-0002"}
+            )
+        self.assertRecordValues(rma, [{"partner_id": self.customer.id}])
+        self.assertRecordValues(line, [{"serial_number": "HD-0001", "product_id": self.laptop.id}])
+        # Writing back the same value (a form saving untouched fields) is not a change.
+        rma.with_user(manager).write({"partner_id": self.customer.id})
+        rma.with_user(manager).customer_reference = "PO-9"
+
+    def test_request_date_is_the_servers(self):
+        with self.assertRaises(AccessError):
+            self._create_rma([(self.laptop, "HD-0101")], user=self.rma_user, request_date="2020-01-01 00:00:00")
+        rma = self._create_rma([(self.laptop, "HD-0101")], user=self.rma_user)
+        self.assertAlmostEqual(rma.request_date, fields.Datetime.now(), delta=relativedelta(minutes=5))
+
+    def test_shared_codes_are_unique(self):
+        grade = self.env.ref("rma_recovery.rma_grade_a")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["rma.grade"].create({"name": "Another A", "code": grade.code, "company_id": False})
+            self.env.flush_all()
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["rma.reason"].create([{"name": "Twin", "code": "TWIN"}, {"name": "Twin 2", "code": "TWIN"}])
+            self.env.flush_all()
+        # Per company, the same code as a shared one stays possible.
+        self.env["rma.reason"].create({"name": "Mine", "code": "TWIN", "company_id": self.company.id})
+
+
+@tagged("post_install", "-at_install")
+class TestRmaAuthorizationRights(RmaCommon):
+    """Who requests, who decides, and what each company sees."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._deliver(cls.customer, cls.laptop, ["SEC-0001"])
+        cls.other_company = cls.env["res.company"].create({"name": "RMA Foreign Company"})
+        cls.env.user.company_ids = [Command.link(cls.other_company.id)]
+        cls.foreign_reason = cls.env["rma.reason"].create(
+            {"name": "Foreign only", "code": "FRGN", "company_id": cls.other_company.id, "is_proof_required": False}
+        )
+        cls.foreign_rma = (
+            cls.env["rma.order"]
+            .with_company(cls.other_company)
+            .create(
+                {
+                    "company_id": cls.other_company.id,
+                    "partner_id": cls.other_customer.id,
+                    "reason_id": cls.foreign_reason.id,
+                }
+            )
+        )
+
+    def test_user_requests_but_cannot_decide(self):
+        rma = self._create_rma([(self.laptop, "SEC-0001")], user=self.rma_user)
+        self.assertEqual(rma.create_uid, self.rma_user)
+        for user in (self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    rma.with_user(user).action_authorize()
+                with self.assertRaises(AccessError):
+                    rma.with_user(user).action_reject("no")
+                with self.assertRaises(AccessError):
+                    self.env["rma.reject.wizard"].with_user(user).create({"rma_ids": rma.ids, "reason": "no"})
+        self.assertRecordValues(rma, [{"state": "draft", "name": False}])
+
+    def test_user_cannot_override(self):
+        rma = self._create_rma([(self.laptop, "SEC-UNKNOWN")], user=self.rma_user)
+        with self.assertRaises(AccessError):
+            rma.line_ids.with_user(self.rma_user)._action_override("I say so")
+        with self.assertRaises(AccessError):
+            self.env["rma.override.wizard"].with_user(self.rma_user).create({"rma_ids": rma.ids, "reason": "x"})
+        self.assertFalse(rma.line_ids.is_overridden)
+
+    def test_workflow_fields_only_change_through_actions(self):
+        """A plain write cannot authorize, override or receive, even for a manager: only the actions can."""
+        rma = self._create_rma([(self.laptop, "SEC-UNKNOWN-2")], user=self.rma_user)
+        rma.with_user(self.rma_user).customer_reference = "PO-42"
+        self.assertEqual(rma.customer_reference, "PO-42", "the request itself stays editable")
+        line = rma.line_ids
+        for user in (self.rma_user, self.rma_manager):
+            with self.subTest(user=user.login):
+                for record, values in (
+                    (rma, {"state": "authorized"}),
+                    (rma, {"name": "RMA/FAKE/00001"}),
+                    (line, {"override_reason": "self-approved"}),
+                    (line, {"state": "received"}),
+                    (line, {"is_substitution": True}),
+                ):
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).write(values)
+                with self.assertRaises(AccessError):
+                    self.env["rma.line"].with_user(user).create(
+                        {"rma_id": rma.id, "product_id": self.cable.id, "override_reason": "self-approved"}
+                    )
+        self.assertRecordValues(rma, [{"state": "draft", "name": False, "has_flag": True}])
+        self.assertFalse(line.is_overridden)
+
+    def test_user_cannot_delete_or_configure(self):
+        rma = self._create_rma([(self.laptop, "SEC-0001")], user=self.rma_user)
+        with self.assertRaises(AccessError):
+            rma.with_user(self.rma_user).unlink()
+        with self.assertRaises(AccessError):
+            self.env["rma.reason"].with_user(self.rma_user).create({"name": "Mine", "code": "MINE"})
+        self.env["rma.reason"].with_user(self.rma_manager).create({"name": "Managed", "code": "MGD"})
+
+    def test_stock_user_without_returns_group_has_no_access(self):
+        stock_user = self._new_user("plain_stock_user", "stock.group_stock_user")
+        with self.assertRaises(AccessError):
+            self.env["rma.order"].with_user(stock_user).search([])
+
+    def test_multi_company_isolation(self):
+        rma = self._create_rma([(self.laptop, "SEC-0001")])
+        as_user = self.env["rma.order"].with_user(self.rma_manager)
+        self.assertEqual(as_user.search([("id", "in", (rma | self.foreign_rma).ids)]), rma)
+        with self.assertRaises(AccessError):
+            self.foreign_rma.with_user(self.rma_manager).read(["partner_id"])
+        reasons = self.env["rma.reason"].with_user(self.rma_manager).search([])
+        self.assertIn(self.reason, reasons)
+        self.assertIn(self.env.ref("rma_recovery.rma_reason_doa"), reasons, "shared reasons are visible everywhere")
+        self.assertNotIn(self.foreign_reason, reasons)
+        foreign_lines = (
+            self.env["rma.line"].with_user(self.rma_manager).search([("company_id", "=", self.other_company.id)])
+        )
+        self.assertFalse(foreign_lines)
+
+    def test_reason_of_another_company_is_refused(self):
+        from odoo.exceptions import UserError
+
+        with self.assertRaises(UserError):
+            self._create_rma([(self.laptop, "SEC-0001")], reason_id=self.foreign_reason.id)
+
+
+@tagged("post_install", "-at_install")
+class TestRmaAuthorizationRpc(RmaRpcCommon):
+    """A Returns User requests over JSON-RPC and decides nothing, whatever the call or the context it forges."""
+
+    def test_returns_user_cannot_forge_a_decision(self):
+        self._deliver(self.customer, self.laptop, ["RPC-0001", "RPC-0002"])
+        rma = self._create_rma([(self.laptop, "RPC-0001")], user=self.rma_user)
+        line = rma.line_ids
+        other_lot = self.env["stock.lot"].search([("name", "=", "RPC-0002")])
+        user = self.rma_user
+        calls = [
+            ("rma.order", "action_authorize", [rma.ids]),
+            ("rma.order", "write", [rma.ids, {"state": "authorized", "name": "RMA/FORGED/1"}]),
+            ("rma.order", "write", [rma.ids, {"authorized_by_id": user.id}]),
+            ("rma.order", "write", [rma.ids, {"request_date": "2020-01-01 00:00:00"}]),
+            ("rma.order", "action_reject", [rma.ids, "no"]),
+            ("rma.order", "action_cancel", [rma.ids]),
+            ("rma.reject.wizard", "create", [{"rma_ids": [Command.set(rma.ids)], "reason": "no"}]),
+            ("rma.override.wizard", "create", [{"rma_ids": [Command.set(rma.ids)], "reason": "mine"}]),
+            ("rma.line", "_action_override", [line.ids, "mine"]),
+            ("rma.line", "write", [line.ids, {"override_reason": "self-approved"}]),
+            ("rma.line", "write", [line.ids, {"is_overridden": True}]),
+            ("rma.line", "write", [line.ids, {"state": "received", "received_date": "2026-01-01 00:00:00"}]),
+            ("rma.line", "write", [line.ids, {"book_value": 1.0, "carrying_value": 1.0}]),
+            ("rma.line", "write", [line.ids, {"lot_id": other_lot.id}]),
+            ("rma.line", "write", [line.ids, {"delivery_move_id": False}]),
+            ("rma.line", "write", [line.ids, {"partner_id": self.other_customer.id}]),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "custody_sequence": 4}],
+            ),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "is_overridden": True}],
+            ),
+            (
+                "rma.line",
+                "create",
+                [{"rma_id": rma.id, "product_id": self.laptop.id, "serial_number": "RPC-0009", "lot_id": other_lot.id}],
+            ),
+        ]
+        for model, method, args in calls:
+            with self.subTest(model=model, method=method, args=args[1:]):
+                self.assertRefused(self._call(user, model, method, *args))
+        self.assertRecordValues(rma, [{"state": "draft", "name": False, "authorized_by_id": False}])
+        self.assertRecordValues(
+            line, [{"state": "draft", "is_overridden": False, "override_reason": False, "book_value": 0.0}]
+        )
+        self.assertEqual(len(rma.line_ids), 1)
+        # What the request itself holds stays the requester's to edit.
+        self.assertNotIn("error", self._call(user, "rma.order", "write", rma.ids, {"customer_reference": "PO-7"}))
+        self.assertEqual(rma.customer_reference, "PO-7")

@@ -1,10 +1,9 @@
-import json
 import logging
 
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common_disposition import RmaDispositionCommon
+from .common_rpc import RmaRpcCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -38,35 +37,11 @@ BAD_VALUES = {
 
 
 @tagged("post_install", "-at_install")
-class TestRmaBadInput(RmaDispositionCommon, HttpCase):
+class TestRmaBadInput(RmaRpcCommon):
     """A battery of malformed calls over JSON-RPC, as each group's user: every writable field of the addon's models
     with values of the wrong kind, and the public methods with arguments of the wrong kind. Each call must be
     refused in the user's terms (UserError, ValidationError, AccessError), write nothing, and leave the custody chain
     intact."""
-
-    _logged_in = None
-
-    def _call(self, user, model, method, args, kwargs=None, context=None):
-        if self._logged_in != user:
-            self.authenticate(user.login, user.login)
-            self._logged_in = user
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {
-                "model": model,
-                "method": method,
-                "args": args,
-                "kwargs": {**(kwargs or {}), "context": context or {}},
-            },
-        }
-        # json.dumps writes NaN and Infinity as a lenient client (and Odoo's parser) does; requests refuses them.
-        response = self.url_open(
-            "/web/dataset/call_kw", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        )
-        self.env.invalidate_all()
-        return response.status_code, response.json()
 
     def _assert_refused(self, case, status, answer):
         self.assertEqual(status, 200, case)
@@ -93,11 +68,11 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
             for value in BAD_VALUES[field.type]:
                 case = f"{user.login}: {record._name}.write({name}={value!r})"
                 with self.subTest(case=case):
-                    self._assert_refused(case, *self._call(user, record._name, "write", [record.ids, {name: value}]))
+                    self._assert_refused(case, *self._rpc(user, record._name, "write", [record.ids, {name: value}]))
                     self.assertEqual(record.sudo().read([name]), before, f"{case} wrote something")
                 cases += 1
         unknown = f"{user.login}: {record._name}.write(no_such_field=1)"
-        self._assert_refused(unknown, *self._call(user, record._name, "write", [record.ids, {"no_such_field": 1}]))
+        self._assert_refused(unknown, *self._rpc(user, record._name, "write", [record.ids, {"no_such_field": 1}]))
         return cases + 1
 
     def _battery_create(self, user, model, valid_values):
@@ -108,7 +83,7 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
             for value in BAD_VALUES[record._fields[name].type]:
                 case = f"{user.login}: {model}.create({name}={value!r})"
                 with self.subTest(case=case):
-                    self._assert_refused(case, *self._call(user, model, "create", [{**valid_values, name: value}]))
+                    self._assert_refused(case, *self._rpc(user, model, "create", [{**valid_values, name: value}]))
                 cases += 1
         self.assertEqual(self.env[model].sudo().search_count([]), records_before, f"{model}: a record was created")
         return cases
@@ -182,7 +157,7 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
         for model, method, args, kwargs, context in method_calls:
             case = f"manager: {model}.{method}({args!r}, {kwargs!r}, context={context!r})"
             with self.subTest(case=case):
-                self._assert_refused(case, *self._call(manager, model, method, args, kwargs, context))
+                self._assert_refused(case, *self._rpc(manager, model, method, args, kwargs, context))
             cases += 1
 
         self.assertRecordValues(draft, [{"state": "draft", "name": False}])
@@ -245,7 +220,7 @@ class TestRmaBadInput(RmaDispositionCommon, HttpCase):
         for call_user, model, method, args in calls:
             case = f"{call_user.login}: {model}.{method}{tuple(args)!r}"
             with self.subTest(case=case):
-                self._assert_refused(case, *self._call(call_user, model, method, args))
+                self._assert_refused(case, *self._rpc(call_user, model, method, args))
         self.assertEqual(
             {model: self.env[model].sudo().search_count([]) for model in counts}, counts, "a record was created"
         )

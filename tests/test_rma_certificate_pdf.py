@@ -2,7 +2,7 @@ import io
 
 import pytz
 
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools.pdf import PdfReader
 
 from odoo.addons.rma_recovery.models.rma_custody_event import custody_hash
@@ -27,14 +27,7 @@ class TestRmaCertificatePdf(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.validator = new_test_user(
-            cls.env,
-            login="rma_cert_validator",
-            name="Vera Validator",
-            groups="rma_recovery.group_rma_inspector",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.validator = cls._new_user("rma_cert_validator", "rma_recovery.group_rma_inspector", name="Vera Validator")
         cls.validator.partner_id.write({"function": "Data Protection Officer", "phone": "+32 2 555 01 02"})
         cls.company.partner_id.write(
             {
@@ -49,20 +42,7 @@ class TestRmaCertificatePdf(RmaDispositionCommon):
 
     def _certificate(self, serial):
         """The draft certificate the inspection of a data-bearing unit makes."""
-        product = self._new_product("fifo")
-        self._purchase(product, [serial], 500.0)
-        self._deliver(self.customer, product, [serial], from_stock=True)
-        rma = self._create_rma([(product, serial)])
-        rma.action_authorize()
-        line = rma.line_ids
-        line._action_receive(station="DOCK-1")
-        inspector_line = line.with_user(self.rma_inspector)
-        inspector_line.action_start_inspection()
-        inspector_line.inspection_id.write(
-            {"grade_id": self.grade_a.id, "functional_result": "pass", "is_data_bearing": True, "data_security": "wipe"}
-        )
-        inspector_line.inspection_id.action_done()
-        return line.sanitization_ids
+        return self._data_bearing_unit(serial, "wipe").sanitization_ids
 
     def _render(self, report_xmlid, records):
         report = self.env.ref(report_xmlid)

@@ -2,11 +2,12 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.rma_recovery.models.rma_line import is_luhn_valid
 
 from .common import RmaCommon
+from .common_rpc import ACCESS_ERROR, USER_ERROR, RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -210,3 +211,66 @@ class TestRmaChecks(RmaCommon):
         with self.assertRaises(UserError):
             self._create_rma([(foreign, "FOREIGN-1")])
         self.assertFalse(self.env["rma.line"].search([("serial_number", "=", "FOREIGN-1")]))
+
+    def test_return_window_counts_to_the_authorization(self):
+        """A backdated request (only the server can write one) does not bring a late return into the window."""
+        self.company.rma_warranty_months = 0
+        picking = self._deliver(self.customer, self.laptop, ["HD-0201"])
+        picking.move_ids.date = fields.Datetime.subtract(fields.Datetime.now(), days=40)
+        rma = self._create_rma(
+            [(self.laptop, "HD-0201")], request_date=fields.Datetime.subtract(fields.Datetime.now(), days=35)
+        )
+        self.assertRecordValues(rma.line_ids, [{"policy_state": "ineligible", "is_outside_policy": True}])
+        with self.assertRaisesRegex(UserError, "failed a check"):
+            rma.action_authorize()
+
+    def test_imei_with_letters_gets_the_validation_message(self):
+        full_width = "".join(chr(0xFF10 + int(digit)) for digit in self._imei(1))
+        for typed in ("35693803 000001", "3569380300000AB", "ABCDEFGHIJKLMNO", full_width):
+            with self.subTest(imei=typed):
+                # Typed in the form: the checks run as the user types (onchange), then the save is refused.
+                form = Form(self.env["rma.order"].with_user(self.rma_user))
+                form.partner_id = self.customer
+                form.reason_id = self.reason
+                with form.line_ids.new() as unit:
+                    unit.product_id = self.phone
+                    unit.serial_number = typed
+                with self.assertRaisesRegex(ValidationError, "not an IMEI"):
+                    form.save()
+
+
+@tagged("post_install", "-at_install")
+class TestRmaChecksRpc(RmaRpcCommon):
+    """Re-running the checks over JSON-RPC: only on requested RMAs, only by their editors."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = cls._new_user("rma_guard_accountant", "account.group_account_readonly")
+
+    def test_checks_are_rerun_only_on_requested_rmas_by_their_editors(self):
+        """The checks store the unit's serial and delivery links, which the receipt's value and the COGS matching
+        follow: once the RMA is decided nobody recomputes them, and a reader of a requested RMA cannot either."""
+        rma = self._authorized_rma(["G18-C001"])
+        line = rma.line_ids
+        line._action_receive(station="DOCK-1")
+        delivery_move = line.delivery_move_id
+        self.assertTrue(delivery_move)
+        # Recomputed now, the unit in quarantine would read "already in stock".
+        for user in (self.rma_user, self.rma_manager):
+            with self.subTest(user=user.login):
+                self.assertRefused(self._call(user, "rma.order", "action_run_checks", rma.ids), USER_ERROR)
+        self.assertRefused(self._call(self.accountant, "rma.order", "action_run_checks", rma.ids))
+        self.assertRecordValues(
+            line, [{"delivery_move_id": delivery_move.id, "lot_id": line.lot_id.id, "has_flag": False}]
+        )
+
+        self._deliver(self.customer, self.laptop, ["G18-C002"])
+        requested = self._create_rma([(self.laptop, "G18-C002")], user=self.rma_user)
+        self.assertRefused(self._call(self.accountant, "rma.order", "action_run_checks", requested.ids), ACCESS_ERROR)
+        # The screen's Re-run Checks on a request stays the requester's: the serial now in stock is flagged.
+        self.env["stock.quant"]._update_available_quantity(
+            self.laptop, self.stock_location, 1, lot_id=requested.line_ids.lot_id
+        )
+        self.assertNotIn("error", self._call(self.rma_user, "rma.order", "action_run_checks", requested.ids))
+        self.assertTrue(requested.line_ids.is_in_stock)

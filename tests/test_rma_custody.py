@@ -4,10 +4,10 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tests import new_test_user, tagged
 
 from .common import RmaCommon
+from .common_rpc import RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -25,11 +25,6 @@ class TestRmaCustody(RmaCommon):
             }
         )
 
-    def _received_rma(self, serials):
-        rma = self._authorized_rma(serials)
-        self._scan(rma.name, *serials)
-        return rma
-
     def _event_history(self, count_per_unit=3):
         """Two received units, each with a receipt and ``count_per_unit - 1`` more events."""
         rma = self._received_rma(["CU-0001", "CU-0002"])
@@ -41,14 +36,6 @@ class TestRmaCustody(RmaCommon):
                 ]
             )
         return rma
-
-    def _check(self):
-        return self.env["rma.custody.event"]._check_integrity(self.company)
-
-    def _sql(self, query, *args):
-        self.env.flush_all()
-        self.env.cr.execute(SQL(query, *args))
-        self.env.invalidate_all()
 
     # ------------------------------------------------------------------
     # The chain
@@ -284,6 +271,38 @@ class TestRmaCustody(RmaCommon):
             rma.line_ids.custody_event_ids,
         )
 
+    def test_ambiguous_unit_code_is_refused(self):
+        """Custody Scan: a serial on two units in our custody (two products) names both instead of taking one."""
+        desktop = self._create_product("Test Desktop", tracking="serial")
+        first = self._authorized_rma(["AM-0101"])
+        self._deliver(self.customer, desktop, ["AM-0101"])
+        second = self._create_rma([(desktop, "AM-0101")])
+        second.action_authorize()
+        self._scan(first.name, "AM-0101")
+        self._scan(second.name, "AM-0101")
+        with self.assertRaisesRegex(UserError, "matches several units"):
+            self.env["rma.scan"].custody_scan("AM-0101")
+
+    def test_custody_scan_respects_the_units_status(self):
+        shelf = self.env["stock.location"].create(
+            {"name": "Bench shelf", "location_id": self.warehouse.view_location_id.id, "barcode": "HD-SHELF"}
+        )
+        self.stock_location.barcode = self.stock_location.barcode or "HD-STOCK"
+        graded = self.warehouse.rma_graded_location_id
+        rma = self._authorized_rma(["CS-0001"])
+        self._scan(rma.name, "CS-0001")
+        line = rma.line_ids
+        scan = self.env["rma.scan"]
+        for location in (self.stock_location, graded):
+            with self.subTest(location=location.name):
+                scan.custody_scan("CS-0001")
+                with self.assertRaisesRegex(UserError, "only through its disposition"):
+                    scan.custody_scan(location.barcode, line_id=line.id)
+        self.assertEqual(line.location_id, self.warehouse.rma_quarantine_location_id)
+        scan.custody_scan("CS-0001")
+        scan.custody_scan(shelf.barcode, line_id=line.id)
+        self.assertEqual(line.location_id, shelf)
+
 
 @tagged("post_install", "-at_install")
 class TestRmaCustodyConcurrency(RmaCommon):
@@ -346,3 +365,22 @@ class TestRmaCustodyConcurrency(RmaCommon):
                 env["rma.reason"].browse(ids["reason"]).unlink()
                 env["res.partner"].browse(ids["partner"]).unlink()
                 cr.commit()  # pylint: disable=invalid-commit
+
+
+@tagged("post_install", "-at_install")
+class TestRmaCustodyRpc(RmaRpcCommon):
+    """The custody integrity report over HTTP: for the managers of the company only."""
+
+    def test_integrity_report_for_managers_of_the_company(self):
+        url = f"/report/html/rma_recovery.report_custody_integrity/{self.company.id}"
+        portal = new_test_user(self.env, login="rma_portal", groups="base.group_portal")
+        for user in (portal, self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                self.authenticate(user.login, user.login)
+                response = self.url_open(url)
+                self.assertNotEqual(response.status_code, 200)
+        self.authenticate(self.rma_manager.login, self.rma_manager.login)
+        self.assertEqual(self.url_open(url).status_code, 200)
+        foreign = self.env["res.company"].create({"name": "RPC Foreign Company"})
+        response = self.url_open(f"/report/html/rma_recovery.report_custody_integrity/{foreign.id}")
+        self.assertNotEqual(response.status_code, 200)

@@ -7,7 +7,6 @@ import tempfile
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import SQL
 from odoo.tools.pdf import PdfReader
 
 from odoo.addons.rma_recovery.models.rma_custody_event import HASHED_FIELDS, custody_hash
@@ -23,21 +22,8 @@ class TestRmaCustodySeal(RmaCommon):
     """Company seals over the per-unit chains: a unit deleted with its whole history, or a chain rewritten
     consistently, is detected; an export verifies with the standalone verifier."""
 
-    def _received(self, serials):
-        rma = self._authorized_rma(serials)
-        self._scan(rma.name, *serials)
-        return rma
-
-    def _sql(self, query, *args):
-        self.env.flush_all()
-        self.env.cr.execute(SQL(query, *args))
-        self.env.invalidate_all()
-
-    def _check(self):
-        return self.env["rma.custody.event"]._check_integrity(self.company)
-
     def test_seals_cover_changed_chains_and_chain_together(self):
-        rma = self._received(["SEAL-0001", "SEAL-0002"])
+        rma = self._received_rma(["SEAL-0001", "SEAL-0002"])
         seal_model = self.env["rma.custody.seal"]
         first = seal_model._seal(self.company)
         self.assertEqual(first.head_count, 2)
@@ -61,7 +47,7 @@ class TestRmaCustodySeal(RmaCommon):
         self.assertEqual(seal_model.with_user(self.rma_manager).action_seal_now()["params"]["type"], "success")
 
     def test_seal_detects_a_unit_deleted_with_its_whole_history(self):
-        rma = self._received(["SEAL-0101", "SEAL-0102"])
+        rma = self._received_rma(["SEAL-0101", "SEAL-0102"])
         self.env["rma.custody.seal"]._seal(self.company)
         gone = rma.line_ids[1]
         self._sql("DELETE FROM rma_custody_event WHERE line_id = %s", gone.id)
@@ -73,7 +59,7 @@ class TestRmaCustodySeal(RmaCommon):
         self.assertIn("deleted or rewritten", result["message"])
 
     def test_seal_detects_a_chain_rewritten_consistently(self):
-        rma = self._received(["SEAL-0201"])
+        rma = self._received_rma(["SEAL-0201"])
         line = rma.line_ids
         self.env["rma.custody.event"].sudo().create({"line_id": line.id, "event_type": "scan", "note": "at dock"})
         self.env["rma.custody.seal"]._seal(self.company)
@@ -92,7 +78,7 @@ class TestRmaCustodySeal(RmaCommon):
         self.assertTrue(result["broken_seal_id"])
 
     def test_export_and_standalone_verifier(self):
-        rma = self._received(["SEAL-0301", "SEAL-0302"])
+        rma = self._received_rma(["SEAL-0301", "SEAL-0302"])
         self.env["rma.custody.seal"]._seal(self.company)
         self.env["rma.custody.event"].sudo().create({"line_id": rma.line_ids[0].id, "event_type": "scan"})
         export = rma.line_ids.custody_event_ids._export_jsonl()
@@ -131,7 +117,7 @@ class TestRmaCustodySeal(RmaCommon):
 
     def test_chain_of_custody_pdf(self):
         self.laptop.rma_origin_country_id = self.env.ref("base.us")
-        rma = self._received(["SEAL-0401"])
+        rma = self._received_rma(["SEAL-0401"])
         line = rma.line_ids
         report = self.env.ref("rma_recovery.action_report_unit_custody")
         html = report._render_qweb_html(report.report_name, line.ids)[0].decode()

@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common_disposition import RmaDispositionCommon
@@ -168,13 +168,7 @@ class TestRmaDisposition(RmaDispositionCommon):
         self.assertEqual(line.location_id, self.warehouse_locations["SD"])
 
         # Accountants (no returns rights) read the entries, labelled with the RMA, and follow them to the RMA.
-        accountant = new_test_user(
-            self.env,
-            login="rma_accountant",
-            groups="account.group_account_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        accountant = self._new_user("rma_accountant", "account.group_account_user")
         action = (
             self.env["ir.actions.act_window"]
             .with_user(accountant)
@@ -283,26 +277,14 @@ class TestRmaDisposition(RmaDispositionCommon):
         self.assertEqual(accrued.company_ids, self.company)
         self.assertEqual(other_accrued.company_ids, other_company)
         # A manager of the other company only does not see this company's units.
-        other_manager = new_test_user(
-            self.env,
-            login="rma_other_manager",
-            groups="rma_recovery.group_rma_manager",
-            company_id=other_company.id,
-            company_ids=[Command.set(other_company.ids)],
-        )
+        other_manager = self._new_user("rma_other_manager", "rma_recovery.group_rma_manager", company=other_company)
         with self.assertRaises(AccessError):
             self.env["rma.line"].with_user(other_manager).browse(unit.id).read(["state"])
 
     def test_repair_done_by_a_repair_technician_finishes_the_unit(self):
         unit = self._inspected_units(self.product, ["RP-0001"])
         self._dispose(unit, self.code["REP"], repair_level="l1", net_realizable_value=350.0)
-        technician = new_test_user(
-            self.env,
-            login="repair_technician",
-            groups="stock.group_stock_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        technician = self._new_user("repair_technician", "stock.group_stock_user")
         repair = unit.repair_id.with_user(technician)
         repair.action_repair_start()
         repair.action_repair_end()
@@ -356,3 +338,28 @@ class TestRmaDisposition(RmaDispositionCommon):
             self.assertAlmostEqual(analytic_line.amount, -line.balance)
         others = unit.account_move_line_ids - wip_lines
         self.assertFalse(any(others.mapped("analytic_distribution")), "the model matches the WIP account only")
+
+    def test_same_unit_twice_in_one_disposition_is_refused(self):
+        line = self._authorized_rma(["HD-0401"]).line_ids
+        line._action_receive(station="DOCK-1")
+        line.with_user(self.rma_inspector).action_start_inspection()
+        line.inspection_id.with_user(self.rma_inspector).write(
+            {"grade_id": self.env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}
+        )
+        line.inspection_id.with_user(self.rma_inspector).action_done()
+        rts = self.env.ref("rma_recovery.rma_disposition_rts")
+        wizard = (
+            self.env["rma.disposition.wizard"]
+            .with_user(self.rma_manager)
+            .create(
+                {
+                    "line_ids": [
+                        Command.create({"unit_id": line.id, "disposition_id": rts.id}),
+                        Command.create({"unit_id": line.id, "disposition_id": rts.id}),
+                    ]
+                }
+            )
+        )
+        with self.assertRaisesRegex(UserError, "appears twice"):
+            wizard.action_confirm()
+        self.assertEqual(line.state, "inspection")

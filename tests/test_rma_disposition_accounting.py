@@ -290,9 +290,6 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         self.assertEqual(len(line.custody_event_ids) - events, 2, "the handoff, then the status")
         self.assertFalse(line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name), "FIFO: no allowance")
 
-    def _unit_balance(self, line, account):
-        return sum(line.account_move_line_ids.filtered(lambda aml: aml.account_id == account).mapped("balance"))
-
     def test_cancelled_work_returns_the_unit_to_quarantine(self):
         """A refurbishment or repair abandoned: back in quarantine at its book value, the write-down and accrual
         reversed, WIP and accrued costs empty for the unit, ready for a new disposition."""
@@ -327,7 +324,7 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
                     back = line.receipt_move_ids.filtered(lambda move: move.location_dest_id == self.quarantine)[-1:]
                     self.assertAlmostEqual(back.value, PRICE, msg="back at its book value")
                     for name in ("location", "accrued_cost"):
-                        self.assertAlmostEqual(self._unit_balance(line, accounts[name]), 0.0, msg=name)
+                        self.assertAlmostEqual(self._balance(line, accounts[name]), 0.0, msg=name)
                     # Disposed again, as if for the first time.
                     self._dispose(line, self.code["RTS"])
                     self.assertEqual(line.state, "closed")
@@ -341,3 +338,108 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         with self.assertRaises(AccessError):
             line.with_user(self.rma_user).action_cancel_refurbishment()
         self.assertEqual(line.state, "in_progress")
+
+    def test_allowance_released_when_the_unit_leaves_from_a_shelf_of_graded_stock(self):
+        """Odoo's own transfers put the remarketed unit on a shelf below Graded / Remarketing; delivered from there,
+        it leaves graded stock all the same: closed, its NRV allowance released (Dr NRV allowance / Cr COGS)."""
+        product = self._new_product("standard", "real_time")
+        product.standard_price = PRICE
+        line = self._inspected_units(product, ["G18-N001"], PRICE)
+        self._dispose(line, self.code["REF"], net_realizable_value=NRV)
+        line.with_user(self.rma_inspector).action_finish_refurbishment()
+        self.assertEqual(line.state, "ready")
+        allowance = line.disposition_id._get_accounts(product, self.company)["nrv_allowance"]
+        shelf = self.env["stock.location"].create(
+            {
+                "name": "Shelf 1",
+                "location_id": self.graded_location.id,
+                "usage": "internal",
+                "company_id": self.company.id,
+            }
+        )
+        self._transfer(line, self.graded_location, shelf, self.warehouse.int_type_id)
+        self.assertEqual(line.state, "ready", "moved within graded stock: still to remarket")
+        self.assertFalse(line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name))
+
+        self._transfer(line, shelf, self.customer_location, self.warehouse.out_type_id, partner=self.other_customer)
+        self.assertRecordValues(line, [{"state": "closed", "location_id": self.customer_location.id}])
+        release = line.account_move_line_ids.filtered(lambda aml: "RELEASE" in aml.name).sorted("debit")
+        self.assertRecordValues(
+            release,
+            [
+                {"account_id": self.cogs_account.id, "debit": 0.0, "credit": PRICE - NRV},
+                {"account_id": allowance.id, "debit": PRICE - NRV, "credit": 0.0},
+            ],
+        )
+        self.assertAlmostEqual(self._balance(line, allowance), 0.0)
+        event = line.custody_event_ids.sorted("sequence")[-2]
+        self.assertRecordValues(event, [{"event_type": "shipment", "location_id": shelf.id}])
+
+    def test_periodic_harvest_clears_the_recovery_and_closes_once(self):
+        """Periodic valuation: the harvest posts the lines that touch no stock valuation account, Dr disposal
+        expense / Cr recovery clearing at the parts' value; the stock closing then books the parts into stock against
+        the disposal expense (its reclassification of the moves out of the harvest location). The recovery clearing
+        account holds nothing for the unit, and the disposal expense ends at the unit's book value."""
+        product = self._new_product("fifo", "periodic")
+        unit = self._inspected_units(product, ["G18-P001"], PRICE)
+        self._dispose(unit, self.code["PH"], recovery_value=RECOVERY["PH"])
+        accounts = self.code["PH"]._get_accounts(product, self.company)
+        disposal, income, recovery = accounts["location"], accounts["income"], accounts["recovery"]
+        part = self.env["product.product"].create(
+            {"name": "Test RAM (periodic)", "type": "consu", "is_storable": True, "categ_id": product.categ_id.id}
+        )
+        self.assertEqual(part.valuation, "periodic")
+        self.assertAlmostEqual(
+            self._balance(unit, recovery), RECOVERY["PH"], msg="the disposition's recovery receivable"
+        )
+
+        self._harvest(unit, [(part, 2.0, RECOVERY["PH"] / 2)])
+        harvest = unit.account_move_line_ids.filtered(lambda aml: part.display_name in aml.name).sorted("debit")
+        self.assertRecordValues(
+            harvest,
+            [
+                {"account_id": recovery.id, "debit": 0.0, "credit": RECOVERY["PH"], "rma_line_id": unit.id},
+                {"account_id": disposal.id, "debit": RECOVERY["PH"], "credit": 0.0, "rma_line_id": unit.id},
+            ],
+        )
+        self.assertAlmostEqual(self._balance(unit, recovery), 0.0, msg="the parts in stock clear the recovery")
+        self.assertFalse(set(harvest.account_id) & set(self.company.stock_value()), "no stock valuation account")
+
+        self.company.action_close_stock_valuation(auto_post=True)
+        stock_account = self.stock_valuation_account
+        self.assertAlmostEqual(
+            self.company.stock_value()[stock_account], RECOVERY["PH"], msg="only the parts are in stock"
+        )
+        self.assertAlmostEqual(self.company.stock_accounting_value()[stock_account], RECOVERY["PH"])
+        self.assertAlmostEqual(self._account_balance(disposal), PRICE, msg="the unit's book value, expensed once")
+        self.assertAlmostEqual(self._account_balance(income), -RECOVERY["PH"])
+        self.assertAlmostEqual(self._account_balance(recovery), 0.0)
+
+    def _transfer(self, line, source, destination, picking_type, partner=None):
+        """Odoo's own transfer of the unit's serial from ``source`` to ``destination``, validated."""
+        picking = self.env["stock.picking"].create(
+            {
+                "partner_id": partner.id if partner else False,
+                "picking_type_id": picking_type.id,
+                "location_id": source.id,
+                "location_dest_id": destination.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": line.product_id.id,
+                            "product_uom_qty": 1,
+                            "location_id": source.id,
+                            "location_dest_id": destination.id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        return self._validate_with_lots(picking, line.lot_id)
+
+    def _account_balance(self, account):
+        lines = self.env["account.move.line"].search(
+            [("account_id", "=", account.id), ("company_id", "=", self.company.id), ("parent_state", "=", "posted")]
+        )
+        return sum(lines.mapped("balance"))

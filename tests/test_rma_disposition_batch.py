@@ -2,12 +2,14 @@ import io
 
 from psycopg2 import IntegrityError
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfReader
 
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import ACCESS_ERROR, USER_ERROR, RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -17,13 +19,7 @@ class TestRmaDispositionBatch(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.second_manager = new_test_user(
-            cls.env,
-            login="rma_manager_2",
-            groups="rma_recovery.group_rma_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.second_manager = cls._new_user("rma_manager_2", "rma_recovery.group_rma_manager")
 
     def _prepare(self, units, codes, user=None, **values):
         """The wizard's Prepare Draft, as ``user`` (the inspector by default); ``codes``: one per unit."""
@@ -229,3 +225,98 @@ class TestRmaDispositionBatch(RmaDispositionCommon):
         )
         for amount in (*rts.mapped("recovered_value"), batch.total_recovery_value):
             self.assertIn(f'<span class="oe_currency_value">{amount:,.2f}</span>', html)
+
+
+@tagged("post_install", "-at_install")
+class TestRmaDispositionBatchRpc(RmaRpcCommon):
+    """Disposition batches over JSON-RPC: prepared by inspectors, confirmed by a manager (another one under segregation
+    of duties), never rewritten once confirmed."""
+
+    def test_disposition_batch_rights_over_rpc(self):
+        """An inspector prepares but cannot confirm or forge a batch; under segregation of duties the manager who
+        prepared it cannot confirm it; nobody rewrites a confirmed batch."""
+        unit = self._inspected_units(self.laptop, ["RPC-B001"])
+        prepared = self._call(
+            self.rma_inspector,
+            "rma.disposition.batch",
+            "create",
+            {"line_ids": [Command.create({"unit_id": unit.id, "disposition_id": self.code["RTS"].id})]},
+        )
+        self.assertNotIn("error", prepared)
+        batch = self.env["rma.disposition.batch"].browse(prepared["result"])
+        self.assertEqual(batch.prepared_by_id, self.rma_inspector)
+        for model, method, args, error in [
+            ("rma.disposition.batch", "action_confirm", [batch.ids], ACCESS_ERROR),
+            ("rma.disposition.batch", "write", [batch.ids, {"state": "done"}], ACCESS_ERROR),
+            ("rma.disposition.batch", "write", [batch.ids, {"prepared_by_id": self.rma_manager.id}], ACCESS_ERROR),
+            ("rma.disposition.batch.line", "write", [batch.line_ids.ids, {"book_value": 1.0}], ACCESS_ERROR),
+            ("rma.disposition.batch", "create", [{"name": "DISP/FORGED", "state": "done"}], ACCESS_ERROR),
+        ]:
+            with self.subTest(method=method, args=args[1:]):
+                self.assertRefused(self._call(self.rma_inspector, model, method, *args), error)
+        self.assertRefused(
+            self._call(self.rma_user, "rma.disposition.batch", "create", {"company_id": self.company.id})
+        )
+
+        self.company.rma_disposition_segregation = True
+        own = self.env["rma.disposition.batch"].browse(
+            self._call(self.rma_manager, "rma.disposition.batch", "create", {"company_id": self.company.id})["result"]
+        )
+        self.assertRefused(self._call(self.rma_manager, "rma.disposition.batch", "action_confirm", own.ids), USER_ERROR)
+        self.assertNotIn("error", self._call(self.rma_manager, "rma.disposition.batch", "action_confirm", batch.ids))
+        self.assertRecordValues(batch, [{"state": "done", "confirmed_by_id": self.rma_manager.id}])
+        self.assertEqual(unit.state, "closed")
+        self.assertRefused(
+            self._call(self.rma_manager, "rma.disposition.batch.line", "write", batch.line_ids.ids, {"note": "x"}),
+            USER_ERROR,
+        )
+
+    def test_segregated_batch_is_edited_only_by_its_preparer(self):
+        """With segregation of duties, the manager who confirms a batch cannot first rewrite it (codes, values,
+        units, note): what another manager confirms is what the preparer prepared."""
+        self.company.rma_disposition_segregation = True
+        unit, other = self._inspected_units(self._new_product("fifo"), ["G18-S001", "G18-S002"])
+        prepared = self._call(
+            self.rma_inspector,
+            "rma.disposition.batch",
+            "create",
+            {"line_ids": [Command.create({"unit_id": unit.id, "disposition_id": self.code["RTS"].id})]},
+        )
+        batch = self.env["rma.disposition.batch"].browse(prepared["result"])
+        row = batch.line_ids
+        manager = self.rma_manager
+        self.assertFalse(
+            batch.with_user(manager).can_be_edited, "the form shows it read-only to the confirming manager"
+        )
+        self.assertTrue(batch.with_user(self.rma_inspector).can_be_edited)
+        calls = [
+            ("rma.disposition.batch.line", "write", [row.ids, {"disposition_id": self.code["PH"].id}]),
+            ("rma.disposition.batch.line", "write", [row.ids, {"recovery_value": 1.0}]),
+            ("rma.disposition.batch.line", "write", [row.ids, {"note": "changed"}]),
+            (
+                "rma.disposition.batch.line",
+                "create",
+                [{"batch_id": batch.id, "unit_id": other.id, "disposition_id": self.code["SD"].id}],
+            ),
+            ("rma.disposition.batch.line", "unlink", [row.ids]),
+            ("rma.disposition.batch", "write", [batch.ids, {"note": "as I say"}]),
+            (
+                "rma.disposition.batch",
+                "write",
+                [batch.ids, {"line_ids": [Command.update(row.id, {"disposition_id": self.code["REC"].id})]}],
+            ),
+        ]
+        for model, method, args in calls:
+            with self.subTest(method=method, args=args[1:]):
+                self.assertRefused(self._call(manager, model, method, *args), USER_ERROR)
+        self.assertRecordValues(
+            row, [{"unit_id": unit.id, "disposition_id": self.code["RTS"].id, "recovery_value": 0.0, "note": False}]
+        )
+        self.assertFalse(batch.note)
+        # The preparer changes it; the other manager confirms what the preparer prepared.
+        self.assertNotIn(
+            "error", self._call(self.rma_inspector, "rma.disposition.batch.line", "write", row.ids, {"note": "shelf 4"})
+        )
+        self.assertNotIn("error", self._call(manager, "rma.disposition.batch", "action_confirm", batch.ids))
+        self.assertRecordValues(batch, [{"state": "done", "confirmed_by_id": manager.id}])
+        self.assertEqual(unit.state, "closed")

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import RmaCommon
+from .common_rpc import RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -152,3 +153,68 @@ class TestRmaInspection(RmaCommon):
         self.assertEqual(inspection.with_user(self.rma_user).grade_id, self.grade["a"], "users can read findings")
         inspection.with_user(self.rma_inspector).action_done()
         self.assertEqual(inspection.state, "done")
+
+    def test_inspection_only_through_its_actions(self):
+        rma = self._authorized_rma(["HD-0301"])
+        line = rma.line_ids
+        inspector = self.rma_inspector
+        with self.assertRaises(AccessError):
+            self.env["rma.inspection"].with_user(inspector).create({"line_id": line.id})
+        with self.assertRaisesRegex(UserError, "received units"):
+            line.with_user(inspector).action_start_inspection()
+        line._action_receive(station="DOCK-1")
+        line.with_user(inspector).action_start_inspection()
+        inspection = line.inspection_id
+        self.assertRecordValues(inspection, [{"technician_id": inspector.id, "state": "draft"}])
+        with self.assertRaises(AccessError):
+            inspection.with_user(inspector).write({"state": "done"})
+        with self.assertRaisesRegex(UserError, "cosmetic grade"):
+            inspection.with_user(inspector).action_done()
+        self.assertEqual(inspection.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestRmaInspectionRpc(RmaRpcCommon):
+    """An inspection over JSON-RPC is finished by the technician who opened it, and disposes of nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_inspector = cls._new_user("rma_inspector_2", "rma_recovery.group_rma_inspector")
+
+    def test_inspector_cannot_finish_for_someone_else_or_dispose(self):
+        rma = self._authorized_rma(["RPC-0201", "RPC-0202"])
+        rma.line_ids._action_receive(station="DOCK-1")
+        unit, waiting = rma.line_ids
+        unit.with_user(self.rma_inspector).action_start_inspection()
+        inspection = unit.inspection_id
+        inspection.with_user(self.rma_inspector).write({"grade_id": self.grade_a.id, "functional_result": "pass"})
+        other = self.other_inspector
+        for model, method, args in [
+            ("rma.inspection", "action_done", [inspection.ids]),
+            ("rma.inspection", "write", [inspection.ids, {"state": "done"}]),
+            ("rma.inspection", "write", [inspection.ids, {"technician_id": other.id}]),
+            ("rma.inspection", "write", [inspection.ids, {"date": "2020-01-01 00:00:00"}]),
+            ("rma.inspection", "write", [inspection.ids, {"lot_id": False}]),
+            ("rma.inspection", "create", [{"line_id": waiting.id, "grade_id": self.grade_a.id}]),
+        ]:
+            with self.subTest(method=method, args=args[1:]):
+                self.assertRefused(self._call(other, model, method, *args))
+        self.assertRecordValues(inspection, [{"state": "draft", "technician_id": self.rma_inspector.id}])
+        self.assertEqual(waiting.inspection_ids.ids, [])
+        # The technician who opened it finishes it.
+        self.assertNotIn("error", self._call(self.rma_inspector, "rma.inspection", "action_done", inspection.ids))
+        self.assertEqual(inspection.state, "done")
+        finished = unit.custody_event_ids.filtered(lambda event: event.event_type == "inspection")
+        self.assertEqual(finished.user_id, self.rma_inspector)
+        # An inspector prepares the disposition (the wizard, a draft batch) but cannot confirm it.
+        wizard = self._call(
+            other,
+            "rma.disposition.wizard",
+            "create",
+            {"line_ids": [Command.create({"unit_id": unit.id, "disposition_id": self.code["RTS"].id})]},
+        )
+        self.assertNotIn("error", wizard)
+        self.assertRefused(self._call(other, "rma.disposition.wizard", "action_confirm", [wizard["result"]]))
+        self.assertEqual(unit.state, "inspection")
+        self.assertFalse(self.env["rma.disposition.batch"].search([("line_ids.unit_id", "=", unit.id)]))

@@ -1,6 +1,4 @@
-from odoo import Command
-from odoo.tests import new_test_user, tagged
-from odoo.tools import SQL
+from odoo.tests import tagged
 
 from .common_accounting import RmaAccountingCommon
 
@@ -15,13 +13,7 @@ class TestRmaJournalSeal(RmaAccountingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.journal = cls.company._get_rma_journal()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="rma_seal_accountant",
-            groups="account.group_account_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.accountant = cls._new_user("rma_seal_accountant", "account.group_account_user")
 
     def _receive(self, *serials):
         """Each serial delivered, returned and scanned in on its own RMA: one receipt entry each."""
@@ -44,14 +36,6 @@ class TestRmaJournalSeal(RmaAccountingCommon):
         """The statuses of Odoo's own hash integrity report for the RMA journal."""
         results = self.company.with_user(self.accountant)._check_hash_integrity()["results"]
         return [result["status"] for result in results if result["journal_name"].startswith(self.journal.name)]
-
-    def _check(self):
-        return self.env["rma.custody.event"]._check_integrity(self.company)
-
-    def _sql(self, query, *args):
-        self.env.flush_all()
-        self.env.cr.execute(SQL(query, *args))
-        self.env.invalidate_all()
 
     def test_the_seal_secures_every_entry_and_anchors_the_journal(self):
         self.assertFalse(self.journal.restrict_mode_hash_table, "not hashed at posting")

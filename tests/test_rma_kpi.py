@@ -1,13 +1,16 @@
+import io
 from datetime import datetime, timedelta
 
+import openpyxl
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import SQL, format_date
 
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -142,13 +145,7 @@ class TestRmaKpi(RmaDispositionCommon):
         euro_company = self.env["res.company"].create(
             {"name": "KPI Europe", "currency_id": self.env.ref("base.EUR").id}
         )
-        euro_manager = new_test_user(
-            self.env,
-            login="kpi_manager_eur",
-            groups="rma_recovery.group_rma_manager",
-            company_id=euro_company.id,
-            company_ids=[Command.set(euro_company.ids)],
-        )
+        euro_manager = self._new_user("kpi_manager_eur", "rma_recovery.group_rma_manager", company=euro_company)
         euro_reason = (
             self.env["rma.reason"]
             .with_company(euro_company)
@@ -321,3 +318,49 @@ class TestRmaKpi(RmaDispositionCommon):
             order="unit_count:sum desc",
         )
         self.assertEqual(pareto, [(keyboard, 2), (liquid, 1)])
+
+
+@tagged("post_install", "-at_install")
+class TestRmaKpiRpc(RmaRpcCommon):
+    """The KPI report and the audit checklist over JSON-RPC and HTTP: for the managers of the company only."""
+
+    def test_kpi_report_of_another_company_over_rpc(self):
+        """A Returns Manager of another company asks for this company's KPI report or audit checklist: refused,
+        nothing read."""
+        other = self.env["res.company"].create({"name": "KPI Elsewhere"})
+        outsider = self._new_user("rma_manager_elsewhere", "rma_recovery.group_rma_manager", company=other)
+        values = {
+            "company_id": self.company.id,
+            "period": "month",
+            "date_from": str(fields.Date.today().replace(day=1)),
+        }
+        # The wizard is only a request: printing or downloading is what reads the figures.
+        report_ids = self._call(outsider, "rma.kpi.report", "create", [values])["result"]
+        self.assertRefused(self._call(outsider, "rma.kpi.report", "action_download_xlsx", report_ids))
+        self.assertRefused(self._call(outsider, "rma.kpi.report", "action_print", report_ids))
+        # Nor through the routes that build the files as the user: the workbook's and Odoo's report route.
+        response = self.url_open(f"/rma_recovery/kpi_report/{report_ids[0]}/xlsx")
+        self.assertNotEqual(response.status_code, 200)
+        ids = ",".join(map(str, report_ids))
+        response = self.url_open(f"/report/html/rma_recovery.report_rma_kpi/{ids}")
+        self.assertNotEqual(response.status_code, 200)
+        self.assertNotIn("Return rate", response.text)
+        # The audit checklist, computed as superuser too.
+        checklist = {"company_id": self.company.id}
+        checklist_ids = self._call(outsider, "rma.audit.checklist", "create", [checklist])["result"]
+        self.assertRefused(self._call(outsider, "rma.audit.checklist", "action_compute", checklist_ids))
+        self.assertRefused(self._call(outsider, "rma.audit.checklist", "action_print", checklist_ids))
+        # The company's own manager is served.
+        own_checklist = self._call(self.rma_manager, "rma.audit.checklist", "create", [checklist])["result"]
+        self.assertIn("result", self._call(self.rma_manager, "rma.audit.checklist", "action_compute", own_checklist))
+        own = self._call(self.rma_manager, "rma.kpi.report", "create", [values])
+        answer = self._call(self.rma_manager, "rma.kpi.report", "action_download_xlsx", own["result"])
+        self.assertEqual(answer["result"]["type"], "ir.actions.act_url", answer.get("error"))
+        response = self.url_open(answer["result"]["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+        self.assertEqual(workbook.sheetnames, ["Summary", "Return Rate", "Turnaround", "Recovery", "Units"])
+        response = self.url_open(f"/report/html/rma_recovery.report_rma_kpi/{own['result'][0]}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Return rate", response.text)

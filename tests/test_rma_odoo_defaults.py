@@ -1,5 +1,4 @@
-from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common_accounting import RmaAccountingCommon
 
@@ -47,13 +46,7 @@ class TestRmaOdooDefaults(RmaAccountingCommon):
         administrator too: Odoo enables multi-warehouses through the settings with a company's second warehouse."""
         other_company = self.env["res.company"].create({"name": "RMA Elsewhere"})
         self.assertTrue(self.env["stock.warehouse"].search([("company_id", "=", other_company.id)]))
-        manager = new_test_user(
-            self.env,
-            login="rma_wh_manager",
-            groups="stock.group_stock_manager,base.group_system",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        manager = self._new_user("rma_wh_manager", "stock.group_stock_manager,base.group_system")
         warehouse = (
             self.env["stock.warehouse"]
             .with_user(manager)

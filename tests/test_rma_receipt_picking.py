@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import RmaRpcCommon
 
 PRICE = 520.0
 
@@ -258,3 +259,21 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         self.assertIn(unit.rma_id.receipt_picking_ids.name, references)
         self.assertIn(unit.disposition_batch_id.name, references)
         self.assertIn(unit.rma_id.name, references, "the end of the refurbishment, under the RMA")
+
+
+@tagged("post_install", "-at_install")
+class TestRmaReceiptPickingRpc(RmaRpcCommon):
+    """The RMA's receipt over JSON-RPC: never validated as a whole, never detached from its RMA."""
+
+    def test_rma_receipt_is_not_validated_as_a_whole_over_rpc(self):
+        rma = self._authorized_rma(["RPC-R001"])
+        picking = rma.receipt_picking_ids
+        stock_manager = self._new_user("rpc_stock_manager", "stock.group_stock_manager")
+        answer = self._call(stock_manager, "stock.picking", "button_validate", picking.ids)
+        self.assertEqual(answer["result"]["tag"], "rma_recovery.receive", "Validate opens the Receive screen")
+        self.assertRefused(self._call(stock_manager, "stock.picking", "write", picking.ids, {"rma_id": False}))
+        self.assertRefused(
+            self._call(stock_manager, "stock.move", "write", picking.move_ids.ids, {"rma_line_id": False})
+        )
+        self.assertEqual(picking.state, "assigned")
+        self.assertEqual(rma.line_ids.state, "authorized")

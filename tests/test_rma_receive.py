@@ -1,8 +1,9 @@
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import RmaCommon
+from .common_rpc import FORGED_CONTEXT, RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -277,3 +278,147 @@ class TestRmaReceive(RmaCommon):
         )
         with self.assertRaisesRegex(UserError, "not an RMA number"):
             self._scan(rma.name, user=outsider)
+
+    def test_scans_match_exactly(self):
+        rma = self._authorized_rma(["WC-0001", "WC-0002"])
+        self._scan(rma.name)
+        for typed in ("WC-%", "WC-000_", "%", "_", "\\"):
+            with self.subTest(code=typed), self.assertRaisesRegex(UserError, "Nothing was recorded"):
+                self._scan(typed, rma=rma)
+        with self.assertRaisesRegex(UserError, "not an RMA number"):
+            self._scan("RMA/%")
+        self.assertEqual(set(rma.line_ids.mapped("state")), {"authorized"})
+        self._scan("  wc-0002 ", rma=rma)  # trimmed, case-insensitive
+        self.assertEqual(rma.line_ids.filtered(lambda line: line.serial_number == "WC-0002").state, "received")
+
+    def test_ambiguous_substitute_serial_is_refused(self):
+        rma = self._authorized_rma(["AM-0001"])
+        desktop = self._create_product("Test Desktop", tracking="serial")
+        self._deliver(self.other_customer, self.laptop, ["AM-TWIN"])
+        self._deliver(self.other_customer, desktop, ["AM-TWIN"])
+        with self.assertRaisesRegex(UserError, "several products.*Test (Laptop|Desktop).*Test (Laptop|Desktop)"):
+            self._scan(rma.name, "AM-TWIN")
+        self.assertEqual(len(rma.line_ids), 1)
+
+    def test_serial_in_stock_is_never_received_again(self):
+        rma = self._authorized_rma(["ST-0001"])
+        lot = rma.line_ids.lot_id
+        self.env["stock.quant"]._update_available_quantity(self.laptop, self.stock_location, 1, lot_id=lot)
+        with self.assertRaisesRegex(UserError, "already in our stock"):
+            self._scan(rma.name, "ST-0001")
+        self.assertEqual(rma.line_ids.state, "authorized")
+        # Nor as a substitution on another RMA.
+        other = self._authorized_rma(["ST-0002"])
+        with self.assertRaisesRegex(UserError, "already in our stock"):
+            self._scan(other.name, "ST-0001")
+        self.assertEqual(len(other.line_ids), 1)
+
+    def test_serial_open_on_another_rma_is_refused_at_the_scan(self):
+        expected_there = self._authorized_rma(["OP-0001"])
+        here = self._authorized_rma(["OP-0002"])
+        with self.assertRaisesRegex(UserError, f"open on {expected_there.name}"):
+            self._scan(here.name, "OP-0001")
+        self.assertEqual(len(here.line_ids), 1)
+        self.assertEqual(expected_there.line_ids.state, "authorized")
+
+    def test_scan_arguments_of_the_wrong_type_are_refused(self):
+        rma = self._authorized_rma(["TY-0001"])
+        scan = self.env["rma.scan"]
+        for args, kwargs in (
+            ((True,), {}),
+            ((["TY-0001"],), {}),
+            (({"code": "x"},), {}),
+            ((12,), {}),
+            ((None,), {}),
+            (("\x00",), {}),
+            (("TY-0001",), {"rma_id": "abc"}),
+            (("TY-0001",), {"rma_id": [rma.id, rma.id]}),
+            (("TY-0001",), {"rma_id": True}),
+            (("TY-0001",), {"rma_id": rma.id, "station": {"dock": 1}}),
+            (("TY-0001",), {"rma_id": rma.id, "station": ["DOCK"]}),
+            (("TY-0001",), {"rma_id": rma.id, "station": 7}),
+        ):
+            for method in (scan.receive_scan, scan.custody_scan):
+                with self.subTest(method=method.__name__, args=args, kwargs=kwargs):
+                    if method == scan.custody_scan and "rma_id" in kwargs:
+                        kwargs = {"line_id": kwargs["rma_id"], **{k: v for k, v in kwargs.items() if k != "rma_id"}}
+                    with self.assertRaises(UserError):
+                        method(*args, **kwargs)
+        self.assertEqual(rma.line_ids.state, "authorized")
+        self.assertTrue(self.env["rma.custody.event"]._check_integrity(self.company)["ok"])
+
+
+@tagged("post_install", "-at_install")
+class TestRmaReceiveRpc(RmaRpcCommon):
+    """Receiving over JSON-RPC: only the scan receives, a substitution waits for a manager, and the forged context keys
+    change no figure of the receipt."""
+
+    def test_returns_user_cannot_receive_accept_or_dispose(self):
+        rma = self._authorized_rma(["RPC-0101"])
+        self._deliver(self.other_customer, self.laptop, ["RPC-0102"])
+        self._scan(rma.name, "RPC-0101", "RPC-0102")  # the second is a substitution, held for a manager
+        unit = rma.line_ids.filtered(lambda line: line.serial_number == "RPC-0101")
+        held = rma.line_ids - unit
+        self.assertTrue(held.is_substitution)
+        receipt = unit.receipt_move_ids
+        other_move = self.env["stock.move"].search([("rma_line_id", "=", False)], limit=1)
+        for user in (self.rma_user, self.rma_inspector):
+            with self.subTest(user=user.login):
+                for model, method, args in [
+                    ("rma.line", "action_accept_substitution", [held.ids]),
+                    ("rma.line", "write", [held.ids, {"is_substitution": False}]),
+                    ("rma.line", "write", [unit.ids, {"location_id": self.stock_location.id}]),
+                    ("rma.line", "_transition", [unit.ids, "closed"]),
+                    ("stock.move", "write", [other_move.ids, {"rma_line_id": unit.id}]),
+                    ("stock.move", "write", [receipt.ids, {"rma_line_id": False}]),
+                    ("rma.order", "action_reset_to_draft", [rma.ids]),
+                ]:
+                    self.assertRefused(self._call(user, model, method, *args))
+        # Inspectors prepare dispositions (the wizard); a Returns User does not.
+        self.assertRefused(self._call(self.rma_user, "rma.disposition.wizard", "create", {}))
+        # A plain Inventory user (no Returns group) cannot attach a move to a returned unit or detach one either.
+        stock_user = self._new_user("rpc_stock_user", "stock.group_stock_user")
+        for move, value in ((other_move, unit.id), (receipt, False)):
+            self.assertRefused(self._call(stock_user, "stock.move", "write", move.ids, {"rma_line_id": value}))
+        self.assertTrue(held.is_substitution)
+        self.assertEqual(unit.receipt_move_ids, receipt)
+        self.assertFalse(other_move.rma_line_id)
+        self.assertEqual(unit.location_id, self.quarantine)
+
+    def test_forged_context_changes_no_figure(self):
+        """A manager receives a unit over JSON-RPC with every cache key forged: the receipt is valued at the original
+        delivery's cost and its entry is dated today."""
+        product = self._new_product("fifo", "real_time")
+        self._purchase(product, ["RPC-0301"], 500.0)
+        delivery = self._deliver(self.customer, product, ["RPC-0301"], from_stock=True)
+        rma = self._create_rma([(product, "RPC-0301")])
+        rma.action_authorize()
+        FORGED_CONTEXT["rma_valued_qty"] = [[delivery.move_ids.id, 99.0]]
+        try:
+            self.assertNotIn("error", self._call(self.rma_manager, "rma.scan", "receive_scan", rma.name))
+            answer = self._call(self.rma_manager, "rma.scan", "receive_scan", "RPC-0301", rma_id=rma.id)
+        finally:
+            FORGED_CONTEXT["rma_valued_qty"] = [[1, 99.0]]
+        self.assertNotIn("error", answer)
+        line = rma.line_ids
+        self.assertEqual(line.state, "received")
+        self.assertAlmostEqual(line.receipt_move_ids.value, 500.0)
+        entry = line.account_move_line_ids.move_id
+        self.assertRecordValues(entry, [{"date": fields.Date.today(), "state": "posted"}])
+        self.assertAlmostEqual(sum(line.account_move_line_ids.mapped("debit")), 500.0)
+        # Disposed over JSON-RPC with the same forged keys: Odoo's valuation entry and the addon's are dated today.
+        self._inspect(line)
+        wizard = self._call(
+            self.rma_manager,
+            "rma.disposition.wizard",
+            "create",
+            {"line_ids": [Command.create({"unit_id": line.id, "disposition_id": self.code["SD"].id})]},
+        )
+        self.assertNotIn("error", wizard)
+        self.assertNotIn(
+            "error", self._call(self.rma_manager, "rma.disposition.wizard", "action_confirm", [wizard["result"]])
+        )
+        self.assertEqual(line.state, "disposition")
+        entries = line.account_move_line_ids.move_id
+        self.assertEqual(len(entries), 2, "the receipt entry and Odoo's valuation entry of the destruction")
+        self.assertEqual(set(entries.mapped("date")), {fields.Date.today()})

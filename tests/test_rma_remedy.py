@@ -1,13 +1,15 @@
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import USER_ERROR, RmaRpcCommon
 
 COST = 500.0
 SALE_PRICE = 1000.0
+RECOVERY = 35.0
 
 
 @tagged("post_install", "-at_install")
@@ -18,13 +20,7 @@ class TestRmaRemedy(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="rma_accountant",
-            groups="account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.accountant = cls._new_user("rma_accountant", "account.group_account_invoice")
         cls.fee_product = cls.env["product.product"].create({"name": "Test Restocking Fee", "type": "service"})
         cls.fee_rule = cls.env["rma.restocking.rule"].create(
             {
@@ -379,13 +375,7 @@ class TestRmaRemedy(RmaDispositionCommon):
         with self.assertRaisesRegex(UserError, "confirms the remedy"):
             rma.with_user(self.rma_user).action_create_replacement()
         self.assertFalse(rma.remedy_picking_ids)
-        auditor = new_test_user(
-            self.env,
-            login="rma_auditor",
-            groups="account.group_account_readonly",
-            company_id=self.company.id,
-            company_ids=[(6, 0, self.company.ids)],
-        )
+        auditor = self._new_user("rma_auditor", "account.group_account_readonly")
         self.customer.rma_advance_remedy = True
         with self.assertRaisesRegex(AccessError, "Only Returns users"):
             rma.with_user(auditor).action_create_replacement()
@@ -511,3 +501,161 @@ class TestRmaRemedy(RmaDispositionCommon):
         self.assertEqual(rma.state, "done", "no remedy: the RMA closes with its unit")
         with self.assertRaisesRegex(UserError, "waiting for their destruction"):
             line._close_destroyed("again")
+
+
+@tagged("post_install", "-at_install")
+class TestRmaRemedyRpc(RmaRpcCommon):
+    """Remedies and recovery over JSON-RPC: a manager confirms a remedy and grants advance remedies, warehouse staff
+    draft credit notes, and harvested parts stay within the unit's recovery value."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_manager = cls._new_user("rma_guard_manager_2", "rma_recovery.group_rma_manager")
+
+    def test_remedies_over_rpc(self):
+        """Warehouse staff draft credit notes and cannot post them; only a manager confirms a remedy; a client writes
+        no remedy, link or delivery of a unit."""
+        product = self._new_product("fifo")
+        order = self._sold_and_invoiced(500.0, product, ["RPC-CN01"])
+        rma = self._create_rma([(product, "RPC-CN01")], sale_order_id=order.id)
+        rma.action_authorize()
+        unit = rma.line_ids
+        unit._action_receive(station="DOCK-1")
+        self._inspect(unit)
+
+        wizard_vals = {"line_ids": [Command.set(unit.ids)], "remedy": "refund"}
+        self.assertRefused(self._call(self.rma_inspector, "rma.remedy.wizard", "create", wizard_vals))
+        self.assertRefused(self._call(self.rma_user, "rma.order", "action_create_credit_note", rma.ids), USER_ERROR)
+        wizard_id = self._call(self.rma_manager, "rma.remedy.wizard", "create", wizard_vals)["result"]
+        self.assertNotIn("error", self._call(self.rma_manager, "rma.remedy.wizard", "action_confirm", [wizard_id]))
+        self.assertEqual(unit.remedy_confirmed_by_id, self.rma_manager)
+
+        for vals in ({"remedy": "none"}, {"remedy_confirmed_date": False}, {"remedy_move_id": False}):
+            self.assertRefused(self._call(self.rma_manager, "rma.line", "write", unit.ids, vals))
+        self.assertRefused(
+            self._call(self.rma_manager, "rma.line", "write", unit.ids, {"remedy_requested": "none"}), USER_ERROR
+        )
+
+        self.assertNotIn("error", self._call(self.rma_user, "rma.order", "action_create_credit_note", rma.ids))
+        refund = unit.credit_note_id
+        self.assertEqual(refund.state, "draft")
+        self.assertRefused(self._call(self.rma_user, "account.move", "action_post", refund.ids))
+        self.assertRefused(self._call(self.rma_user, "rma.line", "write", unit.ids, {"credit_note_line_id": False}))
+        self.assertEqual(refund.state, "draft")
+        self.assertEqual(unit.remedy_state, "pending")
+
+    def test_advance_remedies_are_granted_by_managers_only(self):
+        """Whoever may edit contacts (a salesperson with Contact Creation) may not set the flag that lets a
+        customer's units be credited or replaced before the manager's confirmation."""
+        partner_group = self.env.ref("base.group_partner_manager")
+        editor = self._new_user("rpc_contacts_editor", "base.group_user,base.group_partner_manager")
+        self.assertRefused(self._call(editor, "res.partner", "write", self.customer.ids, {"rma_advance_remedy": True}))
+        self.assertRefused(
+            self._call(editor, "res.partner", "create", {"name": "Trusted?", "rma_advance_remedy": True})
+        )
+        self.assertFalse(self.customer.rma_advance_remedy)
+        self.assertNotIn(
+            "error", self._call(editor, "res.partner", "write", self.customer.ids, {"phone": "+1 555 0100"})
+        )
+        self.rma_manager.group_ids = [Command.link(partner_group.id)]
+        self.assertNotIn(
+            "error",
+            self._call(self.rma_manager, "res.partner", "write", self.customer.ids, {"rma_advance_remedy": True}),
+        )
+        self.assertTrue(self.customer.rma_advance_remedy)
+
+    def test_replacement_product_is_fixed_by_the_confirmed_remedy(self):
+        """A unit's replacement product is part of the remedy the manager confirmed: nobody rewrites it afterwards;
+        the manager changes it by confirming the remedy again."""
+        unit = self._inspected_units(self._new_product("fifo"), ["G18-R001"])
+        cheaper = self._create_product("Test Laptop Basic")
+        dearer = self._create_product("Test Laptop Pro", list_price=4000.0)
+        # Before the confirmation, the request's replacement product is the requester's to choose.
+        self.assertNotIn(
+            "error", self._call(self.rma_user, "rma.line", "write", unit.ids, {"replacement_product_id": cheaper.id})
+        )
+        wizard = self._call(
+            self.rma_manager,
+            "rma.remedy.wizard",
+            "create",
+            {"line_ids": [Command.set(unit.ids)], "remedy": "replacement", "replacement_product_id": cheaper.id},
+        )
+        self.assertNotIn(
+            "error", self._call(self.rma_manager, "rma.remedy.wizard", "action_confirm", [wizard["result"]])
+        )
+        self.assertRecordValues(unit, [{"remedy": "replacement", "replacement_product_id": cheaper.id}])
+
+        for user in (self.rma_user, self.rma_inspector, self.rma_manager):
+            for value in (dearer.id, False):
+                with self.subTest(user=user.login, value=value):
+                    self.assertRefused(
+                        self._call(user, "rma.line", "write", unit.ids, {"replacement_product_id": value}), USER_ERROR
+                    )
+        self.assertEqual(unit.replacement_product_id, cheaper)
+        # Writing the value it has changes nothing: the unit's form saves it as it is.
+        self.assertNotIn(
+            "error", self._call(self.rma_user, "rma.line", "write", unit.ids, {"replacement_product_id": cheaper.id})
+        )
+
+        # Another manager confirms the remedy again, with another product: that is the decision, recorded as such.
+        defaults = Form(
+            self.env["rma.remedy.wizard"]
+            .with_user(self.other_manager)
+            .with_context(active_model="rma.line", active_ids=unit.ids)
+        )
+        self.assertEqual(defaults.replacement_product_id, cheaper, "the wizard shows what is confirmed")
+        wizard = self._call(
+            self.other_manager,
+            "rma.remedy.wizard",
+            "create",
+            {"line_ids": [Command.set(unit.ids)], "remedy": "replacement", "replacement_product_id": dearer.id},
+        )
+        self.assertNotIn(
+            "error", self._call(self.other_manager, "rma.remedy.wizard", "action_confirm", [wizard["result"]])
+        )
+        self.assertRecordValues(
+            unit, [{"replacement_product_id": dearer.id, "remedy_confirmed_by_id": self.other_manager.id}]
+        )
+
+    def test_harvested_parts_are_capped_at_the_recovery_value(self):
+        """The parts taken from a unit, all harvests together, are worth at most the recovery value its disposition
+        recorded; a harvest beyond it is refused, naming the unit, the cap and what was harvested, with nothing
+        written."""
+        unit = self._inspected_units(self._new_product("fifo"), ["G18-H001"])
+        self._dispose(unit, self.code["PH"], recovery_value=RECOVERY)
+        ram = self._create_product("Test RAM module", tracking="none")
+        self._harvest(unit, [(ram, 2.0, 15.0)])
+        self.assertEqual(len(unit.harvest_move_ids), 1)
+        entries = unit.account_move_line_ids.move_id
+
+        def wizard(quantity, value):
+            return self._call(
+                self.rma_inspector,
+                "rma.harvest.wizard",
+                "create",
+                {
+                    "unit_id": unit.id,
+                    "part_ids": [Command.create({"product_id": ram.id, "quantity": quantity, "unit_value": value})],
+                },
+            )["result"]
+
+        for quantity, value in ((1.0, 5.01), (1.0, 1000.0), (3.0, 2.0)):
+            with self.subTest(quantity=quantity, value=value):
+                answer = self._call(
+                    self.rma_inspector, "rma.harvest.wizard", "action_confirm", [wizard(quantity, value)]
+                )
+                self.assertRefused(answer, USER_ERROR)
+                message = answer["error"]["data"]["message"]
+                self.assertIn(unit.display_name, message)
+                self.assertRegex(message, r"35\.00")
+                self.assertRegex(message, r"30\.00")
+        self.assertEqual(len(unit.harvest_move_ids), 1, "nothing moved")
+        self.assertEqual(self.env["stock.quant"]._get_available_quantity(ram, self.stock_location), 2.0)
+        self.assertEqual(unit.account_move_line_ids.move_id, entries, "nothing posted")
+        # What is left of the recovery value can still be harvested, up to the cap.
+        self.assertNotIn(
+            "error", self._call(self.rma_inspector, "rma.harvest.wizard", "action_confirm", [wizard(1, 5)])
+        )
+        self.assertAlmostEqual(sum(unit.harvest_move_ids.mapped("value")), RECOVERY)
+        self.assertAlmostEqual(self._balance(unit, self.recovery_account), 0.0)

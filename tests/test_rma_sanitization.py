@@ -1,10 +1,12 @@
 import io
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 from odoo.tools.pdf import PdfReader
 
 from .common_disposition import RmaDispositionCommon
+from .common_rpc import USER_ERROR, RmaRpcCommon
 
 
 @tagged("post_install", "-at_install")
@@ -15,35 +17,11 @@ class TestRmaSanitization(RmaDispositionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.second_inspector = new_test_user(
-            cls.env,
-            login="rma_inspector_two",
-            groups="rma_recovery.group_rma_inspector",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.second_inspector = cls._new_user("rma_inspector_two", "rma_recovery.group_rma_inspector")
 
     def _data_bearing_unit(self, serial, requirement):
-        product = self._new_product("fifo")
-        product.rma_origin_country_id = self.env.ref("base.de")
-        self._purchase(product, [serial], 500.0)
-        self._deliver(self.customer, product, [serial], from_stock=True)
-        rma = self._create_rma([(product, serial)])
-        rma.action_authorize()
-        line = rma.line_ids
-        line._action_receive(station="DOCK-1")
-        inspector_line = line.with_user(self.rma_inspector)
-        inspector_line.action_start_inspection()
-        inspector_line.inspection_id.write(
-            {
-                "grade_id": self.grade_a.id,
-                "functional_result": "pass",
-                "is_data_bearing": True,
-                "data_security": requirement,
-            }
-        )
-        inspector_line.inspection_id.action_done()
-        return line
+        """Made in Germany: the certificate stores the country of origin."""
+        return super()._data_bearing_unit(serial, requirement, rma_origin_country_id=self.env.ref("base.de").id)
 
     def _perform_and_validate(self, certificates):
         certificates.with_user(self.rma_inspector).write({"tool": "Blancco 7.2", "media_serial": "SSD-1"})
@@ -186,3 +164,64 @@ class TestRmaSanitization(RmaDispositionCommon):
         html = report._render_qweb_html(report.report_name, checklist.ids)[0].decode()
         self.assertIn("Data-bearing units with a validated certificate", html)
         self.assertIn("50.0 %", html)
+
+
+@tagged("post_install", "-at_install")
+class TestRmaSanitizationRpc(RmaRpcCommon):
+    """Certificates and blocked serials over JSON-RPC: two people, and only a manager lifts a block."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other_inspector = cls._new_user("rma_inspector_2", "rma_recovery.group_rma_inspector")
+
+    def test_sanitization_and_block_over_rpc(self):
+        """Over JSON-RPC: the performer cannot validate their own certificate, nobody writes a certificate's state or
+        hash or a serial's block, and only a manager lifts a block."""
+        product = self._new_product("fifo")
+        self._purchase(product, ["RPC-SAN1"], 500.0)
+        self._deliver(self.customer, product, ["RPC-SAN1"], from_stock=True)
+        rma = self._create_rma([(product, "RPC-SAN1")])
+        rma.action_authorize()
+        unit = rma.line_ids
+        unit._action_receive(station="DOCK-1")
+        unit.with_user(self.rma_inspector).action_start_inspection()
+        unit.inspection_id.with_user(self.rma_inspector).write(
+            {
+                "grade_id": self.grade_a.id,
+                "functional_result": "pass",
+                "is_data_bearing": True,
+                "data_security": "destroy",
+            }
+        )
+        unit.inspection_id.with_user(self.rma_inspector).action_done()
+        certificate = unit.sanitization_ids
+        certificate.with_user(self.rma_inspector).write({"tool": "Shredder X"})
+        self.assertRefused(self._call(self.rma_user, "rma.sanitization", "action_perform", certificate.ids))
+        self.assertNotIn("error", self._call(self.rma_inspector, "rma.sanitization", "action_perform", certificate.ids))
+        self.assertRefused(
+            self._call(self.rma_inspector, "rma.sanitization", "action_validate", certificate.ids), USER_ERROR
+        )
+        for vals in ({"state": "validated"}, {"hash": "0" * 64}, {"validated_by_id": self.other_inspector.id}):
+            self.assertRefused(self._call(self.rma_manager, "rma.sanitization", "write", certificate.ids, vals))
+        self.assertEqual(certificate.state, "performed")
+        self._dispose(unit, self.code["SD"])
+        self.assertNotIn(
+            "error", self._call(self.other_inspector, "rma.sanitization", "action_validate", certificate.ids)
+        )
+        self.assertEqual(unit.state, "closed")
+        lot = unit.lot_id
+        self.assertTrue(lot.is_rma_blocked)
+        self.assertRefused(self._call(self.rma_manager, "stock.lot", "write", lot.ids, {"is_rma_blocked": False}))
+        self.assertRefused(
+            self._call(self.rma_user, "stock.lot", "_action_rma_unblock", lot.ids, "x"), "odoo.exceptions.AccessError"
+        )
+        wizard = self._call(
+            self.rma_user, "rma.unblock.wizard", "create", {"lot_ids": [Command.set(lot.ids)], "reason": "x"}
+        )
+        self.assertRefused(wizard)
+        wizard_id = self._call(
+            self.rma_manager, "rma.unblock.wizard", "create", {"lot_ids": [Command.set(lot.ids)], "reason": "audited"}
+        )["result"]
+        self.assertNotIn("error", self._call(self.rma_manager, "rma.unblock.wizard", "action_confirm", [wizard_id]))
+        self.assertFalse(lot.is_rma_blocked)

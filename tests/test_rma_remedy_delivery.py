@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common_disposition import RmaDispositionCommon
 from .common_rpc import USER_ERROR, RmaRpcMixin
@@ -9,20 +9,14 @@ COST = 500.0
 NRV = 450.0
 
 
-class RmaRemedyPerUnitCommon(RmaDispositionCommon):
+class RmaRemedyDeliveryCommon(RmaDispositionCommon):
     """Two units of one product on an RMA, each owed a replacement or its repaired self back."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.warranty_account = cls.company.rma_warranty_account_id
-        cls.stock_user = new_test_user(
-            cls.env,
-            login="rma_i18_stock_user",
-            groups="stock.group_stock_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.stock_user = cls._new_user("rma_remedy_stock_user", "stock.group_stock_user")
 
     def _replacement_rma(self, prefix, advance=False):
         """Two units of one product sold, returned and to be replaced (received, inspected and confirmed unless the
@@ -103,8 +97,8 @@ class RmaRemedyPerUnitCommon(RmaDispositionCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRmaIssue18Remedy(RmaRemedyPerUnitCommon):
-    """Issue 18, remedy documents per unit: replacements and shipments back keep one move per unit through Odoo's
+class TestRmaRemedyDelivery(RmaRemedyDeliveryCommon):
+    """Remedy documents per unit: replacements and shipments back keep one move per unit through Odoo's
     merges, backorders and splits; each unit keeps its link, its warranty entry and its remedy status; a second
     click creates nothing."""
 
@@ -266,7 +260,7 @@ class TestRmaIssue18Remedy(RmaRemedyPerUnitCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestRmaIssue18RemedyRpc(RmaRpcMixin, RmaRemedyPerUnitCommon, HttpCase):
+class TestRmaRemedyDeliveryRpc(RmaRpcMixin, RmaRemedyDeliveryCommon, HttpCase):
     """Each remedy action called a second time over JSON-RPC (with the forged context of the RPC security tests)
     creates nothing: the second call is refused with a UserError."""
 
