@@ -179,8 +179,8 @@ def setup(database, clients, units):
         inspected.inspection_id.write({"grade_id": env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"})
         inspected.inspection_id.action_done()
         refunded = rmas[-clients:].line_ids
-        refunded._action_confirm_remedy("refund")
-        credit_notes = env["account.move"].union(*(unit._action_create_credit_notes() for unit in refunded))
+        refunded.rma_id._confirm_remedy(refunded, "refund")
+        credit_notes = env["account.move"].union(*(unit.rma_id._create_credit_notes(unit) for unit in refunded))
         dispose = rmas[scanned : scanned + 2 * clients].line_ids
         plan = {
             "company_id": company.id,

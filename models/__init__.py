@@ -37,10 +37,7 @@ from . import rma_disposition_batch
 from . import repair_order
 from . import rma_order_disposition
 from . import rma_line_remedy
-from . import rma_line_credit_note
 from . import rma_cogs_reversal
-from . import rma_line_cogs_reversal
-from . import rma_line_remedy_delivery
 from . import rma_order_remedy
 from . import rma_line_harvest
 from . import rma_sanitization

@@ -1,13 +1,17 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import Command, api, fields, models
 
 from .rma_server_context import server_context, server_value
 
 
 class AccountMove(models.Model):
-    """Credit notes and invoice reversals meet returned units (accounting contract, credit-note row and invariant 5).
+    """Journal entries of returned units, and credit notes meeting them (accounting contract, credit-note row and
+    invariant 5).
 
+    - The RMA's entries are created and posted by one helper (_rma_create_entry) in the company's RMA Dispositions
+      journal, from per-unit labelled items (account.move.line._rma_entry_line_vals); the moves that they value build
+      them (stock.move), and the allowance release (_rma_post_allowance_release) here.
     - A credit note line for units whose RMA receipt entry reverses their COGS (authorized or further) gets no COGS
       line for that quantity, capped at what each unit can take; the decision is recorded on each unit as a
       ``covered`` row when the credit note posts.
@@ -21,10 +25,13 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def _post(self, soft=True):
-        refunds = self.filtered(lambda move: move.move_type == "out_refund")
+        # The COGS of returned units is the server's to settle: whoever posts (an accountant) may not read the Returns
+        # app's units, nor write the lines' covered quantity and the append-only COGS reversal records.
+        server = self.sudo()
+        refunds = server.filtered(lambda move: move.move_type == "out_refund")
         if not refunds or server_value(self.env, "rma_valued_qty") is not None:
             posted = super()._post(soft)
-            self._rma_settle_after_post({})
+            server._rma_settle_after_post({})
             return posted
         # Odoo prepares COGS lines only when the posting is not a modify/cancel reversal (stock_account's _post).
         coverage = {} if self.env.context.get("move_reverse_cancel") else refunds._rma_cogs_coverage()
@@ -39,32 +46,31 @@ class AccountMove(models.Model):
         # The decision is stored on each credit note line before Odoo prepares its COGS lines (see
         # _stock_account_prepare_realtime_out_lines_vals): the quantity whose COGS the units' RMA entries reverse.
         covered_qty = {line: sum(units.values()) for line, units in coverage.items()}
-        refund_lines = refunds.invoice_line_ids.sudo()  # a decision of the server's, whoever posts
-        for quantity, lines in refund_lines.grouped(lambda line: covered_qty.get(line, 0.0)).items():
+        for quantity, lines in refunds.invoice_line_ids.grouped(lambda line: covered_qty.get(line, 0.0)).items():
             lines = lines.filtered(lambda line, quantity=quantity: line.rma_cogs_covered_qty != quantity)
             if lines:
                 lines.write({"rma_cogs_covered_qty": quantity})
         posted = super(AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty)))._post(soft)
         # Odoo re-values the returns of the credit note's sale lines: their units are settled on the new value.
-        self._rma_settle_after_post(coverage, receipts.rma_line_id)
+        server._rma_settle_after_post(coverage, receipts.rma_line_id)
         return posted
 
     def button_draft(self):
         units = self._rma_reversal_units()
         result = super().button_draft()
-        units._post_cogs_reversals()
+        self.env["rma.cogs.reversal"]._settle(units)
         return result
 
     def button_cancel(self):
         units = self._rma_reversal_units()
         result = super().button_cancel()
-        units._post_cogs_reversals()
+        self.env["rma.cogs.reversal"]._settle(units)
         return result
 
     def unlink(self):
         units = self._rma_reversal_units()
         result = super().unlink()
-        units.exists()._post_cogs_reversals()
+        self.env["rma.cogs.reversal"]._settle(units.exists())
         return result
 
     def _stock_account_prepare_realtime_out_lines_vals(self):
@@ -107,7 +113,7 @@ class AccountMove(models.Model):
         sale_lines_of = {line: line._rma_sale_lines() for line in lines}
         sale_lines = self.env["sale.order.line"].union(*sale_lines_of.values())
         units = self._rma_units_reversed_at_receipt(sale_lines, lines.rma_line_id)
-        capacity = {unit: unit._cogs_capacity(exclude_moves=self) for unit in units}
+        capacity = {unit: self.env["rma.cogs.reversal"]._capacity(unit, exclude_moves=self) for unit in units}
         units_of = defaultdict(list)  # (product, sale line): units, received ones first
         for unit in units.sorted(lambda unit: (not unit.quantity_received, unit.id)):
             units_of[unit.product_id, unit.sale_line_id].append(unit)
@@ -116,7 +122,7 @@ class AccountMove(models.Model):
         # Lines made from an RMA name their unit: they come first.
         for line in lines.sorted(lambda line: (not line.rma_line_id, line.id)):
             quantity = line.product_uom_id._compute_quantity(line.quantity, line.product_id.uom_id)
-            named = line.rma_line_id.sudo()  # as the units above: the poster may not read Returns' units
+            named = line.rma_line_id
             if named:
                 candidates = [named] if named in capacity else []
             else:
@@ -144,7 +150,7 @@ class AccountMove(models.Model):
         their sale line on an open RMA, and settle every unit whose records changed (this credit note's, and those of
         the entries it reverses)."""
         posted = self.filtered(lambda move: move.state == "posted")
-        Reversal = self.env["rma.cogs.reversal"].sudo()  # the records are the server's: nobody may create them
+        Reversal = self.env["rma.cogs.reversal"]
         vals_list = [
             {
                 "line_id": unit.id,
@@ -168,18 +174,73 @@ class AccountMove(models.Model):
         if cogs_credits:
             sale_lines = self.env["sale.order.line"].union(*(item._rma_cogs_sale_lines() for item in cogs_credits))
             units = self._rma_units_reversed_at_receipt(sale_lines, cogs_credits.cogs_origin_id.rma_line_id)
-            affected |= self.env["rma.line"]._allocate_credit_cogs(cogs_credits, units)
+            affected |= Reversal._allocate_credit_cogs(cogs_credits, units)
         affected |= posted.reversed_entry_id._rma_reversal_units()
-        affected._post_cogs_reversals()
+        Reversal._settle(affected)
 
     def _rma_units_reversed_at_receipt(self, sale_lines, named_units):
         """The RMA units of ``sale_lines`` and ``named_units`` whose receipt entry reverses their COGS (authorized or
-        further). As superuser: whoever posts a credit note (an accountant) need not read the Returns app's units."""
-        units = self.env["rma.line"].sudo().search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
-        return (units | named_units.sudo()).filtered(lambda unit: unit._reverses_cogs_at_receipt())
+        further). Called as superuser (_post): whoever posts a credit note need not read the Returns app's units."""
+        units = self.env["rma.line"].search([("delivery_move_id.sale_line_id", "in", sale_lines.ids)])
+        return self.env["rma.cogs.reversal"]._units_reversed_at_receipt(units | named_units)
 
     def _rma_reversal_units(self):
-        """The units that have COGS reversal records on these entries (as superuser, as above)."""
+        """The units that have COGS reversal records on these entries."""
         if not self:
             return self.env["rma.line"]
+        # As superuser: whoever resets, cancels or deletes an entry (an accountant) need not read Returns' units.
         return self.env["rma.cogs.reversal"].sudo().search([("move_id", "in", self.ids)]).line_id
+
+    # ------------------------------------------------------------------
+    # The RMA's journal entries
+    # ------------------------------------------------------------------
+    @api.model
+    def _rma_create_entry(self, company, line_vals, ref):
+        """One posted entry in the company's RMA Dispositions journal, or nothing without lines. Returned as
+        superuser: its callers read the items they record (rma.cogs.reversal._settle)."""
+        if not line_vals:
+            return self.env["account.move"]
+        # As superuser: the step that values a unit (a scan, a disposition, a delivery) posts in the RMA journal, which
+        # its user (warehouse staff) may not write. Analytic lines are made at posting: skip their synchronisation on
+        # each line of the draft.
+        entry = (
+            self.sudo()
+            .with_context(skip_analytic_sync=True)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": company._get_rma_journal().id,
+                    "company_id": company.id,
+                    "date": fields.Date.context_today(self),
+                    "ref": ref,
+                    "line_ids": [Command.create(vals) for vals in line_vals],
+                }
+            )
+        )
+        entry.with_context(skip_analytic_sync=False)._post()
+        return entry
+
+    @api.model
+    def _rma_post_allowance_release(self, units):
+        """Standard-cost ``units`` leave graded stock: their NRV allowance is released, Dr NRV allowance / Cr COGS
+        (contract, "work closed, standard cost"). Called as superuser (rma.line._leave_graded_stock): whoever moves
+        the unit (a salesperson's delivery, warehouse staff) need not read journal items."""
+        entries = self.env["account.move"]
+        AccountMoveLine = self.env["account.move.line"]
+        for company, lines in units.grouped("company_id").items():
+            line_vals = []
+            for line in lines:
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                allowance = accounts["nrv_allowance"]
+                held = -sum(
+                    line.account_move_line_ids.filtered(
+                        lambda aml, allowance=allowance: aml.account_id == allowance
+                    ).mapped("balance")
+                )
+                if company.currency_id.compare_amounts(held, 0.0) <= 0:
+                    continue
+                cogs = line.product_id.product_tmpl_id.with_company(company)._get_product_accounts()["expense"]
+                label = AccountMoveLine._rma_label(line, f"{AccountMoveLine._rma_disposition_code(line)} RELEASE")
+                line_vals += AccountMoveLine._rma_entry_line_vals(line, allowance, cogs, held, label)
+            entries |= self._rma_create_entry(company, line_vals, ", ".join(lines.rma_id.mapped("name")))
+        return entries

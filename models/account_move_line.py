@@ -1,9 +1,14 @@
 from odoo import api, fields, models
 
+from .rma_disposition import REPAIR_LEVELS
+from .rma_workflow_guard import ensure_workflow_fields
+
 
 class AccountMoveLine(models.Model):
-    _name = "account.move.line"
-    _inherit = ["account.move.line", "rma.server.fields.mixin"]
+    """Journal items of returned units: each names its unit and disposition (server-owned links, refused to a client's
+    create or write), and the items of the RMA entries are built here, per unit, labelled (accounting contract)."""
+
+    _inherit = "account.move.line"
 
     rma_line_id = fields.Many2one(
         "rma.line", string="RMA Unit", readonly=True, copy=False, index="btree_not_null", ondelete="restrict"
@@ -34,10 +39,63 @@ class AccountMoveLine(models.Model):
         for item in self:
             item.rma_cogs_line_ids = item.rma_cogs_reversal_ids.line_id
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The addon's links (unit, disposition, covered quantity) are the server's: a client's create may not set them.
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
+
     def action_open_rma_line(self):
         """A row of RMA Entries opens the returned unit the item is for."""
         self.ensure_one()
         return self.rma_line_id._get_records_action(name=self.env._("Returned Unit"))
+
+    # ------------------------------------------------------------------
+    # Journal items of the RMA entries (account.move._rma_create_entry posts them)
+    # ------------------------------------------------------------------
+    @api.model
+    def _rma_label(self, unit, code):
+        """Line labels carry the RMA number, the serial and the code: labels are covered by the journal's hash."""
+        return f"{unit.rma_id.name} {unit.serial_number or unit.product_id.display_name} {code}"
+
+    @api.model
+    def _rma_disposition_code(self, unit):
+        """The unit's disposition code as line labels show it: REF, REP L2..."""
+        level = dict(REPAIR_LEVELS).get(unit.repair_level)
+        return f"{unit.disposition_id.code} {level}" if level else unit.disposition_id.code or ""
+
+    @api.model
+    def _rma_entry_line_vals(
+        self, unit, debit_account, credit_account, amount, label, quantity=None, analytic_cache=None
+    ):
+        """A balanced debit/credit pair for ``unit`` (``quantity``: the unit's by default; ``analytic_cache``: shared
+        by the lines of a batch)."""
+        partner = unit.rma_id.partner_id.commercial_partner_id
+        cache = {} if analytic_cache is None else analytic_cache
+        common = {
+            "name": label,
+            "product_id": unit.product_id.id,
+            "quantity": unit.quantity if quantity is None else quantity,
+            "rma_line_id": unit.id,
+            "rma_disposition_id": unit.disposition_id.id,
+            "partner_id": partner.id,
+        }
+        return [
+            {
+                **common,
+                "account_id": account.id,
+                "debit": debit,
+                "credit": credit,
+                "analytic_distribution": self._rma_analytic_distribution(
+                    unit.product_id, partner, account, unit.company_id, cache
+                ),
+            }
+            for account, debit, credit in ((debit_account, amount, 0.0), (credit_account, 0.0, amount))
+        ]
 
     @api.model
     def _rma_analytic_distribution(self, product, partner, account, company, cache):
@@ -55,6 +113,7 @@ class AccountMoveLine(models.Model):
                 }
             )
             arguments = line._get_analytic_distribution_arguments(self.env["account.analytic.plan"])
+            # Whoever moves the unit (warehouse staff) may not read the distribution models, which apply all the same.
             cache[key] = self.env["account.analytic.distribution.model"].sudo()._get_distribution(arguments)
         return cache[key] or False
 
@@ -88,9 +147,9 @@ class AccountMoveLine(models.Model):
     @api.model
     def _rma_posted_cogs_credits(self, sale_lines):
         """The posted Cr COGS journal items of credit notes for ``sale_lines`` (their own lines, or reversing their
-        invoice lines), whose entry is not reversed."""
-        # As superuser: the manager authorizing an RMA need not read invoices.
-        items = self.sudo().search(
+        invoice lines), whose entry is not reversed. Called as superuser
+        (rma.cogs.reversal._allocate_earlier_credit_notes: the manager authorizing an RMA need not read invoices)."""
+        items = self.search(
             [
                 ("display_type", "=", "cogs"),
                 ("parent_state", "=", "posted"),

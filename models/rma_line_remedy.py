@@ -1,24 +1,21 @@
+"""Fields folded into rma_line.py at merge: the unit's remedy, credit note, remedy delivery, COGS reversal and journal
+items, with their computes. The steps that fill them live with their documents: the RMA's remedy step
+(rma_order_remedy.py), the COGS reversal records (rma_cogs_reversal.py), the journal entries (stock_move.py,
+account_move.py)."""
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .rma_workflow_guard import server_write
-
-REMEDIES = [
-    ("refund", "Refund"),
-    ("replacement", "Replacement"),
-    ("repair_return", "Repair and Return"),
-    ("none", "None"),
-]
-# Units that never became the customer's return: no remedy is owed for them.
-UNDECIDED_STATES = ("draft", "rejected", "cancel")
+from .rma_order_remedy import REMEDIES
+from .rma_workflow_guard import field_labels, is_server_write
 
 
 class RmaLine(models.Model):
-    """What the customer gets for a returned unit: requested with the RMA, confirmed by a manager once the unit is
-    inspected, and done when its document is (credit note posted, replacement or repaired unit delivered)."""
-
     _inherit = "rma.line"
 
+    # ------------------------------------------------------------------
+    # Remedy: requested with the RMA, confirmed by a manager once the unit is inspected, done when its document is
+    # ------------------------------------------------------------------
     remedy_requested = fields.Selection(
         REMEDIES,
         string="Requested Remedy",
@@ -52,6 +49,97 @@ class RmaLine(models.Model):
         help="The customer may be credited or sent a replacement before the unit arrives.",
     )
     can_confirm_remedy = fields.Boolean(compute="_compute_can_confirm_remedy")
+    # Whoever asks (warehouse staff need not read invoices, an accountant stock moves), the documents decide.
+    is_remedy_started = fields.Boolean(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        help="The unit has its remedy's document (a credit note line, a delivery) that is not cancelled.",
+    )
+    is_remedy_due = fields.Boolean(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        help="The unit is owed its remedy's document now: no credit note that is not cancelled, no delivery under"
+        " way, and a quantity not delivered yet. A second click on a remedy action finds nothing due.",
+    )
+    remedy_qty_to_deliver = fields.Float(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        digits="Product Unit",
+        help="What the unit's replacement or shipment back has not delivered yet (all of it before its delivery; the"
+        " rest when a part was delivered and the backorder cancelled).",
+    )
+
+    # Refund
+    credit_note_line_id = fields.Many2one("account.move.line", readonly=True, copy=False, index="btree_not_null")
+    credit_note_id = fields.Many2one(related="credit_note_line_id.move_id", string="Credit Note")
+    sale_line_id = fields.Many2one(
+        "sale.order.line",
+        compute="_compute_sale_line_id",
+        compute_sudo=True,
+        help="The sale order line the unit was delivered for (or, without a known delivery, the line of its product on"
+        " the RMA's sale order): it prices the unit's credit note.",
+    )
+
+    # Replacement, or the repaired unit shipped back
+    replacement_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        domain="[('type', '=', 'consu')]",
+        help="Sent in place of the returned unit. Empty: the same product. Part of the remedy: once a manager"
+        " confirmed it, it changes only when a manager confirms the remedy again (Confirm Remedy).",
+    )
+    remedy_move_ids = fields.One2many(
+        "stock.move",
+        "rma_remedy_line_id",
+        string="Remedy Delivery Moves",
+        readonly=True,
+        help="The unit's replacement or shipment back: one move per unit, and the parts of it split into backorders.",
+    )
+    remedy_move_id = fields.Many2one(
+        "stock.move",
+        string="Remedy Delivery Move",
+        compute="_compute_remedy_move_id",
+        store=True,
+        compute_sudo=True,
+        copy=False,
+        index="btree_not_null",
+        help="The replacement unit's delivery, or the repaired unit's shipment back to the customer: the last part"
+        " delivered, else the part still to deliver.",
+    )
+    remedy_picking_id = fields.Many2one(related="remedy_move_id.picking_id", string="Remedy Delivery")
+    is_advance_overdue = fields.Boolean(
+        string="Advance Remedy Overdue",
+        readonly=True,
+        copy=False,
+        help="Credited or replaced before it arrived, the unit did not arrive in time: its RMA has an activity.",
+    )
+
+    # ------------------------------------------------------------------
+    # COGS reversal, exactly once (accounting contract, invariants 2 and 5; see rma.cogs.reversal)
+    # ------------------------------------------------------------------
+    cogs_reversal_ids = fields.One2many("rma.cogs.reversal", "line_id", string="COGS Reversals", readonly=True)
+    cogs_reversed_amount = fields.Monetary(
+        string="COGS Reversed",
+        currency_field="currency_id",
+        compute="_compute_cogs_reversal",
+        help="The COGS reversed for the unit's received quantity by the documents that count.",
+    )
+    is_cogs_reversed_by_refund = fields.Boolean(
+        string="COGS Reversed by a Credit Note",
+        compute="_compute_cogs_reversal",
+        help="A credit note posted before the unit was authorized reversed its cost of goods sold: its receipt"
+        " posts no entry for that quantity (one reversal per unit).",
+    )
+    is_cogs_reversal_mismatch = fields.Boolean(
+        string="COGS Not Reversed Exactly Once",
+        compute="_compute_cogs_reversal",
+        search="_search_is_cogs_reversal_mismatch",
+        help="Received in real-time valuation, the COGS reversed for the unit differs from the value of its receipt."
+        " This list must stay empty.",
+    )
+
+    # Journal entries of the unit (see the accounting contract)
+    account_move_line_ids = fields.One2many("account.move.line", "rma_line_id", string="Journal Items", readonly=True)
 
     @api.depends("remedy_requested")
     def _compute_remedy(self):
@@ -75,21 +163,110 @@ class RmaLine(models.Model):
                 line.remedy_state = "done" if line.credit_note_line_id.parent_state == "posted" else "pending"
             else:
                 # Delivered in parts (a backorder): done once the unit's whole quantity is.
-                delivered = "done" in line.remedy_move_ids.mapped("state") and not line._remedy_qty_to_deliver()
+                delivered = "done" in line.remedy_move_ids.mapped("state") and not line.remedy_qty_to_deliver
                 line.remedy_state = "done" if delivered else "pending"
+
+    @api.depends(
+        "credit_note_line_id.parent_state",
+        "remedy_move_ids.state",
+        "remedy_move_ids.quantity",
+        "quantity",
+        "quantity_received",
+    )
+    def _compute_remedy_progress(self):
+        for line in self:
+            credited = line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel"
+            moves = line.remedy_move_ids
+            # What the moves delivered, not their demand: validated without backorder, a move is done for less.
+            delivered = sum(
+                move.product_uom._compute_quantity(move.quantity, move.product_id.uom_id)
+                for move in moves.filtered(lambda move: move.state == "done")
+            )
+            to_deliver = max(line.product_uom_id.round((line.quantity_received or line.quantity) - delivered), 0.0)
+            line.remedy_qty_to_deliver = to_deliver
+            line.is_remedy_started = bool(credited or moves.filtered(lambda move: move.state != "cancel"))
+            line.is_remedy_due = bool(
+                not credited and not moves.filtered(lambda move: move.state not in ("done", "cancel")) and to_deliver
+            )
 
     @api.depends("rma_id.partner_id.commercial_partner_id.rma_advance_remedy")
     def _compute_is_advance_remedy(self):
         for line in self:
             line.is_advance_remedy = line.rma_id.partner_id.commercial_partner_id.rma_advance_remedy
 
-    @api.depends("inspection_done_date", "state")
+    @api.depends("inspection_done_date", "state", "is_remedy_started")
     def _compute_can_confirm_remedy(self):
         for line in self:
-            line.can_confirm_remedy = bool(line.inspection_done_date) and not line._remedy_started()
+            line.can_confirm_remedy = bool(line.inspection_done_date) and not line.is_remedy_started
+
+    @api.depends("delivery_move_id.sale_line_id", "rma_id.sale_order_id.order_line.product_id", "product_id")
+    def _compute_sale_line_id(self):
+        for line in self:
+            line.sale_line_id = (
+                line.delivery_move_id.sale_line_id
+                or line.rma_id.sale_order_id.order_line.filtered(
+                    lambda sale_line, line=line: sale_line.product_id == line.product_id
+                )[:1]
+            )
+
+    @api.depends("remedy_move_ids.state")
+    def _compute_remedy_move_id(self):
+        for line in self:
+            moves = line.remedy_move_ids.sorted("id")
+            line.remedy_move_id = (
+                moves.filtered(lambda move: move.state == "done")[-1:]
+                or moves.filtered(lambda move: move.state != "cancel")[-1:]
+                or moves[-1:]
+            )
+
+    @api.depends("cogs_reversal_ids.is_counting", "receipt_move_ids.value", "receipt_move_ids.state")
+    def _compute_cogs_reversal(self):
+        Reversal = self.env["rma.cogs.reversal"]
+        for line in self:
+            counting = line.cogs_reversal_ids.filtered("is_counting")
+            line.is_cogs_reversed_by_refund = any(row.kind == "credit" and row.quantity > 0 for row in counting)
+            _due_quantity, due_amount = Reversal._due(line)
+            line.cogs_reversed_amount = Reversal._expected(line)[1] - due_amount
+            line.is_cogs_reversal_mismatch = not line.currency_id.is_zero(due_amount)
+
+    def _search_is_cogs_reversal_mismatch(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search returned units whose COGS is not reversed exactly once with = or !=."))
+        mismatched = self.env["rma.cogs.reversal"]._mismatched_unit_ids()
+        return [("id", "in" if (operator == "=") == value else "not in", mismatched)]
 
     # ------------------------------------------------------------------
-    # Actions
+    # CRUD: folded into rma.line's write at merge
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        self._ensure_replacement_product_open(vals)
+        return super().write(vals)
+
+    def _ensure_replacement_product_open(self, vals):
+        """The replacement product is part of the unit's remedy: a client changes it only while the remedy is
+        neither confirmed by a manager nor under way (a delivery). After that, only the manager's confirmation of
+        the remedy writes it (rma.order._confirm_remedy, through server_write)."""
+        if is_server_write(self.env) or "replacement_product_id" not in vals:
+            return
+        name = "replacement_product_id"
+        decided = self.filtered(
+            lambda line: (
+                (line.remedy_confirmed_date or line.is_remedy_started)
+                and line._fields[name].convert_to_write(line[name], line) != vals[name]
+            )
+        )
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(field)s of %(units)s is part of the remedy a manager confirmed (or that is under way): a"
+                    " manager changes it by confirming the remedy again.",
+                    field=field_labels(self, [name]),
+                    units=", ".join(decided.mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Buttons of the unit's form, and the scheduled action (its record, noupdate, names rma.line): one line each
     # ------------------------------------------------------------------
     def action_open_remedy_wizard(self):
         return {
@@ -107,141 +284,6 @@ class RmaLine(models.Model):
     def action_view_remedy_delivery(self):
         return self.remedy_picking_id._get_records_action(name=self.env._("Remedy Delivery"))
 
-    def _action_confirm_remedy(self, remedy, replacement_product=None):
-        """A manager confirms (or changes) the units' remedy once they are inspected; for a replacement, with the
-        product to send (``replacement_product``; None or empty: each unit keeps its own)."""
-        self._ensure_can_confirm_remedy(remedy)
-        labels = dict(self._fields["remedy"]._description_selection(self.env))
-        vals = {
-            "remedy": remedy,
-            "remedy_confirmed_by_id": self.env.uid,
-            "remedy_confirmed_date": fields.Datetime.now(),
-        }
-        if remedy == "replacement" and replacement_product:
-            vals["replacement_product_id"] = replacement_product.id
-        server_write(self, vals)
-        for rma, lines in self.grouped("rma_id").items():
-            rma.message_post(
-                body=self.env._(
-                    "Remedy confirmed: %(remedy)s for %(units)s.",
-                    remedy=labels[remedy],
-                    units=", ".join(lines.mapped("display_name")),
-                )
-            )
-        return True
-
-    # ------------------------------------------------------------------
-    # Guards
-    # ------------------------------------------------------------------
-    def _ensure_can_confirm_remedy(self, remedy):
-        self.rma_id._ensure_manager()
-        if remedy not in dict(REMEDIES):
-            raise UserError(self.env._("Choose a remedy: refund, replacement, repair and return, or none."))
-        if not self:
-            raise UserError(self.env._("Select the units whose remedy to confirm."))
-        not_inspected = self.filtered(lambda line: not line.inspection_done_date)
-        if not_inspected:
-            raise UserError(
-                self.env._(
-                    "The remedy is confirmed once the unit is inspected: %(units)s.",
-                    units=", ".join(not_inspected.mapped("display_name")),
-                )
-            )
-        started = self.filtered(lambda line: line._remedy_started())
-        if started:
-            raise UserError(
-                self.env._(
-                    "%(units)s already got their remedy (a credit note or a delivery): cancel that document first.",
-                    units=", ".join(started.mapped("display_name")),
-                )
-            )
-
-    def _ensure_can_get_remedy(self, remedy):
-        """The units may get ``remedy`` now: it is theirs, they are authorized and not remedied yet, and the remedy
-        is confirmed after inspection unless the customer is allowed advance remedies."""
-        label = dict(self._fields["remedy"]._description_selection(self.env))[remedy]
-        if not self:
-            raise UserError(self.env._("No unit of these RMAs is to get a %(remedy)s.", remedy=label))
-
-        def names(units):
-            return ", ".join(units.mapped("display_name"))
-
-        undecided = self.filtered(lambda line: line.state in UNDECIDED_STATES)
-        if undecided:
-            raise UserError(
-                self.env._(
-                    "%(units)s: only units of authorized RMAs get a remedy (not requested, rejected or cancelled"
-                    " ones).",
-                    units=names(undecided),
-                )
-            )
-        other = self.filtered(lambda line: line.remedy != remedy)
-        if other:
-            raise UserError(
-                self.env._("%(units)s: their remedy is not a %(remedy)s.", units=names(other), remedy=label)
-            )
-        substitutions = self.filtered("is_substitution")
-        if substitutions:
-            raise UserError(
-                self.env._(
-                    "%(units)s arrived in place of the authorized unit: resolve the substitution first.",
-                    units=names(substitutions),
-                )
-            )
-        started = self.filtered(lambda line: not line._remedy_due())
-        if started:
-            raise UserError(self.env._("%(units)s already got their %(remedy)s.", units=names(started), remedy=label))
-        credited = self.filtered("is_cogs_reversed_by_refund") if remedy == "refund" else self.browse()
-        if credited:
-            raise UserError(
-                self.env._(
-                    "%(units)s were credited before their RMA (a credit note of their sale order or invoice).",
-                    units=names(credited),
-                )
-            )
-        unconfirmed = self.filtered(
-            lambda line: not line.remedy_confirmed_date and not (remedy != "repair_return" and line.is_advance_remedy)
-        )
-        if unconfirmed:
-            raise UserError(
-                self.env._(
-                    "%(units)s: a manager confirms the remedy once the unit is inspected (customers allowed advance"
-                    " remedies are credited or replaced before).",
-                    units=names(unconfirmed),
-                )
-            )
-
-    def _remedy_candidates(self, remedy, strict=False):
-        """The units to get ``remedy`` now. ``strict``: when none is, those that would but for their confirmation
-        or status, so that the guard says why."""
-        lines = self.filtered(
-            lambda line: line.remedy == remedy and line.state not in UNDECIDED_STATES and line._remedy_due()
-        )
-        ready = lines.filtered(
-            lambda line: line.remedy_confirmed_date or (remedy != "repair_return" and line.is_advance_remedy)
-        )
-        if remedy == "repair_return":
-            ready = ready.filtered(lambda line: line.state == "ready")
-        return lines if strict and not ready else ready
-
-    def _remedy_started(self):
-        """The unit has its remedy's document (a credit note line, a delivery) that is not cancelled."""
-        self.ensure_one()
-        # Whoever asks (warehouse staff need not read invoices), the documents decide.
-        line = self.sudo()
-        return bool(
-            (line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel")
-            or line.remedy_move_ids.filtered(lambda move: move.state != "cancel")
-        )
-
-    def _remedy_due(self):
-        """The unit is owed its remedy's document now: it has no credit note that is not cancelled, no delivery under
-        way, and a quantity not delivered yet (all of it, or the rest of a delivery whose backorder was cancelled).
-        A second click on a remedy action finds nothing due and creates nothing."""
-        self.ensure_one()
-        line = self.sudo()  # as in _remedy_started: warehouse staff need not read invoices, the documents decide
-        if line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel":
-            return False
-        if line.remedy_move_ids.filtered(lambda move: move.state not in ("done", "cancel")):
-            return False
-        return bool(line._remedy_qty_to_deliver())
+    @api.model
+    def _cron_check_advance_remedies(self):
+        return self.env["rma.order"]._cron_check_advance_remedies()

@@ -218,3 +218,116 @@ class StockMove(models.Model):
             moves = self.with_context(skip_analytic_sync=True, **server_context(rma_analytic_cache={}))
             return super(StockMove, moves)._create_account_move()
         return super()._create_account_move()
+
+    # ------------------------------------------------------------------
+    # Journal entries of the moves of returned units (accounting contract), posted by account.move._rma_create_entry
+    # ------------------------------------------------------------------
+    def _rma_post_receipt_entries(self):
+        """Real-time valuation: Dr stock valuation / Cr COGS at the value Odoo gave each receipt move, for what no
+        credit note allocated to the unit already reversed (rma.cogs.reversal._settle): one reversal per unit, in the
+        company's RMA Dispositions journal, one entry per company and batch. Suspected substitutions are held at zero
+        value and post nothing."""
+        return self.env["rma.cogs.reversal"]._settle(self.rma_line_id)
+
+    def _rma_post_work_close_entries(self):
+        """The work is finished (contract, "work order closed"):
+
+        - the unit leaves WIP at the value Odoo gave its move: its carrying value K, or the standard price S of a
+          standard-cost product. For standard cost, WIP is emptied against the NRV allowance when S > K (the unit
+          is carried at K, never above; the write-down is never reversed through its expense account) or
+          against the standard cost variance when S < K;
+        - the work cost accrued at disposition is settled: Dr accrued work costs / Cr work cost at the estimate
+          (the actual cost is what Odoo posts for the parts the repair consumed, and any vendor bill), so the
+          accrued liability holds nothing for the unit any more.
+
+        Called as superuser (rma.line._finish_work): the units' values and accounts are the server's to read.
+        """
+        entries = self.env["account.move"]
+        AccountMoveLine = self.env["account.move.line"]
+        for company, company_moves in self.grouped("company_id").items():
+            line_vals = []
+            for move in company_moves:
+                line = move.rma_line_id
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                label = AccountMoveLine._rma_label(line, f"{AccountMoveLine._rma_disposition_code(line)} CLOSE")
+                difference = move.value - line.carrying_value
+                pairs = []
+                if company.currency_id.compare_amounts(difference, 0.0) > 0:
+                    pairs.append((accounts["location"], accounts["nrv_allowance"], difference))
+                elif company.currency_id.compare_amounts(difference, 0.0) < 0:
+                    pairs.append((accounts["cost_variance"], accounts["location"], -difference))
+                if company.currency_id.compare_amounts(line.work_cost, 0.0) > 0:
+                    pairs.append((accounts["accrued_cost"], accounts["work_cost"], line.work_cost))
+                for debit, credit, amount in pairs:
+                    line_vals += AccountMoveLine._rma_entry_line_vals(
+                        line, debit, credit, amount, label, quantity=move.quantity
+                    )
+            entries |= self.env["account.move"]._rma_create_entry(
+                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
+            )
+        return entries
+
+    def _rma_post_work_cancel_entries(self):
+        """The work is cancelled: the unit is back in quarantine at the value Odoo gave its move (its book value,
+        or the standard price). The disposition's write-down (Dr WIP / Cr write-down) and work cost accrual (Dr
+        accrued work costs / Cr work cost) are reversed, and a standard price changed since goes to the standard
+        cost variance, so that WIP holds nothing for the unit. Called as superuser (rma.line._cancel_work)."""
+        entries = self.env["account.move"]
+        AccountMoveLine = self.env["account.move.line"]
+        for company, company_moves in self.grouped("company_id").items():
+            line_vals = []
+            currency = company.currency_id
+            for move in company_moves:
+                line = move.rma_line_id
+                accounts = line.disposition_id._get_accounts(line.product_id, company)
+                label = AccountMoveLine._rma_label(line, f"{AccountMoveLine._rma_disposition_code(line)} CANCEL")
+                pairs = []
+                writedown = line.book_value - line.carrying_value
+                if currency.compare_amounts(writedown, 0.0) > 0:
+                    pairs.append((accounts["location"], accounts["writedown"], writedown))
+                if currency.compare_amounts(line.work_cost, 0.0) > 0:
+                    pairs.append((accounts["accrued_cost"], accounts["work_cost"], line.work_cost))
+                difference = move.value - line.book_value
+                if currency.compare_amounts(difference, 0.0) > 0:
+                    pairs.append((accounts["location"], accounts["cost_variance"], difference))
+                elif currency.compare_amounts(difference, 0.0) < 0:
+                    pairs.append((accounts["cost_variance"], accounts["location"], -difference))
+                for debit, credit, amount in pairs:
+                    line_vals += AccountMoveLine._rma_entry_line_vals(
+                        line, debit, credit, amount, label, quantity=move.quantity
+                    )
+            entries |= self.env["account.move"]._rma_create_entry(
+                company, line_vals, ", ".join(company_moves.rma_line_id.rma_id.mapped("name"))
+            )
+        return entries
+
+    def _rma_post_remedy_delivery_entries(self):
+        """Real-time valuation: a delivery without invoice posts nothing in Odoo 19, so the addon credits the stock
+        valuation account at the value Odoo gave the remedy move: a replacement to warranty expense, a repaired unit
+        shipped back to cost of goods sold (the original sale stands again; its receipt entry had reversed it).
+        Called as superuser (_action_done): whoever validates the delivery need not read the units nor accounts."""
+        moves = self.filtered(
+            lambda move: move.product_id.valuation == "real_time" and not move.company_currency_id.is_zero(move.value)
+        )
+        AccountMoveLine = self.env["account.move.line"]
+        for company, company_moves in moves.grouped("company_id").items():
+            line_vals, analytic_cache = [], {}
+            for move in company_moves:
+                line = move.rma_remedy_line_id
+                accounts = move.product_id.product_tmpl_id.with_company(company)._get_product_accounts()
+                if line.remedy == "replacement":
+                    debit, code = company._get_rma_warranty_account(), "REPLACEMENT"
+                else:
+                    debit, code = accounts["expense"], "SHIPPED BACK"
+                line_vals += AccountMoveLine._rma_entry_line_vals(
+                    line,
+                    debit,
+                    accounts["stock_valuation"],
+                    abs(move.value),
+                    AccountMoveLine._rma_label(line, code),
+                    quantity=move.quantity,
+                    analytic_cache=analytic_cache,
+                )
+            self.env["account.move"]._rma_create_entry(
+                company, line_vals, ", ".join(company_moves.rma_remedy_line_id.rma_id.mapped("name"))
+            )

@@ -236,7 +236,7 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
 
                 def replace():
                     case._confirm(unit, "replacement")
-                    picking = unit._action_create_replacements()
+                    picking = unit.rma_id._create_replacements(unit)
                     case._validate_with_lots(picking, lot)
 
                 self._balanced(replace)
@@ -258,7 +258,7 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                 unit = data.draw(st.sampled_from(self._creditable()))
 
                 def credit():
-                    unit._action_create_credit_notes()
+                    unit.rma_id._create_credit_notes(unit)
                     unit.credit_note_id.action_post()
 
                 self._balanced(credit)

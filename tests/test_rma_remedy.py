@@ -134,7 +134,7 @@ class TestRmaRemedy(RmaDispositionCommon):
                     "quantity": 1.0,
                     "price_unit": -135.0,
                     "discount": 0.0,
-                    "tax_ids": self.fee_product.taxes_id.ids,
+                    "tax_ids": self.fee_product.taxes_id._filter_taxes_by_company(line.company_id).ids,
                     "account_id": refund.invoice_line_ids.filtered(
                         lambda aml: aml.product_id == self.fee_product
                     ).account_id.id,
@@ -189,12 +189,12 @@ class TestRmaRemedy(RmaDispositionCommon):
         with self.assertRaisesRegex(UserError, "confirms the remedy"):
             rma.with_user(self.rma_user).action_create_credit_note()
         with self.assertRaisesRegex(UserError, "once the unit is inspected"):
-            line.with_user(self.rma_manager)._action_confirm_remedy("refund")
+            line.rma_id.with_user(self.rma_manager)._confirm_remedy(line, "refund")
         self._received_and_inspected(rma)
         with self.assertRaises(AccessError):
-            line.with_user(self.rma_user)._action_confirm_remedy("refund")
+            line.rma_id.with_user(self.rma_user)._confirm_remedy(line, "refund")
         with self.assertRaisesRegex(UserError, "Choose a remedy"):
-            line.with_user(self.rma_manager)._action_confirm_remedy("cash")
+            line.rma_id.with_user(self.rma_manager)._confirm_remedy(line, "cash")
         self._confirm(line, "refund")
 
         # A restocking fee above the unit's price.
@@ -210,20 +210,20 @@ class TestRmaRemedy(RmaDispositionCommon):
         rma.with_user(self.rma_user).action_create_credit_note()
         moves_after = self.env["account.move"].search_count([])
         with self.assertRaisesRegex(UserError, "already got their Refund"):
-            line.with_user(self.rma_user)._action_create_credit_notes()
+            line.rma_id.with_user(self.rma_user)._create_credit_notes(line)
         with self.assertRaises(UserError):
             rma.with_user(self.rma_user).action_create_credit_note()
         self.assertEqual(self.env["account.move"].search_count([]), moves_after)
 
         # Another remedy on a credited unit is refused; a rejected unit gets none.
         with self.assertRaisesRegex(UserError, "already got their remedy"):
-            line.with_user(self.rma_manager)._action_confirm_remedy("replacement")
+            line.rma_id.with_user(self.rma_manager)._confirm_remedy(line, "replacement")
         rejected = self._create_rma([(product, "CN-0202")], sale_order_id=order.id)
         rejected.line_ids.remedy_requested = "replacement"
         rejected.with_user(self.rma_manager).action_reject("Not ours")
         self.customer.rma_advance_remedy = True
         with self.assertRaisesRegex(UserError, "only units of authorized RMAs"):
-            rejected.line_ids.with_user(self.rma_user)._action_create_replacements()
+            rejected.with_user(self.rma_user)._create_replacements(rejected.line_ids)
         self.assertFalse(rejected.remedy_picking_ids)
 
     # ------------------------------------------------------------------
@@ -483,7 +483,7 @@ class TestRmaRemedy(RmaDispositionCommon):
     def test_destroyed_unit_closes_when_its_destruction_is_certified(self):
         line = self._inspected_units(self._new_product("fifo"), ["SD-0001"])
         rma = line.rma_id
-        line.with_user(self.rma_manager)._action_confirm_remedy("none")
+        line.rma_id.with_user(self.rma_manager)._confirm_remedy(line, "none")
         self._dispose(line, self.code["SD"])
         self.assertEqual(line.state, "disposition")
         self.assertEqual(rma.state, "in_progress")

@@ -114,7 +114,7 @@ class TestRmaRemedyDelivery(RmaRemedyDeliveryCommon):
         with self.assertRaisesRegex(UserError, "No unit of these RMAs is to get a Replacement"):
             rma.with_user(self.rma_user).action_create_replacement()
         with self.assertRaisesRegex(UserError, "already got their Replacement"):
-            lines.with_user(self.rma_user)._action_create_replacements()
+            lines.rma_id.with_user(self.rma_user)._create_replacements(lines)
         self.assertEqual(rma.remedy_picking_ids, picking)
         self.assertEqual(len(self._remedy_moves(lines)), 2)
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.rma_line_remedy import REMEDIES
+from ..models.rma_order_remedy import REMEDIES
 
 
 class RmaRemedyWizard(models.TransientModel):
@@ -35,5 +35,5 @@ class RmaRemedyWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.line_ids._action_confirm_remedy(self.remedy, self.replacement_product_id)
+        self.line_ids.rma_id._confirm_remedy(self.line_ids, self.remedy, self.replacement_product_id)
         return {"type": "ir.actions.act_window_close"}
