@@ -51,6 +51,12 @@ def field_labels(model, names):
     return ", ".join(sorted({model._fields[name].get_description(model.env)["string"] for name in names}))
 
 
+def server_step(env):
+    """Whether ``env`` runs a server step (superuser, or server_write/server_create after the step's guard): the
+    write guards that only a client's own edits must pass (a draft's editor, a record's state) let it through."""
+    return env.su or bool(server_value(env, _SERVER_WRITE_KEY))
+
+
 def server_owned(records):
     """``records``, allowed to write their server-owned fields, still as the current user: call only after the
     step's guard ran."""
@@ -69,7 +75,7 @@ def server_create(model, vals_list):
 
 def ensure_workflow_fields(records, field_names):
     """Refuse a client's create/write that touches server-owned fields (see the module's docstring)."""
-    if records.env.su or server_value(records.env, _SERVER_WRITE_KEY):
+    if server_step(records.env):
         return
     touched = set(field_names) & server_fields(records)
     if touched:
