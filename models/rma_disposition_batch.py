@@ -177,9 +177,8 @@ class RmaDispositionBatch(models.Model):
         moves = server_create(self.env["stock.move"], moving._prepare_stock_move_vals())
         server_owned(moves).with_context(force_period_date=False)._action_done(cancel_backorder=True)
         lines._record_moves(moves)
-        entry_vals = self._prepare_account_move_vals()
-        entries = self._post_entries(list(entry_vals.values()))
-        entry_by_batch = dict(zip(entry_vals, entries, strict=True))
+        moves_by_batch = self._moves_by_batch(moves)
+        self._post_entries(moves_by_batch)
         units = lines.unit_id
         destinations = {line.unit_id: line.location_dest_id for line in lines}
         self.env["rma.custody.event"]._log(
@@ -195,7 +194,7 @@ class RmaDispositionBatch(models.Model):
         self.env["stock.lot"]._rma_block(
             units.filtered(lambda unit: unit.disposition_treatment in ("salvage", "destroy"))
         )
-        self._record_confirmation(moves, entry_by_batch)
+        self._record_confirmation(moves_by_batch)
         return True
 
     def action_cancel(self):
@@ -305,21 +304,32 @@ class RmaDispositionBatch(models.Model):
             }
         return vals_by_batch
 
-    def _post_entries(self, vals_list):
-        """Create and post the batches' entries in the RMA journal: the one place the batch writes accounting."""
-        # sudo: journal entries are the accountants' documents, posted for the manager once the batch's guard ran
-        entries = self.env["account.move"].sudo().with_context(skip_analytic_sync=True).create(vals_list)
-        entries.with_context(skip_analytic_sync=False)._post()
-        return entries.with_env(self.env)
+    def _moves_by_batch(self, moves):
+        """{batch: the moves of its units among ``moves``}."""
+        moves_by_batch = {}
+        for batch in self:
+            unit_ids = set(batch.line_ids.unit_id.ids)  # a set: `in` a recordset scans its ids, for every move
+            moves_by_batch[batch] = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
+        return moves_by_batch
 
-    def _record_confirmation(self, moves, entry_by_batch):
+    def _post_entries(self, moves_by_batch):
+        """Post the batches' entries in the RMA journal and keep them on each batch with Odoo's entries of its moves:
+        the one place the batch writes accounting."""
+        entry_vals = self._prepare_account_move_vals()
+        # sudo: journal entries are the accountants' documents, posted and linked for the manager after the guard
+        accounting = self.sudo()
+        Move = accounting.env["account.move"]
+        entries = Move.with_context(skip_analytic_sync=True).create(list(entry_vals.values()))
+        entries.with_context(skip_analytic_sync=False)._post()
+        entry_by_batch = dict(zip(entry_vals, entries, strict=True))
+        for batch in accounting:
+            valued = moves_by_batch[batch].with_env(accounting.env).account_move_id
+            batch.account_move_ids = valued | entry_by_batch.get(batch, Move)
+
+    def _record_confirmation(self, moves_by_batch):
         """What the confirmation did, kept on each batch and told in its RMAs' chatter."""
         now = fields.Datetime.now()
         for batch in self:
-            units = batch.line_ids.unit_id
-            unit_ids = set(units.ids)  # a set: `in` a recordset scans its ids, for every move
-            batch_moves = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
-            batch_entries = entry_by_batch.get(batch, self.env["account.move"])
             # The record of the confirmation: server-owned fields, written after the guard.
             server_write(
                 batch,
@@ -327,8 +337,7 @@ class RmaDispositionBatch(models.Model):
                     "state": "done",
                     "confirmed_by_id": self.env.uid,
                     "confirmed_date": now,
-                    "move_ids": [fields.Command.set(batch_moves.ids)],
-                    "account_move_ids": [fields.Command.set((batch_moves.account_move_id | batch_entries).ids)],
+                    "move_ids": [fields.Command.set(moves_by_batch[batch].ids)],
                 },
             )
             for rma, lines in batch.line_ids.grouped(lambda line: line.unit_id.rma_id).items():
