@@ -6,5 +6,6 @@ class AccountChartTemplate(models.AbstractModel):
 
     def _post_load_data(self, template_code, company, template_data):
         result = super()._post_load_data(template_code, company, template_data)
-        (company or self.env.company)._rma_setup_accounts()
+        # self is superuser here (the chart is loaded so, by an administrator): the RMA accounts are configuration
+        (company or self.env.company).with_env(self.env)._rma_setup_accounts()
         return result

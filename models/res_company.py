@@ -71,11 +71,11 @@ class ResCompany(models.Model):
     def _rma_setup_accounts(self):
         """The RMA Dispositions journal and the default accounts of the disposition codes in each company, once its
         chart is loaded: accrued refurbishment/repair costs and recovery clearing (created: few charts have them)
-        and other income."""
+        and other income. Configuration, run as superuser (at install, by the upgrade, with the chart's loading)."""
         self._create_rma_journal()
-        default_model = self.env["ir.default"].sudo()
+        default_model = self.env["ir.default"]
         for company in self:
-            accounts = self.env["account.account"].sudo().with_company(company)
+            accounts = self.env["account.account"].with_company(company)
             domain = accounts._check_company_domain(company)
 
             def first_account(account_type, order="code", domain=domain, accounts=accounts):
@@ -148,9 +148,7 @@ class ResCompany(models.Model):
     def _get_rma_journal(self):
         """The company's "RMA Dispositions" journal, created with its chart of accounts (or at install)."""
         self.ensure_one()
-        journal = (
-            self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "=", self.id)], limit=1)
-        )
+        journal = self._rma_journals().get(self)
         if not journal:
             raise UserError(
                 self.env._(
@@ -161,12 +159,19 @@ class ResCompany(models.Model):
             )
         return journal
 
+    def _rma_journals(self):
+        """{company: its RMA Dispositions journal}, for the addon's steps that post or seal in it."""
+        # sudo: Returns Managers post the RMA entries through the addon but need not read the accounting journals
+        journals = self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "in", self.ids)])
+        return {journal.company_id: journal for journal in journals}
+
     def _create_rma_journal(self):
         """Create the "RMA Dispositions" journal of companies that have none. It is made with the chart (and at
         install), never on first use: two first uses at once would both create it. It is not hashed at posting: the
-        company seal hashes its posted entries (see rma_custody_seal), so concurrent postings do not conflict."""
-        existing = self.env["account.journal"].sudo().search([("code", "=", "RMAD"), ("company_id", "in", self.ids)])
-        self.env["account.journal"].sudo().create(
+        company seal hashes its posted entries (see rma_custody_seal), so concurrent postings do not conflict.
+        Configuration, run as superuser (see _rma_setup_accounts)."""
+        existing = self.env["account.journal"].search([("code", "=", "RMAD"), ("company_id", "in", self.ids)])
+        self.env["account.journal"].create(
             [
                 {
                     "name": self.env._("RMA Dispositions"),
@@ -203,11 +208,11 @@ class ResCompany(models.Model):
                 "SAN/%(year)s/",
             ),
         }
-        existing = (
-            self.env["ir.sequence"].sudo().search([("code", "in", list(sequences)), ("company_id", "in", self.ids)])
-        )
+        # sudo: configuration, made for a new company (by an ERP manager, not a system user) and at install
+        sequence_model = self.env["ir.sequence"].sudo()
+        existing = sequence_model.search([("code", "in", list(sequences)), ("company_id", "in", self.ids)])
         have = {(sequence.code, sequence.company_id) for sequence in existing}
-        self.env["ir.sequence"].sudo().create(
+        sequence_model.create(
             [
                 {
                     "name": name(company),

@@ -156,7 +156,7 @@ class RmaCustodyEvent(models.Model):
             record = of(value, unit)
             return record.id if record else False
 
-        # The log is append-only and numbered by the server (create): whoever acts, the server writes it.
+        # sudo: the log is append-only and numbered by the server (create): whoever acts, the server writes it.
         return self.sudo().create(
             [
                 {
@@ -340,17 +340,14 @@ class RmaCustodyEvent(models.Model):
     def _action_export_custody(self):
         if not self:
             raise UserError(self.env._("There is no custody event to export."))
-        attachment = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                {
-                    "name": f"custody-{fields.Datetime.now():%Y%m%d-%H%M%S}.jsonl",
-                    "raw": self._export_jsonl().encode(),
-                    "mimetype": "application/jsonl",
-                    "res_model": self._name,
-                }
-            )
+        # Attached to no record: only its creator (and administrators) may read it.
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"custody-{fields.Datetime.now():%Y%m%d-%H%M%S}.jsonl",
+                "raw": self._export_jsonl().encode(),
+                "mimetype": "application/jsonl",
+                "res_model": self._name,
+            }
         )
         return {
             "type": "ir.actions.act_url",

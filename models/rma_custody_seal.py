@@ -85,7 +85,8 @@ class RmaCustodySeal(models.Model):
     @api.model
     def _seal(self, companies):
         """Secure the RMA journal of ``companies`` and seal it with their unit chains changed since their last seal;
-        returns the new seals."""
+        returns the new seals. Runs as superuser (the cron, or action_seal_now after its check): it writes the
+        append-only seals and the entries' hashes, which nobody may write."""
         seals = self.browse()
         self.env.flush_all()
         for company in companies:
@@ -125,7 +126,7 @@ class RmaCustodySeal(models.Model):
                     company.id, sequence, fields.Datetime.to_string(now), payload, journal_anchor, journal_items
                 ),
             )
-            seals |= self.sudo().create(  # append-only records of the server: nobody may create them
+            seals |= self.create(
                 {
                     "company_id": company.id,
                     "sequence": sequence,
@@ -150,14 +151,10 @@ class RmaCustodySeal(models.Model):
 
         Each sequence chain is hashed up to its first entry reset to draft, as the Secure Entries wizard stops
         before a draft: hashing past it would leave it unhashable once posted again."""
-        journal = (
-            self.env["account.journal"]
-            .sudo()  # the company's journal, whoever seals (a Returns Manager, the cron)
-            .search([("code", "=", "RMAD"), ("company_id", "=", company.id)], limit=1)
-        )
+        journal = self.env["account.journal"].search([("code", "=", "RMAD"), ("company_id", "=", company.id)], limit=1)
         if not journal:
             return False, []
-        Move = self.env["account.move"].sudo()  # securing writes the entries' hash, which a Returns Manager may not
+        Move = self.env["account.move"]
         first_draft = dict(
             Move._read_group(
                 [("journal_id", "=", journal.id), ("state", "=", "draft"), ("sequence_number", ">", 0)],
@@ -214,7 +211,8 @@ class RmaCustodySeal(models.Model):
     def action_seal_now(self):
         if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only a Returns Manager seals the chains of custody."))
-        seals = self._seal(self.env.company)
+        # sudo: sealing writes the append-only seals and the entries' hashes, which nobody may write (see _seal)
+        seals = self.sudo()._seal(self.env.company)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

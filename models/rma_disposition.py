@@ -163,9 +163,8 @@ class RmaDisposition(models.Model):
         """The accounts of this code's entries for ``product`` in ``company``: the code's own, else the defaults
         (chart and product category). Missing ones are None; ``_check_accounts`` names them."""
         self.ensure_one()
-        code = self.with_company(company).sudo()
-        company = company.sudo()
-        product_accounts = product.product_tmpl_id.sudo().with_company(company)._get_product_accounts()
+        code = self.with_company(company)
+        product_accounts = product.product_tmpl_id.with_company(company)._get_product_accounts()
         location_default = (
             company.account_production_wip_account_id
             if self.treatment in WORK_TREATMENTS

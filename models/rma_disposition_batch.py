@@ -2,10 +2,18 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
 from .rma_line_disposition import STATE_AFTER_DISPOSITION
-from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP, ensure_workflow_fields, is_server_write
+from .rma_workflow_guard import (
+    MANAGER_GROUP,
+    ensure_workflow_fields,
+    is_server_write,
+    server_create,
+    server_owned,
+    server_write,
+)
 
 
 class RmaDispositionBatch(models.Model):
@@ -52,6 +60,12 @@ class RmaDispositionBatch(models.Model):
     unit_count = fields.Integer(compute="_compute_counts")
     move_count = fields.Integer(compute="_compute_counts")
     account_move_count = fields.Integer(compute="_compute_counts", string="Entry Count")
+    account_move_refs = fields.Text(
+        string="Journal Entry References",
+        compute="_compute_account_move_refs",
+        compute_sudo=True,  # printed on the batch for its managers, who need not read accounting
+        help="Each entry of the confirmation: its number, journal and date (one a line).",
+    )
     repair_count = fields.Integer(compute="_compute_counts")
     total_book_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
     total_net_realizable_value = fields.Monetary(compute="_compute_totals", currency_field="currency_id")
@@ -81,6 +95,14 @@ class RmaDispositionBatch(models.Model):
             batch.move_count = len(batch.move_ids)
             batch.account_move_count = len(batch.account_move_ids)
             batch.repair_count = len(batch._repairs())
+
+    @api.depends("account_move_ids.name", "account_move_ids.journal_id", "account_move_ids.date")
+    def _compute_account_move_refs(self):
+        for batch in self:
+            batch.account_move_refs = "\n".join(
+                f"{entry.name} ({entry.journal_id.name}, {format_date(self.env, entry.date)})"
+                for entry in batch.account_move_ids
+            )
 
     @api.depends(
         "line_ids.book_value", "line_ids.net_realizable_value", "line_ids.work_cost", "line_ids.recovered_value"
@@ -112,11 +134,11 @@ class RmaDispositionBatch(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_input_shape(vals_list)
-        self._ensure_can_prepare()
+        self.check_access("create")  # Returns Inspectors and Managers prepare batches (before a number is drawn)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         # The number and the preparer are the server's: set after the guards, whatever the client sent.
         now = fields.Datetime.now()
-        sequences = self.env["ir.sequence"].sudo()
+        sequences = self.env["ir.sequence"]
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             vals.update(
@@ -151,17 +173,12 @@ class RmaDispositionBatch(models.Model):
         lines._set_location_accounts()
         lines._write_unit_dispositions()
         moving = lines.filtered(lambda line: line.unit_id.location_id != line.location_dest_id)
-        # The moves name their unit (rma_line_id), a link only the server writes.
-        moves = self.env["stock.move"].sudo().create(moving._prepare_stock_move_vals())
-        moves.with_context(force_period_date=False)._action_done(cancel_backorder=True)
-        lines._record_moves(moves.with_env(self.env))
-        # The entries are the accountants' documents, posted for the manager once the guard has run.
-        entry_vals = self._prepare_account_move_vals()
-        entries = (
-            self.env["account.move"].sudo().with_context(skip_analytic_sync=True).create(list(entry_vals.values()))
-        )
-        entries.with_context(skip_analytic_sync=False)._post()
-        entry_by_batch = dict(zip(entry_vals, entries, strict=True))
+        # The moves name their unit (rma_line_id), a link only the server writes: as the manager, a stock user.
+        moves = server_create(self.env["stock.move"], moving._prepare_stock_move_vals())
+        server_owned(moves).with_context(force_period_date=False)._action_done(cancel_backorder=True)
+        lines._record_moves(moves)
+        moves_by_batch = self._moves_by_batch(moves)
+        self._post_entries(moves_by_batch)
         units = lines.unit_id
         destinations = {line.unit_id: line.location_dest_id for line in lines}
         self.env["rma.custody.event"]._log(
@@ -177,14 +194,14 @@ class RmaDispositionBatch(models.Model):
         self.env["stock.lot"]._rma_block(
             units.filtered(lambda unit: unit.disposition_treatment in ("salvage", "destroy"))
         )
-        self._record_confirmation(moves, entry_by_batch)
+        self._record_confirmation(moves_by_batch)
         return True
 
     def action_cancel(self):
-        self._ensure_can_prepare()
+        self.check_access("write")  # Returns Inspectors and Managers
         if any(batch.state != "draft" for batch in self):
             raise UserError(self.env._("Only draft disposition batches can be cancelled."))
-        self.sudo().state = "cancel"
+        server_write(self, {"state": "cancel"})
         return True
 
     def action_print(self):
@@ -205,10 +222,6 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     # Guards
     # ------------------------------------------------------------------
-    def _ensure_can_prepare(self):
-        if not self.env.su and not self.env.user.has_group(INSPECTOR_GROUP):
-            raise AccessError(self.env._("Only Returns Inspectors and Managers prepare disposition batches."))
-
     def _ensure_draft(self):
         decided = self.filtered(lambda batch: batch.state != "draft")
         if decided:
@@ -224,7 +237,7 @@ class RmaDispositionBatch(models.Model):
         is edited only by the one who prepared it, so that what the other manager confirms is what the preparer
         prepared. The confirming manager reviews it, then confirms or cancels it; a change goes back to the preparer,
         or into a new batch, which the one who prepares it may not confirm."""
-        if self.env.su:
+        if is_server_write(self.env):
             return
         for batch in self:
             if batch.company_id.rma_disposition_segregation and batch.prepared_by_id != self.env.user:
@@ -291,23 +304,41 @@ class RmaDispositionBatch(models.Model):
             }
         return vals_by_batch
 
-    def _record_confirmation(self, moves, entry_by_batch):
+    def _moves_by_batch(self, moves):
+        """{batch: the moves of its units among ``moves``}."""
+        moves_by_batch = {}
+        for batch in self:
+            unit_ids = set(batch.line_ids.unit_id.ids)  # a set: `in` a recordset scans its ids, for every move
+            moves_by_batch[batch] = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
+        return moves_by_batch
+
+    def _post_entries(self, moves_by_batch):
+        """Post the batches' entries in the RMA journal and keep them on each batch with Odoo's entries of its moves:
+        the one place the batch writes accounting."""
+        entry_vals = self._prepare_account_move_vals()
+        # sudo: journal entries are the accountants' documents, posted and linked for the manager after the guard
+        accounting = self.sudo()
+        Move = accounting.env["account.move"]
+        entries = Move.with_context(skip_analytic_sync=True).create(list(entry_vals.values()))
+        entries.with_context(skip_analytic_sync=False)._post()
+        entry_by_batch = dict(zip(entry_vals, entries, strict=True))
+        for batch in accounting:
+            valued = moves_by_batch[batch].with_env(accounting.env).account_move_id
+            batch.account_move_ids = valued | entry_by_batch.get(batch, Move)
+
+    def _record_confirmation(self, moves_by_batch):
         """What the confirmation did, kept on each batch and told in its RMAs' chatter."""
         now = fields.Datetime.now()
         for batch in self:
-            units = batch.line_ids.unit_id
-            unit_ids = set(units.ids)  # a set: `in` a recordset scans its ids, for every move
-            batch_moves = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
-            batch_entries = entry_by_batch.get(batch, self.env["account.move"])
             # The record of the confirmation: server-owned fields, written after the guard.
-            batch.sudo().write(
+            server_write(
+                batch,
                 {
                     "state": "done",
                     "confirmed_by_id": self.env.uid,
                     "confirmed_date": now,
-                    "move_ids": [fields.Command.set(batch_moves.ids)],
-                    "account_move_ids": [fields.Command.set((batch_moves.account_move_id | batch_entries).ids)],
-                }
+                    "move_ids": [fields.Command.set(moves_by_batch[batch].ids)],
+                },
             )
             for rma, lines in batch.line_ids.grouped(lambda line: line.unit_id.rma_id).items():
                 rma.message_post(
@@ -402,8 +433,8 @@ class RmaDispositionBatchLine(models.Model):
                     units=", ".join(units.exists().mapped("display_name")) or self.env._("each unit"),
                 )
             )
+        self.check_access("create")  # Returns Inspectors and Managers
         if not is_server_write(self.env):
-            self.env["rma.disposition.batch"]._ensure_can_prepare()
             batches = self.env["rma.disposition.batch"].browse({vals.get("batch_id") for vals in vals_list} - {None})
             batches._ensure_draft()
             batches._ensure_preparer_edits()
@@ -490,7 +521,7 @@ class RmaDispositionBatchLine(models.Model):
                         company=company.name,
                     )
                 )
-            location_account = line.location_dest_id.sudo().valuation_account_id
+            location_account = line.location_dest_id.valuation_account_id
             if location_account and location_account != accounts["location"]:
                 raise UserError(
                     self.env._(
@@ -508,7 +539,7 @@ class RmaDispositionBatchLine(models.Model):
         at each move, the periodic closing's reclassification)."""
         for line in self:
             location = line.location_dest_id
-            if location.sudo().valuation_account_id or not line.disposition_id._required_accounts(
+            if location.valuation_account_id or not line.disposition_id._required_accounts(
                 line.work_cost, line.recovery_value, standard_cost=line.unit_id.product_id.cost_method == "standard"
             ):
                 continue
@@ -533,7 +564,7 @@ class RmaDispositionBatchLine(models.Model):
             }
             for line in self
         }
-        self.unit_id.sudo()._write_each(vals_by_unit)  # server-owned fields, after the batch's guard
+        server_owned(self.unit_id)._write_each(vals_by_unit)  # server-owned fields, after the batch's guard
 
     def _prepare_stock_move_vals(self):
         return [line.unit_id._prepare_custody_move_vals(line.location_dest_id) for line in self]
@@ -553,8 +584,8 @@ class RmaDispositionBatchLine(models.Model):
                 vals_by_unit[line.unit_id]["carrying_value"] = min(book_value, line.net_realizable_value)
         # The record of the confirmation, server-owned: one write per distinct value.
         for book_value, line_ids in line_ids_by_value.items():
-            self.sudo().browse(line_ids).book_value = book_value
-        self.unit_id.sudo()._write_each(vals_by_unit)
+            server_write(self.browse(line_ids), {"book_value": book_value})
+        server_owned(self.unit_id)._write_each(vals_by_unit)
 
     def _prepare_account_move_line_vals(self, analytic_cache=None):
         """The addon's side of the unit's disposition (contract): write-down to the net realizable value and work cost
@@ -626,9 +657,9 @@ class RmaDispositionBatchLine(models.Model):
                     "rma_line_id": unit.id,
                 }
             )
-        # Repair orders link to their unit (server-owned) and Returns Managers need not be repair users.
-        repairs = self.env["repair.order"].sudo().create(vals_list)
+        # Repair orders link to their unit (server-owned); Returns Managers are stock users, who create repairs.
+        repairs = server_create(self.env["repair.order"], vals_list)
         repairs._action_repair_confirm()
-        self.unit_id.sudo()._write_each(
+        server_owned(self.unit_id)._write_each(
             {unit: {"repair_id": repair.id} for unit, repair in zip(self.unit_id, repairs, strict=True)}
         )

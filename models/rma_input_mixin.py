@@ -95,7 +95,7 @@ class RmaInputMixin(models.AbstractModel):
                 # Existence is checked by their own create or write, once.
                 comodel._check_input_values(nested_vals_list, check_references=False)
         for field, ids in references.items() if check_references else ():
-            missing = set(ids) - set(self.env[field.comodel_name].sudo().browse(ids).exists().ids)
+            missing = set(ids) - set(self.env[field.comodel_name].browse(ids).exists().ids)  # exists(): no ACL
             if missing:
                 raise ValidationError(
                     self.env._(

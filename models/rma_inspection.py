@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP
+from .rma_workflow_guard import MANAGER_GROUP, ensure_workflow_fields, server_write
 
 
 class RmaInspection(models.Model):
@@ -9,7 +9,7 @@ class RmaInspection(models.Model):
 
     _name = "rma.inspection"
     _description = "Unit Inspection"
-    _inherit = ["mail.thread", "rma.input.mixin", "rma.server.fields.mixin"]
+    _inherit = ["mail.thread", "rma.input.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
     # Opened by the unit's action (rma.line.action_start_inspection, which checks the unit first), finished by
@@ -107,7 +107,14 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_input_shape(vals_list)
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
     def write(self, vals):
+        ensure_workflow_fields(self, vals)
         if any(inspection.state == "done" for inspection in self) and set(vals) - {
             "notes",
             "photo_ids",
@@ -126,7 +133,7 @@ class RmaInspection(models.Model):
     # ------------------------------------------------------------------
     def action_done(self):
         self._ensure_can_be_done()
-        self.sudo().write({"state": "done", "done_date": fields.Datetime.now()})
+        server_write(self, {"state": "done", "done_date": fields.Datetime.now()})
         self.env["rma.custody.event"]._log(
             self.line_id, "inspection", note={inspection.line_id: inspection._summary() for inspection in self}
         )
@@ -134,8 +141,7 @@ class RmaInspection(models.Model):
         return True
 
     def _ensure_can_be_done(self):
-        if not self.env.user.has_group(INSPECTOR_GROUP):
-            raise AccessError(self.env._("Only Returns Inspectors record inspections."))
+        self.check_access("write")  # Returns Inspectors and Managers record inspections
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         for inspection in self:
             if inspection.state != "draft":

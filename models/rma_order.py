@@ -463,19 +463,15 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     def _assign_rma_numbers(self):
         """Number the RMAs from their company's sequence, one query per company rather than per RMA."""
-        sequences = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search([("code", "=", "rma.order"), ("company_id", "in", self.company_id.ids)])
+        sequences = self.env["ir.sequence"].search(
+            [("code", "=", "rma.order"), ("company_id", "in", self.company_id.ids)]
         )
         sequence_by_company = {sequence.company_id: sequence for sequence in sequences}
         for company, rmas in self.grouped("company_id").items():
             sequence = sequence_by_company.get(company)
             if not sequence:
                 company._create_rma_sequences()
-                sequence = (
-                    self.env["ir.sequence"].sudo().search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
-                )
+                sequence = self.env["ir.sequence"].search([("code", "=", "rma.order"), ("company_id", "=", company.id)])
             for rma, number in zip(server_owned(rmas), sequence._rma_next_numbers(len(rmas)), strict=True):
                 rma.name = number
 
@@ -498,7 +494,7 @@ class RmaOrder(models.Model):
         """{rma: its receipt}: the open one, else the last one received, else a new one (an RMA authorized before
         receipts were documents)."""
         receipts = {}
-        for picking in self.sudo().receipt_picking_ids.sorted("id"):
+        for picking in self.receipt_picking_ids.sorted("id"):
             if picking.state != "cancel" and (picking.rma_id not in receipts or picking.state != "done"):
                 receipts[picking.rma_id] = picking
         missing = self.filtered(lambda rma: rma not in receipts)

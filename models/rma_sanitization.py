@@ -1,9 +1,9 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools.misc import format_datetime
 
 from .rma_custody_event import custody_hash
-from .rma_workflow_guard import INSPECTOR_GROUP, ensure_workflow_fields, is_server_write
+from .rma_workflow_guard import ensure_workflow_fields, is_server_write, server_owned, server_write
 
 METHOD_TYPES = [("clear", "Clear"), ("purge", "Purge"), ("destroy", "Destroy")]
 METHODS = [
@@ -197,7 +197,7 @@ class RmaSanitization(models.Model):
     def create(self, vals_list):
         self._check_input_shape(vals_list)
         ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
-        self._ensure_inspector()
+        self.check_access("create")  # Returns Inspectors and Managers, before a number is drawn
         lines = self.env["rma.line"].browse({vals.get("line_id") for vals in vals_list} - {None, False}).exists()
         origin = {line.id: line.origin_country_id.id for line in lines}
         for vals in vals_list:
@@ -205,12 +205,12 @@ class RmaSanitization(models.Model):
         records = super().create(vals_list)
         for company, company_records in records.grouped("company_id").items():
             domain = [("code", "=", self._name), ("company_id", "=", company.id)]
-            sequence = self.env["ir.sequence"].sudo().search(domain, limit=1)
+            sequence = self.env["ir.sequence"].search(domain, limit=1)
             if not sequence:  # a company made before certificates existed
                 company._create_rma_sequences()
-                sequence = self.env["ir.sequence"].sudo().search(domain, limit=1)
+                sequence = self.env["ir.sequence"].search(domain, limit=1)
             numbers = sequence._rma_next_numbers(len(company_records))
-            for record, number in zip(company_records.sudo(), numbers, strict=True):
+            for record, number in zip(server_owned(company_records), numbers, strict=True):
                 record.name = number
         return records
 
@@ -259,9 +259,8 @@ class RmaSanitization(models.Model):
             key = tuple(sorted(vals.items()))
             by_vals[key] = by_vals.get(key, self.browse()) | record
         for key, records in by_vals.items():
-            records.sudo().write(  # the performer's own fields are server-owned
-                dict(key, state="performed", performed_by_id=self.env.uid, performed_date=now)
-            )
+            # the performer's own fields are server-owned
+            server_write(records, dict(key, state="performed", performed_by_id=self.env.uid, performed_date=now))
         self._log_custody("wipe")
         return True
 
@@ -280,7 +279,7 @@ class RmaSanitization(models.Model):
                 )
             )
         now = fields.Datetime.now()
-        for record in self.sudo():
+        for record in server_owned(self):
             contact = record._prepare_contact_vals("validator", self.env.user)
             record.write({"validated_by_id": self.env.uid, "validated_date": now} | contact)
             record.write({"hash": record._compute_certificate_hash(), "state": "validated"})
@@ -292,7 +291,7 @@ class RmaSanitization(models.Model):
         self._ensure_inspector()
         if any(record.state not in ("draft", "performed") for record in self):
             raise UserError(self.env._("A validated certificate cannot be cancelled."))
-        self.sudo().write({"state": "cancel"})
+        server_write(self, {"state": "cancel"})
         return True
 
     def action_print(self):
@@ -302,8 +301,8 @@ class RmaSanitization(models.Model):
     # Helpers
     # ------------------------------------------------------------------
     def _ensure_inspector(self):
-        if not self.env.su and not self.env.user.has_group(INSPECTOR_GROUP):
-            raise AccessError(self.env._("Only Returns Inspectors and Managers record and validate sanitizations."))
+        # Returns Inspectors and Managers record and validate sanitizations (their ACL): refused before any write.
+        self.check_access("write")
 
     def _prepare_contact_vals(self, role, user):
         """The ``role``'s (``performer`` or ``validator``) title, organization, location and phone left empty on

@@ -52,8 +52,9 @@ def field_labels(model, names):
 
 
 def is_server_write(env):
-    """Whether ``env`` runs one of the server's own steps (superuser, or ``server_owned``): the refusals of clients'
-    writes (server-owned fields, frozen records) do not apply to it; ACLs and record rules still do."""
+    """Whether ``env`` runs one of the server's own steps (superuser, or ``server_write``/``server_create`` after the
+    step's guard): the refusals of clients' writes (server-owned fields, a draft's editor, a frozen record) let it
+    through; ACLs and record rules still apply."""
     return env.su or bool(server_value(env, _SERVER_WRITE_KEY))
 
 

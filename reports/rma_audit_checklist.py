@@ -71,8 +71,10 @@ class RmaAuditChecklist(models.TransientModel):
         }
 
     def _items(self):
-        Line = self.env["rma.line"].sudo()
-        rmas = self.env["rma.order"].sudo().search(self._period_domain("request_date"))
+        # sudo: the manager's checklist (ensure_manager_of in action_compute), computed as superuser over the company
+        checklist = self.sudo()
+        Line = checklist.env["rma.line"]
+        rmas = checklist.env["rma.order"].search(self._period_domain("request_date"))
         incomplete = rmas.filtered(
             lambda rma: (
                 not rma.reason_id
@@ -81,10 +83,8 @@ class RmaAuditChecklist(models.TransientModel):
             )
         )
         received = Line.search(self._period_domain("received_date"))
-        receipt_events = (
-            self.env["rma.custody.event"]
-            .sudo()
-            .search([("line_id", "in", received.ids), ("event_type", "=", "receipt")])
+        receipt_events = checklist.env["rma.custody.event"].search(
+            [("line_id", "in", received.ids), ("event_type", "=", "receipt")]
         )
         scanned = receipt_events.filtered("scanned_code").line_id
         disposed = Line.search(self._period_domain("disposition_date"))
@@ -112,9 +112,9 @@ class RmaAuditChecklist(models.TransientModel):
                 )
             )
         )
-        integrity = self.env["rma.custody.event"].sudo()._check_integrity(self.company_id)
+        integrity = checklist.env["rma.custody.event"]._check_integrity(self.company_id)
         broken = Line.browse(integrity.get("broken_line_id") or []).exists()
-        value, ledger = self.company_id.sudo().stock_value(), self.company_id.sudo().stock_accounting_value()
+        value, ledger = checklist.company_id.stock_value(), checklist.company_id.stock_accounting_value()
         difference = sum(value.values()) - sum(ledger.values())
         currency = self.company_id.currency_id
         return [

@@ -132,24 +132,22 @@ class RmaKpiReport(models.TransientModel):
         """Everything the PDF and the workbook show, computed once."""
         self.ensure_one()
         self._ensure_manager()
-        kpi = self.env["rma.kpi.unit"].sudo()
+        # sudo: the manager's report, computed as superuser over their company (stock values included)
+        report = self.sudo()
+        kpi = report.env["rma.kpi.unit"]
         warehouse = self.warehouse_id or None
-        current = kpi._kpi_summary(self.company_id, self.date_from, self.date_to, warehouse)
+        current = kpi._kpi_summary(report.company_id, self.date_from, self.date_to, warehouse)
         previous_from, previous_to = self._previous_period()
-        previous = kpi._kpi_summary(self.company_id, previous_from, previous_to, warehouse)
+        previous = kpi._kpi_summary(report.company_id, previous_from, previous_to, warehouse)
         start = fields.Datetime.to_datetime(self.date_from)
         end = fields.Datetime.to_datetime(self.date_to + relativedelta(days=1))
         domain = [("company_id", "=", self.company_id.id)]
         if self.warehouse_id:
             domain.append(("warehouse_id", "=", self.warehouse_id.id))
-        rate_rows = (
-            self.env["rma.kpi.return.rate"]
-            .sudo()
-            ._read_group(
-                [*domain, ("date", ">=", start), ("date", "<", end)],
-                ["product_id"],
-                ["qty_shipped:sum", "qty_returned:sum"],
-            )
+        rate_rows = report.env["rma.kpi.return.rate"]._read_group(
+            [*domain, ("date", ">=", start), ("date", "<", end)],
+            ["product_id"],
+            ["qty_shipped:sum", "qty_returned:sum"],
         )
         by_code = kpi._read_group(
             [*domain, ("authorized_date", ">=", start), ("authorized_date", "<", end), ("disposition_id", "!=", False)],
@@ -157,16 +155,12 @@ class RmaKpiReport(models.TransientModel):
             ["quantity:sum", "original_cost:sum", "recovered_value:sum"],
         )
         # The units returned (as the return rate counts them) per reason, most first.
-        reasons = (
-            self.env["rma.kpi.return.rate"]
-            .sudo()
-            ._read_group(
-                [*domain, ("date", ">=", start), ("date", "<", end), ("reason_id", "!=", False)],
-                ["reason_id"],
-                ["qty_returned:sum"],
-                order="qty_returned:sum desc",
-                limit=5,
-            )
+        reasons = report.env["rma.kpi.return.rate"]._read_group(
+            [*domain, ("date", ">=", start), ("date", "<", end), ("reason_id", "!=", False)],
+            ["reason_id"],
+            ["qty_returned:sum"],
+            order="qty_returned:sum desc",
+            limit=5,
         )
         labels = {name: kpi._fields[name].get_description(self.env)["string"] for name, _start, _end in STAGES}
         return {
@@ -339,7 +333,7 @@ class RmaKpiReport(models.TransientModel):
         """The unit-level rows of the period, read in chunks by id (not as records: a period can hold 100,000 units,
         and the workbook is written row by row)."""
         self.ensure_one()
-        kpi = self.env["rma.kpi.unit"].sudo()
+        kpi = self.env["rma.kpi.unit"]  # its query only: the rows are read in SQL
         self.env.flush_all()
         start = fields.Datetime.to_datetime(self.date_from)
         end = fields.Datetime.to_datetime(self.date_to + relativedelta(days=1))

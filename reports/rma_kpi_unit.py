@@ -172,7 +172,8 @@ class RmaKpiUnit(models.Model):
             [],
             ["__count", "quantity_delta:sum", "value_delta:sum"],
         )[0]
-        value, ledger = company.sudo().stock_value(), company.sudo().stock_accounting_value()
+        # As superuser (the KPI report's, the scheduled report's): the stock values read the valuation records
+        value, ledger = company.stock_value(), company.stock_accounting_value()
         return {
             "count_lines": count_lines,
             "count_delta": count_delta or 0.0,
