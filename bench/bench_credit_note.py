@@ -84,7 +84,7 @@ def run(env, measure):
         }
     )
     rma.action_authorize()
-    rma.line_ids._action_receive(station="BENCH")
+    env["stock.picking"]._rma_receive(rma.line_ids, station="BENCH")
     step("rma received")
 
     refunds = {}

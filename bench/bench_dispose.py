@@ -45,7 +45,7 @@ def inspected_units(env, fixture, count):
     )
     rmas.action_authorize()
     lines = rmas.line_ids
-    lines._action_receive(station="BENCH")
+    env["stock.picking"]._rma_receive(lines, station="BENCH")
     lines.action_start_inspection()
     lines.inspection_id.write({"grade_id": env.ref("rma_recovery.rma_grade_b").id, "functional_result": "pass"})
     lines.inspection_id.action_done()

@@ -2,7 +2,7 @@
 
 Per unit: milliseconds and SQL queries. One scan-receive goes through rma.scan.receive_scan, the method the
 Receive screen calls; the baseline is the native return wizard for one unit (create the return, validate it).
-The batch receipt of 1,000 units (rma.line._action_receive) is compared with the native return of a
+The batch receipt of 1,000 units (stock.picking._rma_receive) is compared with the native return of a
 1,000-unit delivery. Verification speed: events per second of the integrity check over 100,000 events.
 """
 
@@ -103,9 +103,15 @@ def run(env, measure):
     measure("rma scan-receive, one unit per scan", SINGLE_UNITS, scan_one_by_one)
     measure(f"native return wizard, batch of {BATCH}", BATCH, lambda: native_return(env, batch_native))
     measure(
-        f"rma batch receive of {SMALL_BATCH}", SMALL_BATCH, lambda: small_rma.line_ids._action_receive(station="BENCH")
+        f"rma batch receive of {SMALL_BATCH}",
+        SMALL_BATCH,
+        lambda: env["stock.picking"]._rma_receive(small_rma.line_ids, station="BENCH"),
     )
-    measure(f"rma batch receive of {BATCH}", BATCH, lambda: batch_rma.line_ids._action_receive(station="BENCH"))
+    measure(
+        f"rma batch receive of {BATCH}",
+        BATCH,
+        lambda: env["stock.picking"]._rma_receive(batch_rma.line_ids, station="BENCH"),
+    )
     assert set(batch_rma.line_ids.mapped("state")) == {"received"}
 
     print()

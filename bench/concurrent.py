@@ -174,7 +174,7 @@ def setup(database, clients, units):
         # The disposition and refund phases' units: received and inspected now (set-up, not measured); each refunded
         # unit's remedy confirmed and its credit note drafted.
         inspected = rmas[scanned:].line_ids
-        inspected._action_receive(station="SETUP")
+        env["stock.picking"]._rma_receive(inspected, station="SETUP")
         inspected.action_start_inspection()
         inspected.inspection_id.write({"grade_id": env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"})
         inspected.inspection_id.action_done()

@@ -478,12 +478,12 @@ class RmaOrder(models.Model):
     def _create_receipt_pickings(self, lines=None):
         """One receipt per authorized RMA, ready to receive: a move per unit (``lines``: those expected, all by
         default), linked to the unit's delivery and sale line as Odoo's own returns are (see
-        rma.line._prepare_receipt_move_vals)."""
+        stock.picking._prepare_rma_receipt_move_vals)."""
         lines = self.line_ids if lines is None else lines
         pickings = self.env["stock.picking"]._create_rma_receipts(self)
         picking_by_rma = dict(zip(self, pickings, strict=True))
         moves = lines._create_unit_moves(
-            [line._prepare_receipt_move_vals(picking_by_rma[line.rma_id]) for line in lines]
+            [picking_by_rma[line.rma_id]._prepare_rma_receipt_move_vals(line) for line in lines]
         )
         # One move per unit: Odoo would merge the units of one product into one move. Goods from a customer
         # reserve nothing: confirmed, the moves are ready to receive.

@@ -1,10 +1,10 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import escape_psql
 
 from .rma_line import ON_HAND_STATES
-from .rma_line_receipt import RECEIVABLE_RMA_STATES
 from .rma_workflow_guard import server_create
+from .stock_picking import RECEIVABLE_RMA_STATES
 
 
 class RmaScan(models.AbstractModel):
@@ -44,7 +44,7 @@ class RmaScan(models.AbstractModel):
 
         line = self._one_unit(rma.line_ids._find_by_code(code, [("rma_id", "=", rma.id)]), code)
         if line:
-            line._action_receive(station=station, scanned_codes={line.id: code})
+            self.env["stock.picking"]._rma_receive(line, station=station, scanned_codes={line.id: code})
             return self._receive_state(
                 rma, self.env._("%(unit)s received into quarantine.", unit=line.display_name), "success"
             )
@@ -62,7 +62,9 @@ class RmaScan(models.AbstractModel):
                         rma=rma.name,
                     )
                 )
-            pending._action_receive(station=station, scanned_codes={pending.id: code}, quantity=1.0)
+            self.env["stock.picking"]._rma_receive(
+                pending, station=station, scanned_codes={pending.id: code}, quantity=1.0
+            )
             return self._receive_state(
                 rma,
                 self.env._(
@@ -88,11 +90,11 @@ class RmaScan(models.AbstractModel):
         if lot:
             # Refused before the substitute's line is created: in stock already, or expected on another RMA.
             self.env["rma.line"]._check_serials_receivable([(lot, lot.product_id, code)], rma.company_id, rma)
-            substitute = server_create(self.env["rma.line"], rma.line_ids._prepare_substitution_line_vals(lot, code))
+            substitute = server_create(self.env["rma.line"], self._prepare_substitution_line_vals(rma, lot, code))
             # Requested, then authorized through the state machine like every unit: its authorization date counts
             # it in the return rate.
             substitute._transition("authorized")
-            substitute._action_receive(station=station, scanned_codes={substitute.id: code})
+            self.env["stock.picking"]._rma_receive(substitute, station=station, scanned_codes={substitute.id: code})
             return self._receive_state(
                 rma,
                 self.env._(
@@ -111,6 +113,20 @@ class RmaScan(models.AbstractModel):
                 rma=rma.name,
             )
         )
+
+    @api.model
+    def _prepare_substitution_line_vals(self, rma, lot, code):
+        """A unit of ``lot`` that arrived on ``rma`` although it is not one of its units."""
+        return {
+            "rma_id": rma.id,
+            "product_id": lot.product_id.id,
+            "serial_number": code,
+            "quantity": 1.0,
+            "is_substitution": True,
+            "override_reason": self.env._("Received on %(rma)s in place of an authorized unit.", rma=rma.name),
+            "override_user_id": self.env.uid,
+            "override_date": fields.Datetime.now(),
+        }
 
     @api.model
     def receive_open(self, rma_id):

@@ -1,13 +1,12 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .rma_workflow_guard import MANAGER_GROUP
+from .rma_workflow_guard import MANAGER_GROUP, ensure_workflow_fields, server_owned, server_write
 
 
 class StockLot(models.Model):
-    _name = "stock.lot"
-    _inherit = ["stock.lot", "rma.server.fields.mixin"]
+    _inherit = "stock.lot"
 
     rma_custody_event_ids = fields.One2many("rma.custody.event", "lot_id", string="Chain of Custody")
     rma_custody_event_count = fields.Integer(compute="_compute_rma_custody_event_count", string="Custody Events")
@@ -17,9 +16,21 @@ class StockLot(models.Model):
         "rma.line", string="Blocked by RMA Unit", readonly=True, copy=False, index="btree_not_null"
     )
     rma_block_date = fields.Datetime(string="Blocked On", readonly=True, copy=False)
+    # The RMA that blocked the serial, named to whoever the block stops (a name they may not be allowed to read).
+    rma_block_reference = fields.Char(related="rma_block_line_id.rma_id.name", string="Blocked by RMA")
     rma_origin_country_id = fields.Many2one(
         "res.country", string="Country of Origin", help="Only where this unit's differs from its product's."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The reactivation block is the server's (rma_workflow_guard): refused to a client's create or write.
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
 
     def _compute_rma_custody_event_count(self):
         counts = dict(self.env["rma.custody.event"]._read_group([("lot_id", "in", self.ids)], ["lot_id"], ["__count"]))
@@ -38,6 +49,22 @@ class StockLot(models.Model):
             "target": "new",
             "context": {"default_lot_ids": [fields.Command.set(self.ids)]},
         }
+
+    @api.model
+    def _create_rma_unit_lots(self, units):
+        """Units (rma.line) whose serial was unknown (and overridden) get their lot when they physically arrive."""
+        missing = units.filtered(lambda unit: unit.tracking == "serial" and not unit.lot_id)
+        if not missing:
+            return
+        lots = self.create(
+            [
+                {"product_id": unit.product_id.id, "name": unit.serial_number.strip(), "company_id": unit.company_id.id}
+                for unit in missing
+            ]
+        )
+        # The unit's serial is a fact the receipt establishes (after its guard): written by the server, whoever scans.
+        for unit, lot in zip(server_owned(missing), lots, strict=True):
+            unit.lot_id = lot
 
     def _rma_block(self, lines):
         """Block the serials of ``lines`` (units disposed SD, REC or PH): nothing puts them back into stock."""
@@ -73,7 +100,7 @@ class StockLot(models.Model):
                 "Reactivation block lifted by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
             ),
         )
-        lots.sudo().write({"is_rma_blocked": False, "rma_block_date": False})
+        server_write(lots, {"is_rma_blocked": False, "rma_block_date": False})
         for lot in lots:
             lot.message_post(body=self.env._("Reactivation block lifted: %(reason)s", reason=reason))
         return True

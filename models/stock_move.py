@@ -4,11 +4,11 @@ from odoo.exceptions import UserError
 from odoo.addons.stock_account.models.stock_move import VALUATION_DICT
 
 from .rma_server_context import server_context, server_value
+from .rma_workflow_guard import ensure_workflow_fields, server_owned
 
 
 class StockMove(models.Model):
-    _name = "stock.move"
-    _inherit = ["stock.move", "rma.server.fields.mixin"]
+    _inherit = "stock.move"
 
     rma_line_id = fields.Many2one("rma.line", string="RMA Unit", index="btree_not_null", copy=False, readonly=True)
     # A delivery that is a unit's remedy: a replacement, or the repaired unit shipped back (not the unit's own
@@ -24,6 +24,15 @@ class StockMove(models.Model):
 
     # The manual values of a unit's move (stock_account's product.value), read for many moves at once.
     rma_manual_value_ids = fields.One2many("product.value", "move_id", string="Manual Values", readonly=True)
+    rma_has_manual_value = fields.Boolean(
+        compute="_compute_rma_has_manual_value",
+        compute_sudo=True,  # valuation records, which only a stock manager reads
+    )
+
+    @api.depends("rma_manual_value_ids")
+    def _compute_rma_has_manual_value(self):
+        for move in self:
+            move.rma_has_manual_value = bool(move.rma_manual_value_ids)
 
     @api.depends("rma_line_id.rma_id.name", "rma_harvest_line_id.rma_id.name")
     def _compute_reference(self):  # pylint: disable=missing-return
@@ -50,16 +59,19 @@ class StockMove(models.Model):
         # A remarketed unit taken out of graded stock by Odoo's own flows (a delivery, a scrap, a transfer) ends its
         # path: its method decides (rma.line._leave_graded_stock). The addon's own moves call it themselves.
         leaving = moves.filtered(lambda move: not move.rma_line_id)._rma_leaving_graded_stock()
-        if leaving:
-            units = (
-                self.env["rma.line"]
-                .sudo()
-                .search([("state", "=", "ready"), ("lot_id", "in", leaving.move_line_ids.lot_id.ids)])
-            )
-            units._leave_graded_stock(leaving.sudo())
         remedies = moves.filtered(lambda move: move.rma_remedy_line_id and move.state == "done")
+        if not (leaving or remedies):
+            return moves
+        # The units' own steps after Odoo validated the moves, whoever validates (an Inventory user need not read
+        # returned units or journal items): as superuser.
+        su_env = moves.sudo().env
+        if leaving:
+            units = self.env["rma.line"].with_env(su_env)
+            units = units.search([("state", "=", "ready"), ("lot_id", "in", leaving.move_line_ids.lot_id.ids)])
+            units._leave_graded_stock(leaving.with_env(su_env))
         if remedies:
-            remedies.rma_remedy_line_id.sudo()._post_remedy_delivery_entries(remedies.sudo())
+            remedies = remedies.with_env(su_env)
+            remedies.rma_remedy_line_id._post_remedy_delivery_entries(remedies)
         return moves
 
     def _check_rma_reactivation_block(self):
@@ -71,20 +83,15 @@ class StockMove(models.Model):
         blocked = move_lines.lot_id.filtered("is_rma_blocked")
         typed = move_lines.filtered(lambda ml: not ml.lot_id and ml.lot_name)
         if typed:
-            blocked |= (
-                self.env["stock.lot"]
-                .sudo()
-                .search(
-                    [
-                        ("is_rma_blocked", "=", True),
-                        ("product_id", "in", typed.product_id.ids),
-                        ("name", "in", typed.mapped("lot_name")),
-                    ]
-                )
+            blocked |= self.env["stock.lot"].search(
+                [
+                    ("is_rma_blocked", "=", True),
+                    ("product_id", "in", typed.product_id.ids),
+                    ("name", "in", typed.mapped("lot_name")),
+                ]
             )
         if blocked:
-            # The RMA that blocked each serial: a name the user may not be allowed to read.
-            rmas = ", ".join(blocked.sudo().rma_block_line_id.rma_id.mapped("name"))
+            rmas = ", ".join(dict.fromkeys(filter(None, blocked.mapped("rma_block_reference"))))
             if len(blocked) == 1:
                 message = self.env._(
                     "Serial number %(serial)s is blocked: its unit was destroyed, recycled or harvested (%(rmas)s)."
@@ -134,14 +141,56 @@ class StockMove(models.Model):
         return vals
 
     def _create_backorder(self):
-        # The part of a unit's remedy delivery split off into a backorder keeps the unit's link
-        # (_prepare_move_split_vals), a field only the server writes: whoever validates the delivery, the split-off
-        # moves are created as superuser.
-        remedies = self.filtered("rma_remedy_line_id")
-        if not remedies:
+        # The part of a unit's move split off (the rest of an untracked unit received in part, of a remedy delivered
+        # in part) keeps the unit's link (_prepare_move_split_vals), a field only the server writes: whoever
+        # validates, the server's step.
+        linked = self.filtered(lambda move: move.rma_line_id or move.rma_remedy_line_id)
+        if not linked:
             return super()._create_backorder()
-        backorder_moves = super(StockMove, self - remedies)._create_backorder()
-        return backorder_moves | super(StockMove, remedies.sudo())._create_backorder().with_env(self.env)
+        backorder_moves = super(StockMove, self - linked)._create_backorder()
+        return backorder_moves | super(StockMove, server_owned(linked))._create_backorder().with_env(self.env)
+
+    # ------------------------------------------------------------------
+    # An RMA's receipt (stock.picking._rma_receive)
+    # ------------------------------------------------------------------
+    def _rma_hold_at_zero(self, release=False):
+        """A suspected substitution enters stock at zero value until a manager resolves it (accounting contract): a
+        manual value of zero on its receipt move, removed (``release``) when the substitution is accepted, so that
+        Odoo values the move again."""
+        # Valuation records (product.value), which only a stock manager writes: the receipt's step, after its guard.
+        values = self.env["product.value"].sudo()
+        if release:
+            values.search([("move_id", "in", self.ids)]).unlink()
+        else:
+            values.create(
+                [{"move_id": move.id, "value": 0.0, "company_id": move.company_id.id} for move in self if move.value]
+            )
+
+    def _rma_value_accepted_substitutions(self):
+        """Accounting contract: the receipt moves of accepted substitutions are re-linked to the delivery of the
+        serial that came in (when we shipped it), and revalued by Odoo from it (or from the product's cost)."""
+        deliveries = self.env["stock.move.line"].search(
+            [
+                ("lot_id", "in", self.rma_line_id.lot_id.ids),
+                ("state", "=", "done"),
+                ("location_dest_id.usage", "=", "customer"),
+                ("move_id.is_out", "=", True),
+            ],
+            order="date desc, id desc",
+        )
+        latest_delivery = {}
+        for move_line in deliveries:
+            latest_delivery.setdefault(move_line.lot_id, move_line.move_id)
+        for move in self:
+            origin = latest_delivery.get(move.rma_line_id.lot_id)
+            if origin:
+                # As authorized units are: valued from the delivery, and the sale order's delivered quantity
+                # goes down.
+                move.write(
+                    {"origin_returned_move_id": origin.id, "sale_line_id": origin.sale_line_id.id, "to_refund": True}
+                )
+        self._rma_hold_at_zero(release=True)
+        self._set_value()
 
     def _skip_push(self):
         # A returned unit goes exactly where the RMA flow sends it (quarantine, a handoff location): the
@@ -157,21 +206,29 @@ class StockMove(models.Model):
     def _get_manual_value(self, quantity, at_date=None):
         # Odoo looks up each move's manual value alone (one query per move). A returned unit's moves rarely have one
         # (a substitution held at zero, a unit leaving WIP at its carrying value): read them for all the moves valued
-        # together at once, through this one2many's prefetch, and skip the lookup for the others.
-        if self.rma_line_id and not self.sudo().rma_manual_value_ids:
+        # together at once (rma_has_manual_value is computed for the prefetched moves), and skip the lookup for the
+        # others.
+        if self.rma_line_id and not self.rma_has_manual_value:
             return dict(VALUATION_DICT)
         return super()._get_manual_value(quantity, at_date=at_date)
 
     @api.model_create_multi
     def create(self, vals_list):
+        # The links to returned units are the server's (rma_workflow_guard): refused to a client's create.
+        ensure_workflow_fields(self, {name for vals in vals_list for name in vals})
         moves = super().create(vals_list)
         # The move repair.order.action_repair_done makes of a returned unit, out of its Repair WIP, is the unit's
         # move: linked to it and valued at its carrying value before Odoo values it (the repair order then
         # finishes the unit, see repair.order).
         repaired = moves.filtered(lambda move: move.repair_id.rma_line_id and not move.repair_line_type)
         if repaired:
+            # The unit's step, whoever finishes its repair order (a repair user need not read returned units).
             repaired.sudo()._rma_link_repaired_units()
         return moves
+
+    def write(self, vals):
+        ensure_workflow_fields(self, vals)
+        return super().write(vals)
 
     def _rma_link_repaired_units(self):
         linked = self.browse()
@@ -185,7 +242,7 @@ class StockMove(models.Model):
     def _get_account_move_line_vals(self):
         # Odoo's own valuation lines of a returned unit carry its label (RMA, serial, code) and link to it.
         vals_list = super()._get_account_move_line_vals()
-        line = self.rma_line_id.sudo()
+        line = self.rma_line_id.sudo()  # the unit's label, whoever validates (one need not read returned units)
         if line:
             label = line._entry_label(line._disposition_label())
             cache = server_value(self.env, "rma_analytic_cache", {})

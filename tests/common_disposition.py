@@ -58,7 +58,7 @@ class RmaDispositionCommon(RmaAccountingCommon):
         self._deliver(customer, product, serials, from_stock=True)
         rma = self._create_rma([(product, serial) for serial in serials], partner=customer)
         rma.action_authorize()
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         return self._inspect(rma.line_ids)
 
     def _inspect(self, lines, grade=None, functional_result="pass"):
@@ -80,7 +80,7 @@ class RmaDispositionCommon(RmaAccountingCommon):
         rma = self._create_rma([(product, serial)])
         rma.action_authorize()
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         inspector_line = line.with_user(self.rma_inspector)
         inspector_line.action_start_inspection()
         inspector_line.inspection_id.write(
@@ -192,7 +192,7 @@ class RmaDispositionCommon(RmaAccountingCommon):
         return rma
 
     def _received_and_inspected(self, rma):
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         return self._inspect(rma.line_ids)
 
     def _confirm(self, lines, remedy):

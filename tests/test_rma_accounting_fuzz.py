@@ -109,7 +109,7 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                 if serials:
                     self._open_rma(self.orders[0], serials)
                     if received:
-                        self.units._action_receive(station="FUZZ")
+                        case.env["stock.picking"]._rma_receive(self.units, station="FUZZ")
 
             def _balanced(self, step, check=True, gap=0):
                 """Run ``step``; in real-time valuation each stock valuation account moves as much in the ledger as in
@@ -168,7 +168,7 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                 unit = data.draw(st.sampled_from(self._units("authorized")))
                 # A credit note reversed the unit's COGS before the goods came back: the receipt posts nothing.
                 gap = -1 if unit.serial_number in self.advance else 0
-                self._balanced(lambda: unit._action_receive(station="FUZZ"), gap=gap)
+                self._balanced(lambda: case.env["stock.picking"]._rma_receive(unit, station="FUZZ"), gap=gap)
 
             @precondition(lambda self: self._units("received") or self._units("inspection"))
             @rule(data=st.data(), code=st.sampled_from(CODES))

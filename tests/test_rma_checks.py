@@ -253,7 +253,7 @@ class TestRmaChecksRpc(RmaRpcCommon):
         follow: once the RMA is decided nobody recomputes them, and a reader of a requested RMA cannot either."""
         rma = self._authorized_rma(["G18-C001"])
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         delivery_move = line.delivery_move_id
         self.assertTrue(delivery_move)
         # Recomputed now, the unit in quarantine would read "already in stock".

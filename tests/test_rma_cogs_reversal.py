@@ -92,7 +92,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         start = self._values()
         rma = self._authorized(order, product, ["MOD-1"])
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self.assertEqual(len(self._receipt_items(line)), 1)
         before = self._values()
         wizard = (
@@ -138,7 +138,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
                     line.cogs_reversal_ids, [{"kind": "credit", "quantity": 10.0, "amount": 10 * COST}]
                 )
                 for quantity in visits:
-                    line._action_receive(station="DOCK-1", quantity=quantity)
+                    self.env["stock.picking"]._rma_receive(line, station="DOCK-1", quantity=quantity)
                     self.assertFalse(self._receipt_items(line), "the credit note reversed the COGS already")
                 self.assertEqual(line.quantity_received, 10)
                 self._assert_step_balanced(start, self._values())
@@ -155,7 +155,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         refund = self._native_credit_note(order)
         rma = self._authorized(order, product, ["RST-1"])
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self.assertFalse(self._receipt_items(line))
         self.assertTrue(line.is_cogs_reversed_by_refund)
         refund.button_draft()
@@ -175,7 +175,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         refund = self._native_credit_note(order)
         rma = self._authorized(order, product, ["REV-1"])
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         refund._reverse_moves(cancel=True)
         self.assertRecordValues(self._receipt_items(line), [{"credit": COST}])
         self._assert_step_balanced(start, self._values())
@@ -196,7 +196,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         )
         self.assertRecordValues(cogs, [{"credit": COST, "quantity": 1.0}])  # TWO-2's; TWO-1's is left to its receipt
         self.assertRecordValues(line.cogs_reversal_ids, [{"kind": "covered", "quantity": 1.0, "amount": 0.0}])
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self.assertRecordValues(self._receipt_items(line), [{"credit": COST}])
         # TWO-2 comes back through Odoo's own return wizard.
         delivery = order.picking_ids.filtered(lambda picking: picking.picking_type_code == "outgoing")
@@ -226,7 +226,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         )
         self.assertRecordValues(cogs, [{"credit": 2 * COST, "quantity": 2.0}])
         self.assertRecordValues(line.cogs_reversal_ids, [{"kind": "covered", "quantity": 1.0}])
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self.assertRecordValues(self._receipt_items(line), [{"credit": COST}])
         self.assertReversedOnce(line)
 
@@ -239,7 +239,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         rma = self._authorized(order, product, ["TWICE-1"])
         line = rma.line_ids
         self._native_credit_note(order)
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self.customer.rma_advance_remedy = True
         rma.with_user(self.rma_user).action_create_credit_note()
         refund = line.credit_note_id
@@ -267,7 +267,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         start = self._values()
         rma = self._authorized(order, product, ["SO-A"])
         line = rma.line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         self._native_return(delivery, lots["SO-B"])
         refunds = self.env["account.move"]
         for returned in ("SO-C", None):
@@ -288,7 +288,7 @@ class TestRmaCogsReversal(RmaDispositionCommon):
         product = self._new_product("fifo")
         order = self._sold_and_invoiced(COST, product, ["APP-1"], sale_price=SALE_PRICE)
         rma = self._authorized(order, product, ["APP-1"])
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         row = rma.line_ids.cogs_reversal_ids
         self.assertEqual(len(row), 1)
         with self.assertRaises(UserError):

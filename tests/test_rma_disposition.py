@@ -341,7 +341,7 @@ class TestRmaDisposition(RmaDispositionCommon):
 
     def test_same_unit_twice_in_one_disposition_is_refused(self):
         line = self._authorized_rma(["HD-0401"]).line_ids
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         line.with_user(self.rma_inspector).action_start_inspection()
         line.inspection_id.with_user(self.rma_inspector).write(
             {"grade_id": self.env.ref("rma_recovery.rma_grade_a").id, "functional_result": "pass"}

@@ -162,7 +162,7 @@ class TestRmaInspection(RmaCommon):
             self.env["rma.inspection"].with_user(inspector).create({"line_id": line.id})
         with self.assertRaisesRegex(UserError, "received units"):
             line.with_user(inspector).action_start_inspection()
-        line._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
         line.with_user(inspector).action_start_inspection()
         inspection = line.inspection_id
         self.assertRecordValues(inspection, [{"technician_id": inspector.id, "state": "draft"}])
@@ -184,7 +184,7 @@ class TestRmaInspectionRpc(RmaRpcCommon):
 
     def test_inspector_cannot_finish_for_someone_else_or_dispose(self):
         rma = self._authorized_rma(["RPC-0201", "RPC-0202"])
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         unit, waiting = rma.line_ids
         unit.with_user(self.rma_inspector).action_start_inspection()
         inspection = unit.inspection_id

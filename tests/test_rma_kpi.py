@@ -293,7 +293,7 @@ class TestRmaKpi(RmaDispositionCommon):
         self._deliver(self.customer, product, ["PAR-1", "PAR-2"], from_stock=True)
         rma = self._create_rma([(product, "PAR-1"), (product, "PAR-2")])
         rma.action_authorize()
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         inspector_lines = rma.line_ids.with_user(self.rma_inspector)
         inspector_lines.action_start_inspection()
         first, second = inspector_lines.inspection_id

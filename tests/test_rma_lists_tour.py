@@ -30,7 +30,7 @@ class TestRmaListsTour(RmaTourMixin, HttpCase):
         """An RMA whose units (serials sharing a long prefix) were received."""
         self._deliver(self.customer, self.laptop, serials)
         rma = self._authorized_rma(self.customer, self.reason, self.laptop, serials)
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         return rma
 
     def test_identifiers_are_whole_at_1366_px(self):

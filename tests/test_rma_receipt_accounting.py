@@ -65,7 +65,7 @@ class TestRmaReceiptAccounting(RmaAccountingCommon):
         serials = [f"AC-1{index:03d}" for index in range(4)]
         rma = self._returned(serials, "fifo", price=320.0)
         before = self._values()
-        rma.line_ids._action_receive(station="BULK")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="BULK")
         self._assert_step_balanced(before, self._values())
         entries = rma.line_ids.account_move_line_ids.move_id
         self.assertEqual(len(entries), 1, "one entry for the batch")
@@ -74,7 +74,7 @@ class TestRmaReceiptAccounting(RmaAccountingCommon):
         cogs_lines = entries.line_ids.filtered(lambda aml: aml.account_id == self.cogs_account)
         self.assertAlmostEqual(sum(cogs_lines.mapped("credit")), 4 * 320.0)
         with self.assertRaisesRegex(UserError, "already received"):
-            rma.line_ids[:1]._action_receive()
+            self.env["stock.picking"]._rma_receive(rma.line_ids[:1])
         self.assertEqual(len(rma.line_ids.account_move_line_ids.move_id), 1, "no second COGS reversal")
 
     def test_substitution_is_received_at_zero_value_until_accepted(self):

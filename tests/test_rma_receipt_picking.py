@@ -96,7 +96,7 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         rma = self._create_rma([(self.cable, None, 5)])
         rma.action_authorize()
         picking = rma.receipt_picking_ids
-        rma.line_ids._action_receive(quantity=2)
+        self.env["stock.picking"]._rma_receive(rma.line_ids, quantity=2)
         self.assertRecordValues(
             picking.move_ids.sorted("id"),
             [
@@ -109,7 +109,7 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         self.assertEqual(rma.line_ids.state, "authorized")
         with self.assertRaisesRegex(UserError, "whose units have not arrived"):
             rma.with_user(self.rma_manager).action_cancel()
-        rma.line_ids._action_receive(quantity=3)
+        self.env["stock.picking"]._rma_receive(rma.line_ids, quantity=3)
         self.assertEqual(picking.state, "done")
         self.assertEqual(rma.line_ids.state, "received")
         self.assertEqual(self.env["stock.quant"]._get_available_quantity(self.cable, self.quarantine), 5)
@@ -162,7 +162,7 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         second = self._authorized_rma(["PK-0803"])
         scan_time = fields.Datetime.now() + timedelta(minutes=30)
         with freeze_time(scan_time):
-            (first | second).line_ids._action_receive(station="DOCK-1")
+            self.env["stock.picking"]._rma_receive((first | second).line_ids, station="DOCK-1")
         pickings = (first | second).receipt_picking_ids
         self.assertEqual(len(pickings), 2)
         self.assertRecordValues(pickings, [{"state": "done", "date_done": scan_time, "scheduled_date": scan_time}] * 2)
@@ -185,10 +185,10 @@ class TestRmaReceiptPicking(RmaDispositionCommon):
         first_scan = fields.Datetime.now() + timedelta(hours=1)
         last_scan = first_scan + timedelta(hours=3)
         with freeze_time(first_scan):
-            rma.line_ids._action_receive(quantity=2)
+            self.env["stock.picking"]._rma_receive(rma.line_ids, quantity=2)
         self.assertFalse(picking.date_done)
         with freeze_time(last_scan):
-            rma.line_ids._action_receive(quantity=3)
+            self.env["stock.picking"]._rma_receive(rma.line_ids, quantity=3)
         self.assertRecordValues(picking, [{"state": "done", "date_done": last_scan, "scheduled_date": last_scan}])
         self.assertEqual(sorted(picking.move_ids.mapped("date")), [first_scan, last_scan])
 

@@ -235,13 +235,13 @@ class TestRmaReceive(RmaCommon):
         bigger.action_authorize()
         before = self._counts()
         with self.assertRaisesRegex(UserError, "Only 2.0 Units of Test Cable are still expected"):
-            bigger.line_ids._action_receive(quantity=3)
+            self.env["stock.picking"]._rma_receive(bigger.line_ids, quantity=3)
         self.assertEqual(self._counts(), before)
 
     def test_batch_receive(self):
         serials = [f"RC-1{index:03d}" for index in range(20)]
         rma = self._authorized_rma(serials)
-        moves = rma.line_ids._action_receive(station="BULK")
+        moves = self.env["stock.picking"]._rma_receive(rma.line_ids, station="BULK")
         self.assertEqual(len(moves), 20)
         self.assertEqual(set(rma.line_ids.mapped("state")), {"received"})
         self.assertEqual(moves.origin_returned_move_id, rma.line_ids.delivery_move_id)

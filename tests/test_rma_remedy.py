@@ -283,7 +283,7 @@ class TestRmaRemedy(RmaDispositionCommon):
                         self.assertFalse(refund.line_ids.filtered(lambda aml: aml.display_type == "cogs"))
                         self._assert_step_balanced(before, self._values())
                     before = self._values()
-                    line._action_receive(station="DOCK-1")
+                    self.env["stock.picking"]._rma_receive(line, station="DOCK-1")
                     if timing != "before_rma":
                         self._assert_step_balanced(before, self._values())
                     if timing == "after_receipt":
@@ -521,7 +521,7 @@ class TestRmaRemedyRpc(RmaRpcCommon):
         rma = self._create_rma([(product, "RPC-CN01")], sale_order_id=order.id)
         rma.action_authorize()
         unit = rma.line_ids
-        unit._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(unit, station="DOCK-1")
         self._inspect(unit)
 
         wizard_vals = {"line_ids": [Command.set(unit.ids)], "remedy": "refund"}

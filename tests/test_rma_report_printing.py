@@ -47,7 +47,7 @@ class TestRmaReportPrinting(RmaDispositionCommon):
         self._deliver(self.customer, product, serials, from_stock=True)
         rma = self._create_rma([(product, serial) for serial in serials])
         rma.action_authorize()
-        rma.line_ids._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
         return rma.line_ids.sorted("id")
 
     def test_every_report_of_the_addon_is_printed_here(self):

@@ -184,7 +184,7 @@ class TestRmaSanitizationRpc(RmaRpcCommon):
         rma = self._create_rma([(product, "RPC-SAN1")])
         rma.action_authorize()
         unit = rma.line_ids
-        unit._action_receive(station="DOCK-1")
+        self.env["stock.picking"]._rma_receive(unit, station="DOCK-1")
         unit.with_user(self.rma_inspector).action_start_inspection()
         unit.inspection_id.with_user(self.rma_inspector).write(
             {

@@ -60,7 +60,7 @@ class TestRmaTour(RmaTourMixin, HttpCase):
         )
         self._deliver(customer, laptop, ["TOUR-DSP-0001", "TOUR-DSP-0002"])
         rma = self._authorized_rma(customer, reason, laptop, ["TOUR-DSP-0001", "TOUR-DSP-0002"])
-        rma.line_ids._action_receive(station="TOUR")
+        self.env["stock.picking"]._rma_receive(rma.line_ids, station="TOUR")
         rma.line_ids.action_start_inspection()
         grades = (env.ref("rma_recovery.rma_grade_a"), env.ref("rma_recovery.rma_grade_b"))
         for line, grade in zip(rma.line_ids.sorted("id"), grades, strict=True):
