@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
-from .rma_line_disposition import STATE_AFTER_DISPOSITION
+from .rma_line import STATE_AFTER_DISPOSITION
 from .rma_workflow_guard import INSPECTOR_GROUP, MANAGER_GROUP, ensure_workflow_fields
 
 
