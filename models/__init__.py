@@ -8,7 +8,9 @@ from . import product_category
 from . import product_template
 from . import rma_reason
 from . import rma_order
+from . import rma_code_mixin  # before rma_line, which imports rma_disposition
 from . import rma_line
+from . import rma_line_checks
 from . import rma_demo
 from . import stock_move
 from . import stock_picking
@@ -17,20 +19,17 @@ from . import rma_custody_event
 from . import rma_custody_seal
 from . import rma_line_custody
 from . import rma_line_receipt
-from . import rma_code_mixin
 from . import rma_grade
 from . import rma_failure_code
 from . import rma_disposition
 from . import rma_disposition_rule
 from . import rma_restocking_rule
 from . import rma_inspection
-from . import rma_line_inspection
 from . import rma_scan
 from . import stock_lot
 from . import account_move
 from . import account_move_line
 from . import rma_line_accounting
-from . import rma_line_disposition
 from . import rma_nrv_rule
 from . import rma_disposition_values_mixin
 from . import rma_disposition_batch
@@ -39,9 +38,7 @@ from . import rma_order_disposition
 from . import rma_line_remedy
 from . import rma_cogs_reversal
 from . import rma_order_remedy
-from . import rma_line_harvest
 from . import rma_sanitization
-from . import rma_line_sanitization
 from . import account_chart_template
 from . import rma_kpi_schedule
 from . import ir_actions_report

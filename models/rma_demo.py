@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
-from .rma_line import is_luhn_valid
+from .rma_line_checks import is_luhn_valid
 
 
 def with_luhn_digit(body):

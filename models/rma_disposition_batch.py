@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from .rma_disposition import REPAIR_LEVELS, WORK_TREATMENTS
-from .rma_line_disposition import STATE_AFTER_DISPOSITION
+from .rma_line import STATE_AFTER_DISPOSITION
 from .rma_workflow_guard import (
     MANAGER_GROUP,
     ensure_workflow_fields,

@@ -1,12 +1,11 @@
 from collections import defaultdict
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .rma_workflow_guard import ensure_workflow_fields, field_labels, is_server_write, server_write
+from .rma_disposition import REPAIR_LEVELS
+from .rma_workflow_guard import ensure_workflow_fields, field_labels, is_server_write, server_create, server_write
 
 # Line states in which a unit is still "open on an RMA" for the duplicate check.
 OPEN_LINE_STATES = ("draft", "authorized")
@@ -31,34 +30,39 @@ UNIT_TRANSITIONS = {
 # received_date, the inspection's dates, disposition_date, work_finished_date).
 STAGE_DATE_FIELDS = {"authorized": "authorized_date", "closed": "closed_date"}
 
-# Flag field -> how the flag reads to the user. Order is the order shown on the line.
-FLAG_FIELDS = (
-    "is_unknown_serial",
-    "is_invalid_imei",
-    "is_not_shipped_to_customer",
-    "is_not_on_order",
-    "is_in_stock",
-    "is_open_elsewhere",
-    "is_outside_policy",
-    "is_blocked_serial",
+# What a disposition writes on its unit, undone when the work is cancelled.
+DISPOSITION_FIELDS = (
+    "disposition_id",
+    "repair_level",
+    "net_realizable_value",
+    "work_cost",
+    "recovery_value",
+    "book_value",
+    "carrying_value",
+    "disposition_note",
+    "disposition_date",
+    "disposition_user_id",
+    "disposition_batch_id",
+    "disposition_valuation",
+    "repair_id",
 )
 
-
-def is_luhn_valid(number):
-    """Luhn check digit as used by IMEIs (ISO/IEC 7812); anything but digits fails it."""
-    if not number or not number.isdigit() or not number.isascii():
-        return False
-    total = 0
-    for index, digit in enumerate(int(char) for char in reversed(number)):
-        if index % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
+# Unit status after the disposition, per treatment. Destroyed units wait for their destruction certificate.
+STATE_AFTER_DISPOSITION = {
+    "restock": "closed",
+    "refurbish": "in_progress",
+    "repair": "in_progress",
+    "salvage": "closed",
+    "destroy": "disposition",
+}
 
 
 class RmaLine(models.Model):
+    """A returned unit: what the customer declared, its status (UNIT_TRANSITIONS, applied by _transition), its
+    inspection, disposition and harvest, and their buttons. Its checks and step guards are in rma_line_checks.py;
+    its custody (location, moves in and out of WIP, chain of custody, sanitization certificates) in
+    rma_line_custody.py."""
+
     _name = "rma.line"
     _inherit = ["rma.input.mixin"]
     _description = "RMA Unit"
@@ -126,60 +130,94 @@ class RmaLine(models.Model):
     product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
 
     # ------------------------------------------------------------------
-    # Check results (recomputed when the unit, customer or referenced order change, and at authorization)
+    # Inspection and data security
     # ------------------------------------------------------------------
-    lot_id = fields.Many2one(
-        "stock.lot", string="Matched Serial", compute="_compute_checks", store=True, index="btree_not_null"
+    inspection_ids = fields.One2many("rma.inspection", "line_id", string="Inspections", readonly=True)
+    inspection_id = fields.Many2one(
+        "rma.inspection", compute="_compute_inspection_id", store=True, help="The last one."
     )
-    delivery_move_id = fields.Many2one(
-        "stock.move",
-        string="Original Delivery Move",
-        compute="_compute_checks",
-        store=True,
-        index="btree_not_null",  # searched when credit notes post
-        help="The delivery of this unit to the customer that the return refers to.",
-    )
-    delivery_date = fields.Datetime(related="delivery_move_id.date", string="Delivered On")
-    warranty_end_date = fields.Date(compute="_compute_checks", store=True)
-    warranty_state = fields.Selection(
-        [("in_warranty", "In Warranty"), ("expired", "Expired"), ("unknown", "Unknown")],
-        string="Warranty",
-        compute="_compute_checks",
-        store=True,
-    )
-    return_deadline = fields.Date(compute="_compute_checks", store=True)
-    policy_state = fields.Selection(
-        [("eligible", "Eligible"), ("ineligible", "Outside Policy"), ("unknown", "Unknown")],
-        string="Policy",
-        compute="_compute_checks",
-        store=True,
-        help="Eligible: within the return window or still under warranty.",
-    )
-    is_unknown_serial = fields.Boolean(string="Unknown Serial", compute="_compute_checks", store=True)
-    is_invalid_imei = fields.Boolean(string="Invalid IMEI", compute="_compute_checks", store=True)
-    is_not_shipped_to_customer = fields.Boolean(
-        string="Not Shipped to This Customer", compute="_compute_checks", store=True
-    )
-    is_not_on_order = fields.Boolean(string="Not on the Referenced Order", compute="_compute_checks", store=True)
-    is_in_stock = fields.Boolean(string="Already in Stock", compute="_compute_checks", store=True)
-    open_rma_line_id = fields.Many2one(
-        "rma.line", string="Open on RMA Line", compute="_compute_checks", store=True, index="btree_not_null"
-    )
-    is_open_elsewhere = fields.Boolean(string="Open on Another RMA", compute="_compute_checks", store=True)
-    is_outside_policy = fields.Boolean(string="Outside Return Policy", compute="_compute_checks", store=True)
-    is_blocked_serial = fields.Boolean(
-        string="Serial Blocked (Destroyed, Recycled or Harvested)", compute="_compute_checks", store=True
-    )
-    has_flag = fields.Boolean(compute="_compute_checks", store=True, index=True)
-    flag_summary = fields.Char(string="Flags", compute="_compute_flag_summary")
+    grade_id = fields.Many2one(related="inspection_id.grade_id", string="Grade")
+    inspection_start_date = fields.Datetime(related="inspection_id.date", string="Inspection Started", store=True)
+    inspection_done_date = fields.Datetime(related="inspection_id.done_date", string="Inspection Finished", store=True)
+    suggested_disposition_id = fields.Many2one(related="inspection_id.suggested_disposition_id")
+    is_restocking_fee_eligible = fields.Boolean(related="inspection_id.is_restocking_fee_eligible")
+    can_be_inspected = fields.Boolean(compute="_compute_can_be_inspected")
+    sanitization_ids = fields.One2many("rma.sanitization", "line_id", string="Sanitizations", readonly=True)
+    sanitization_count = fields.Integer(compute="_compute_sanitization_count")
+    data_security = fields.Selection(related="inspection_id.data_security", string="Data Security")
 
     # ------------------------------------------------------------------
-    # Manager's override of the flags
+    # Disposition (steps 4-5): where it goes, its values, its repair order
     # ------------------------------------------------------------------
-    override_reason = fields.Text(readonly=True, copy=False)
-    override_user_id = fields.Many2one("res.users", string="Overridden By", readonly=True, copy=False)
-    override_date = fields.Datetime(string="Overridden On", readonly=True, copy=False)
-    is_overridden = fields.Boolean(compute="_compute_is_overridden", store=True)
+    disposition_id = fields.Many2one("rma.disposition", readonly=True, copy=False, index=True)
+    disposition_treatment = fields.Selection(related="disposition_id.treatment", string="Treatment")
+    disposition_destination = fields.Selection(related="disposition_id.destination", string="Destination")
+    repair_level = fields.Selection(REPAIR_LEVELS, readonly=True, copy=False)
+    net_realizable_value = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="Estimated selling price after the work, less the costs to sell it.",
+    )
+    work_cost = fields.Monetary(currency_field="currency_id", string="Estimated Work Cost", readonly=True, copy=False)
+    recovery_value = fields.Monetary(
+        currency_field="currency_id",
+        string="Residual Recovery Value",
+        readonly=True,
+        copy=False,
+        help="Harvested parts, recycler rebate.",
+    )
+    book_value = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="The unit's value in stock when it was disposed, as Odoo valued its move.",
+    )
+    carrying_value = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="Value of a unit in refurbishment or repair: its book value, written down to its net realizable value.",
+    )
+    recovered_value = fields.Monetary(
+        currency_field="currency_id",
+        compute="_compute_recovered_value",
+        store=True,
+        help="What the disposition recovered: RTS its book value, REF/REP the net realizable value less the work"
+        " cost, PH/REC the residual recovery value, SD nothing (the Recovery Value of the KPIs and of the batch).",
+    )
+    disposition_date = fields.Datetime(readonly=True, copy=False)
+    work_finished_date = fields.Datetime(
+        string="Work Finished On", readonly=True, copy=False, help="Its refurbishment or repair finished."
+    )
+    disposition_user_id = fields.Many2one("res.users", string="Disposed By", readonly=True, copy=False)
+    disposition_note = fields.Text(readonly=True, copy=False)
+    disposition_batch_id = fields.Many2one(
+        "rma.disposition.batch",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The batch whose confirmation disposed the unit.",
+    )
+    disposition_valuation = fields.Selection(
+        [("real_time", "Perpetual"), ("periodic", "Periodic")],
+        string="Valuation",
+        readonly=True,
+        copy=False,
+        help="Perpetual: Odoo posted the book value with the move, the addon the rest.\n"
+        "Periodic: the stock closing aligns the stock accounts; the addon posted only the write-down, accrual and"
+        " recovery lines.",
+    )
+    requires_certificate = fields.Boolean(related="disposition_id.requires_certificate")
+    repair_id = fields.Many2one("repair.order", string="Repair Order", readonly=True, copy=False)
+    can_be_disposed = fields.Boolean(compute="_compute_can_be_disposed")
+
+    # ------------------------------------------------------------------
+    # Parts harvest (rma.harvest.wizard)
+    # ------------------------------------------------------------------
+    harvest_move_ids = fields.One2many(
+        "stock.move", "rma_harvest_line_id", string="Harvested Parts", readonly=True, copy=False
+    )
 
     # ------------------------------------------------------------------
     # Compute
@@ -192,226 +230,32 @@ class RmaLine(models.Model):
                 unit = f"{unit} [{line.serial_number}]"
             line.display_name = f"{line.rma_id.display_name} - {unit}" if line.rma_id else unit
 
-    @api.depends("override_reason")
-    def _compute_is_overridden(self):
+    @api.depends("inspection_ids.date")
+    def _compute_inspection_id(self):
         for line in self:
-            line.is_overridden = bool(line.override_reason)
+            line.inspection_id = line.inspection_ids.sorted(lambda inspection: (inspection.date, inspection.id))[-1:]
 
-    @api.depends(*FLAG_FIELDS, "open_rma_line_id")
-    def _compute_flag_summary(self):
-        labels = {name: self._fields[name].get_description(self.env)["string"] for name in FLAG_FIELDS}
+    @api.depends("state")
+    def _compute_can_be_inspected(self):
         for line in self:
-            flags = []
-            for name in FLAG_FIELDS:
-                if not line[name]:
-                    continue
-                if name == "is_open_elsewhere":
-                    flags.append(self.env._("Open on %(rma)s", rma=line.open_rma_line_id.rma_id.display_name))
-                else:
-                    flags.append(labels[name])
-            line.flag_summary = ", ".join(flags)
+            line.can_be_inspected = line.state == "received"
 
-    @api.depends(
-        "product_id",
-        "serial_number",
-        "quantity",
-        "rma_id.partner_id",
-        "rma_id.sale_order_id",
-        "rma_id.picking_id",
-        "rma_id.company_id",
-    )
-    def _compute_checks(self):
-        """Match each declared serial and check it against the original shipment, in a fixed number of queries."""
-        context = self._checks_context()
+    @api.depends("sanitization_ids")
+    def _compute_sanitization_count(self):
         for line in self:
-            line.update(line._check_values(context))
+            line.sanitization_count = len(line.sanitization_ids)
 
-    def _checks_context(self):
-        """Everything the checks need, fetched once for all lines."""
-        serial_lines = self.filtered(lambda line: line.product_id.tracking == "serial" and line.serial_number)
-        keys = {(line.product_id.id, line.serial_number.strip()) for line in serial_lines}
-        lots = self.env["stock.lot"]
-        if keys:
-            lots = lots.search(
-                [
-                    ("product_id", "in", list({product_id for product_id, _serial in keys})),
-                    ("name", "in", list({serial for _product_id, serial in keys})),
-                    ("company_id", "in", [False, *self.company_id.ids]),
-                ]
-            )
-        lot_by_key = {(lot.product_id.id, lot.name): lot for lot in lots}
-
-        deliveries_by_lot = defaultdict(lambda: self.env["stock.move"])
-        stocked_lot_ids = set()
-        if lots:
-            delivered = self.env["stock.move.line"].search(
-                [("lot_id", "in", lots.ids), ("state", "=", "done"), ("location_dest_id.usage", "=", "customer")],
-                order="date desc, id desc",
-            )
-            for move_line in delivered:
-                deliveries_by_lot[move_line.lot_id.id] |= move_line.move_id
-            stocked_lot_ids = {
-                lot.id
-                for [lot] in self.env["stock.quant"]._read_group(
-                    [
-                        ("lot_id", "in", lots.ids),
-                        ("location_id.usage", "in", ("internal", "transit")),
-                        ("quantity", ">", 0),
-                    ],
-                    ["lot_id"],
-                )
-            }
-
-        untracked = self.filtered(lambda line: line.product_id and line.product_id.tracking == "none")
-        deliveries_by_product = defaultdict(lambda: self.env["stock.move"])
-        if untracked:
-            moves = self.env["stock.move"].search(
-                [
-                    ("product_id", "in", untracked.product_id.ids),
-                    ("state", "=", "done"),
-                    ("location_dest_id.usage", "=", "customer"),
-                    ("picking_id.partner_id", "child_of", untracked.rma_id.partner_id.commercial_partner_id.ids),
-                ],
-                order="date desc, id desc",
-            )
-            for move in moves:
-                deliveries_by_product[move.product_id.id] |= move
-
-        # Lines being computed are in the database too (the batch may hold two requests for one unit):
-        # a line is only compared with the others.
-        open_by_key = defaultdict(lambda: self.env["rma.line"])
-        if keys:
-            open_lines = self.search(
-                [
-                    ("state", "in", OPEN_LINE_STATES),
-                    ("product_id", "in", list({product_id for product_id, _serial in keys})),
-                    ("serial_number", "in", list({serial for _product_id, serial in keys})),
-                ],
-                order="id",
-            )
-            for other in open_lines:
-                open_by_key[other.product_id.id, other.serial_number] |= other
-        return {
-            "lot_by_key": lot_by_key,
-            "deliveries_by_lot": deliveries_by_lot,
-            "deliveries_by_product": deliveries_by_product,
-            "stocked_lot_ids": stocked_lot_ids,
-            "open_by_key": open_by_key,
-        }
-
-    def _check_values(self, context):
-        """The check results of one line, from the batch context built by ``_checks_context``."""
-        self.ensure_one()
-        rma = self.rma_id
-        customer = rma.partner_id.commercial_partner_id
-        serial = (self.serial_number or "").strip()
-        values = dict.fromkeys(FLAG_FIELDS, False)
-        values.update(lot_id=False, delivery_move_id=False, open_rma_line_id=False)
-
-        if self.product_id.tracking == "serial":
-            if not serial:
-                return self._with_dates(values, False)
-            lot = context["lot_by_key"].get((self.product_id.id, serial))
-            deliveries = context["deliveries_by_lot"][lot.id] if lot else self.env["stock.move"]
-            values["lot_id"] = lot.id if lot else False
-            values["is_unknown_serial"] = not lot
-            values["is_invalid_imei"] = self.product_id.rma_identifier_type == "imei" and not is_luhn_valid(serial)
-            # The unit's latest delivery must have gone to this customer; an earlier one doesn't count.
-            values["is_not_shipped_to_customer"] = bool(lot) and (
-                not deliveries or deliveries[0].picking_id.partner_id.commercial_partner_id != customer
-            )
-            values["is_in_stock"] = bool(lot) and lot.id in context["stocked_lot_ids"]
-            values["is_blocked_serial"] = bool(lot) and lot.is_rma_blocked
-            other = (context["open_by_key"][self.product_id.id, serial] - self._origin)[:1]
-            values["open_rma_line_id"] = other.id
-            values["is_open_elsewhere"] = bool(other)
-        else:
-            deliveries = context["deliveries_by_product"][self.product_id.id]
-        customer_deliveries = deliveries.filtered(
-            lambda move: move.picking_id.partner_id.commercial_partner_id == customer
-        )
-        delivery = customer_deliveries[:1]
-        if rma.picking_id or rma.sale_order_id:
-            on_order = customer_deliveries.filtered(
-                lambda move: (
-                    (not rma.picking_id or move.picking_id == rma.picking_id)
-                    and (not rma.sale_order_id or move.sale_line_id.order_id == rma.sale_order_id)
-                )
-            )
-            values["is_not_on_order"] = bool(customer_deliveries) and not on_order
-            delivery = on_order[:1] or delivery
-        values["delivery_move_id"] = delivery.id
-        return self._with_dates(values, delivery.date)
-
-    def _with_dates(self, values, delivery_date):
-        """Add warranty and return-window results, counted from the delivery date to the authorization (today for
-        a request not yet decided): a date the requester types cannot move the window."""
-        request_day = fields.Date.to_date(self.rma_id.authorize_date or fields.Datetime.now())
-        product = self.product_id
-        company = self.rma_id.company_id or self.env.company
-        months = product.rma_warranty_months or product.categ_id.rma_warranty_months or company.rma_warranty_months
-        window = product.categ_id.rma_return_window_days or company.rma_return_window_days
-        if delivery_date:
-            delivered_on = fields.Date.to_date(delivery_date)
-            warranty_end = delivered_on + relativedelta(months=months) if months else False
-            deadline = delivered_on + relativedelta(days=window)
-        else:
-            warranty_end = deadline = False
-        if warranty_end:
-            warranty_state = "in_warranty" if request_day <= warranty_end else "expired"
-        else:
-            warranty_state = "unknown"
-        if not deadline:
-            policy_state = "unknown"
-        elif request_day <= deadline or warranty_state == "in_warranty":
-            policy_state = "eligible"
-        else:
-            policy_state = "ineligible"
-        values.update(
-            warranty_end_date=warranty_end,
-            warranty_state=warranty_state,
-            return_deadline=deadline,
-            policy_state=policy_state,
-            is_outside_policy=policy_state == "ineligible",
-        )
-        values["has_flag"] = any(values[name] for name in FLAG_FIELDS)
-        return values
-
-    # ------------------------------------------------------------------
-    # Constraints
-    # ------------------------------------------------------------------
-    @api.constrains("product_id", "serial_number", "quantity")
-    def _check_unit(self):
+    @api.depends("disposition_id.treatment", "book_value", "net_realizable_value", "work_cost", "recovery_value")
+    def _compute_recovered_value(self):
         for line in self:
-            serial = (line.serial_number or "").strip()
-            if line.product_id.tracking == "serial":
-                if not serial:
-                    raise ValidationError(
-                        self.env._(
-                            "Enter the serial number or IMEI of the returned %(product)s.",
-                            product=line.product_id.display_name,
-                        )
-                    )
-                if line.quantity != 1:
-                    raise ValidationError(self.env._("A serial-tracked unit is returned one per line (quantity 1)."))
-                if line.product_id.rma_identifier_type == "imei" and not (
-                    serial.isascii() and serial.isdigit() and len(serial) == 15
-                ):
-                    raise ValidationError(
-                        self.env._("“%(imei)s” is not an IMEI: an IMEI has exactly 15 digits.", imei=serial)
-                    )
-            elif line.quantity <= 0:
-                raise ValidationError(self.env._("The returned quantity must be positive."))
+            line.recovered_value = line.disposition_id._get_recovered_value(
+                line.book_value, line.net_realizable_value, line.work_cost, line.recovery_value
+            )
 
-    @api.constrains("rma_id", "product_id", "serial_number")
-    def _check_unique_serial(self):
-        for rma in self.rma_id:
-            # As the scans match them: trimmed, whatever the case (see _find_by_code).
-            serials = [
-                (line.product_id.id, line.serial_number.strip().lower()) for line in rma.line_ids if line.serial_number
-            ]
-            if len(serials) != len(set(serials)):
-                raise ValidationError(self.env._("A serial number appears twice on %(rma)s.", rma=rma.display_name))
+    @api.depends("state", "inspection_id.state", "location_id", "is_substitution")
+    def _compute_can_be_disposed(self):
+        for line in self:
+            line.can_be_disposed = not line._disposition_blocker()
 
     # ------------------------------------------------------------------
     # CRUD
@@ -456,6 +300,85 @@ class RmaLine(models.Model):
     def _unlink_except_decided(self):
         if any(line.state != "draft" for line in self):
             raise UserError(self.env._("Only units of requested RMAs can be removed."))
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_start_inspection(self):
+        """Open an inspection for each unit: the unit is now In Inspection."""
+        self._ensure_can_be_inspected()
+        # Unit, technician and date are the server's fields; the inspection opens as the user, whom its ACL decides.
+        inspections = server_create(self.env["rma.inspection"], [{"line_id": line.id} for line in self])
+        self._transition("inspection", note=self.env._("Inspection started"))
+        return inspections._get_records_action(name=self.env._("Inspection"))
+
+    def action_open_inspection(self):
+        return self.inspection_id._get_records_action(name=self.env._("Inspection"))
+
+    def action_view_sanitizations(self):
+        self.ensure_one()
+        action = self.sanitization_ids._get_records_action(name=self.env._("Sanitization"))
+        action["context"] = {"default_line_id": self.id}
+        return action
+
+    def action_print_certificates(self):
+        certificates = self.sanitization_ids.filtered(lambda record: record.state == "validated")
+        if not certificates:
+            raise UserError(self.env._("These units have no validated certificate of sanitization yet."))
+        return self.env.ref("rma_recovery.action_report_sanitization_certificate").report_action(certificates)
+
+    def action_open_disposition_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Disposition"),
+            "res_model": "rma.disposition.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def action_view_repair(self):
+        return self.repair_id._get_records_action(name=self.env._("Repair Order"))
+
+    def action_cancel_refurbishment(self):
+        """The refurbishment is abandoned: the unit goes back to quarantine, to be disposed again."""
+        self._ensure_in_refurbishment()
+        self._cancel_work(self.env._("Refurbishment cancelled"))
+        return True
+
+    def action_finish_refurbishment(self):
+        """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
+        self._ensure_in_refurbishment()
+        move_vals_list = []
+        for line in self:
+            graded = line.rma_id.warehouse_id.rma_graded_location_id
+            if not graded:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no Graded / Remarketing location.",
+                        warehouse=line.rma_id.warehouse_id.display_name,
+                    )
+                )
+            move_vals_list.append(line._prepare_custody_move_vals(graded))
+        moves = self._create_unit_moves(move_vals_list)
+        self._prepare_work_close(moves)
+        self._validate_unit_moves(moves)
+        self._finish_work(moves)
+        return True
+
+    def action_open_harvest_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Harvest Parts"),
+            "res_model": "rma.harvest.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_unit_id": self.id},
+        }
+
+    def action_view_harvested_parts(self):
+        return self.harvest_move_ids._get_records_action(name=self.env._("Harvested Parts"))
 
     # ------------------------------------------------------------------
     # State machine
@@ -514,48 +437,21 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _run_checks(self):
-        """Recompute the checks now: stock and other RMAs change without touching these lines."""
-        for field in self._fields.values():
-            if field.compute == "_compute_checks":
-                self.env.add_to_compute(field, self)
-        self.flush_recordset()
-
-    def _action_override(self, reason):
-        """Accept flagged units on a manager's written reason, kept on the line and in the RMA's chatter."""
-        self.rma_id._ensure_manager()
-        if not isinstance(reason, str) or not reason.strip():
-            raise UserError(self.env._("Write the reason for overriding the flags."))
-        lines = self.filtered("has_flag")
-        if not lines:
-            raise UserError(self.env._("None of these units has a flag to override."))
-        if lines.filtered(lambda line: line.state != "draft"):
-            raise UserError(self.env._("Flags can only be overridden before the RMA is decided."))
-        server_write(
-            lines,
-            {"override_reason": reason, "override_user_id": self.env.uid, "override_date": fields.Datetime.now()},
-        )
-        for rma, rma_lines in lines.grouped("rma_id").items():
-            rma.message_post(
-                body=self.env._(
-                    "Flags overridden on %(units)s: %(reason)s",
-                    units=", ".join(
-                        f"{line.product_id.display_name} [{line.serial_number or '-'}] ({line.flag_summary})"
-                        for line in rma_lines
-                    ),
-                    reason=reason,
-                ),
+    def _close_destroyed(self, note):
+        """The units' secure destruction (SD) is certified: their path ends. The one method the destruction
+        certificate calls once it is issued; ``note`` names the certificate in the custody event."""
+        waiting = self.filtered(
+            lambda line: (
+                line.state == "disposition"
+                and (not line.company_id.rma_sanitization_rules or line._sanitized_with(("destroy",)))
             )
-        return True
-
-    @api.constrains("product_id")
-    def _check_goods(self):
-        not_goods = self.product_id.filtered(lambda product: product.type != "consu")
-        if not_goods:
-            raise ValidationError(
+        )
+        if waiting != self:
+            raise UserError(
                 self.env._(
-                    "Only goods can be returned: %(products)s is a service or a combo, not a product shipped to the"
-                    " customer.",
-                    products=", ".join(not_goods.mapped("display_name")),
+                    "Only units waiting for their destruction, with a validated Destroy certificate for each of their"
+                    " media, are closed by it: %(units)s.",
+                    units=", ".join((self - waiting).mapped("display_name")),
                 )
             )
+        self._transition("closed", note=note)

@@ -3,12 +3,14 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, escape_psql
 
-from .rma_line import ON_HAND_STATES
+from .rma_line import DISPOSITION_FIELDS, ON_HAND_STATES
 from .rma_server_context import server_context
+from .rma_workflow_guard import server_create, server_write
 
 
 class RmaLine(models.Model):
-    """Where a returned unit is, the moves that took it there, and its chain of custody."""
+    """Where a returned unit is, the moves that took it there (into and out of its WIP, out of graded stock), its
+    chain of custody, and the certificates of its data's sanitization."""
 
     _inherit = "rma.line"
 
@@ -57,6 +59,10 @@ class RmaLine(models.Model):
     def action_print_custody_report(self):
         return self.env.ref("rma_recovery.action_report_unit_custody").report_action(self)
 
+    def action_export_custody(self):
+        """The units' chains of custody with the company's seals, as JSON Lines (tools/verify_custody.py)."""
+        return self.custody_event_ids._action_export_custody()
+
     def _custody_covering_seal(self):
         """The seal that covers the unit's last event, or an empty record (not sealed yet)."""
         self.ensure_one()
@@ -64,17 +70,13 @@ class RmaLine(models.Model):
             return self.env["rma.custody.seal"]
         return (
             self.env["rma.custody.seal"]
-            .sudo()
+            .sudo()  # the chain's report is printed by billing users too, who may not read the company's seals
             .search(
                 [("company_id", "=", self.company_id.id), ("heads", "like", f"[{self.id},{self.custody_sequence},")],
                 order="sequence",
                 limit=1,
             )
         )
-
-    def action_export_custody(self):
-        """The units' chains of custody with the company's seals, as JSON Lines (tools/verify_custody.py)."""
-        return self.custody_event_ids._action_export_custody()
 
     # ------------------------------------------------------------------
     # Custody moves and status
@@ -104,42 +106,8 @@ class RmaLine(models.Model):
 
     def _set_location(self, destinations):
         """Where the units are now ({unit: location}): server-owned, written after the step's guard."""
-        for location, lines in self.sudo().grouped(lambda line: destinations[line]).items():
-            lines.location_id = location
-
-    def _ensure_can_be_handed_to(self, location):
-        """The Custody Scan hands a unit only to a storage location its status allows: a unit not yet decided
-        (received, in inspection, waiting for its destruction) stays out of sellable and graded stock; units in
-        refurbishment or repair stay in their WIP until the work is finished."""
-        for line in self:
-            if line.state == "in_progress" or line.location_id.usage != "internal":
-                raise UserError(
-                    self.env._(
-                        "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
-                        unit=line.display_name,
-                        location=line.location_id.display_name,
-                    )
-                )
-            if location.usage != "internal":
-                raise UserError(
-                    self.env._(
-                        "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
-                        location=location.display_name,
-                    )
-                )
-            if location.company_id and location.company_id != line.company_id:
-                raise UserError(self.env._("%(location)s belongs to another company.", location=location.display_name))
-            warehouse = line.rma_id.warehouse_id
-            sellable = warehouse.lot_stock_id | warehouse.rma_graded_location_id
-            if line.state != "ready" and any(location._child_of(place) for place in sellable):
-                raise UserError(
-                    self.env._(
-                        "%(unit)s is %(state)s: it goes to %(location)s only through its disposition.",
-                        unit=line.display_name,
-                        state=dict(self._fields["state"]._description_selection(self.env))[line.state],
-                        location=location.display_name,
-                    )
-                )
+        for location, lines in self.grouped(lambda line: destinations[line]).items():
+            server_write(lines, {"location_id": location.id})
 
     def _prepare_custody_move_vals(self, destination):
         self.ensure_one()
@@ -182,10 +150,20 @@ class RmaLine(models.Model):
         return self._validate_unit_moves(self._create_unit_moves(move_vals_list))
 
     def _create_unit_moves(self, move_vals_list):
-        # The moves name their unit (rma_line_id), which only the server may write: created as superuser.
+        # The moves name their unit (rma_line_id), a server-owned field: created as the user after the step's guard.
         # Moves done on the spot reserve nothing (see stock.move._should_bypass_reservation).
-        moves = self.env["stock.move"].sudo().create(move_vals_list)
-        return moves.with_env(self.env)
+        return server_create(self.env["stock.move"], move_vals_list)
+
+    def _create_move_values(self, value_by_move):
+        """{move: value}: the value Odoo gives each move when it is done (product.value), recorded before the step
+        validates the moves. The one door to valuation records of the unit's steps."""
+        # Only stock managers write valuation records: the server records them, after the step's guard.
+        self.env["product.value"].sudo().create(
+            [
+                {"move_id": move.id, "value": value, "company_id": move.company_id.id}
+                for move, value in value_by_move.items()
+            ]
+        )
 
     def _validate_unit_moves(self, moves, valued_qty=None):
         """Validate the units' moves now, each alone: no backorder is made of what the batch does not hold.
@@ -228,3 +206,132 @@ class RmaLine(models.Model):
             )
         )
         return self.search(Domain(domain or []) & (serial_is_code | Domain("lot_id", "in", lot_ids)), order="id desc")
+
+    # ------------------------------------------------------------------
+    # End of the work: the unit leaves its WIP, Refurbishment Finished or cancelled, or its repair order done or
+    # cancelled (repair.order)
+    # ------------------------------------------------------------------
+    def _prepare_work_close(self, moves):
+        """Value each unit's move out of WIP at its carrying value (before Odoo values it). Standard-cost products
+        keep their standard price (Odoo values their stock at it); _finish_work books the difference."""
+        self._create_move_values(
+            {move: move.rma_line_id.carrying_value for move in moves if move.product_id.cost_method != "standard"}
+        )
+
+    def _cancel_work(self, note):
+        """The refurbishment or repair is abandoned (the explicit action, or the unit's repair order cancelled):
+        the unit goes back from its WIP to quarantine at its book value, the disposition's write-down and accrual
+        are reversed, and it waits In Inspection (its inspection still stands) for a new disposition."""
+        lines = self.filtered(lambda line: line.state == "in_progress")
+        if not lines:
+            return
+        quarantine = {line: line.rma_id.warehouse_id.rma_quarantine_location_id for line in lines}
+        moves = lines._create_unit_moves([line._prepare_custody_move_vals(quarantine[line]) for line in lines])
+        # Back at its book value (standard cost: Odoo values it at the standard price).
+        self._create_move_values(
+            {move: move.rma_line_id.book_value for move in moves if move.product_id.cost_method != "standard"}
+        )
+        lines._validate_unit_moves(moves)
+        lines._post_work_cancel_entries(moves)
+        self.env["rma.custody.event"]._log(lines, "move", destination=quarantine, note=note)
+        lines._set_location(quarantine)
+        # The unit's current disposition is undone (its batch keeps the record of it).
+        server_write(lines, dict.fromkeys(DISPOSITION_FIELDS, False))
+        lines._transition("inspection", note=note)
+
+    def _finish_work(self, moves):
+        """The units' work is finished: they are in graded stock, ready for remarketing."""
+        lines = moves.rma_line_id
+        lines._post_work_close_entries(moves)
+        destinations = {move.rma_line_id: move.location_dest_id for move in moves}
+        self.env["rma.custody.event"]._log(
+            lines,
+            "move",
+            location={move.rma_line_id: move.location_id for move in moves},
+            destination=destinations,
+            note={
+                line: self.env._("Repair %(repair)s done", repair=line.repair_id.name)
+                if line.repair_id
+                else self.env._("Refurbishment finished")
+                for line in lines
+            },
+        )
+        lines._set_location(destinations)
+        server_write(lines, {"work_finished_date": fields.Datetime.now()})
+        lines._transition("ready")
+
+    # ------------------------------------------------------------------
+    # Graded stock: a remarketed unit leaves it by any move, the addon's or Odoo's own
+    # ------------------------------------------------------------------
+    def _in_graded_stock_of(self, location):
+        """``location`` is in the graded stock that holds the unit: its warehouse's Graded / Remarketing location or
+        any location below it (a shelf, a bin), where Odoo's own transfers may have put the unit."""
+        self.ensure_one()
+        graded = self.location_id.warehouse_id.rma_graded_location_id
+        return bool(graded) and location._child_of(graded)
+
+    def _leave_graded_stock(self, moves, logged=False):
+        """Remarketed units left graded stock with ``moves`` (sold, delivered, scrapped, moved back to sellable
+        stock): the NRV allowance of a standard-cost unit is released (contract) and the unit is closed. ``logged``:
+        the moves are the addon's own, whose custody events and location are already recorded."""
+        move_by_lot = {lot: move for move in moves for lot in move.move_line_ids.lot_id}
+        lines = self.filtered(
+            lambda line: (
+                line.state == "ready"
+                and line.lot_id in move_by_lot
+                and (logged or line._in_graded_stock_of(move_by_lot[line.lot_id].location_id))
+            )
+        )
+        if not lines:
+            return
+        # Whoever moves the unit (a custody scan, a salesperson's delivery) need not read the unit's journal items.
+        lines.sudo()._post_allowance_release()
+        if not logged:
+            move_of = {line: move_by_lot[line.lot_id] for line in lines}
+            destinations = {line: move.location_dest_id for line, move in move_of.items()}
+            # Out to a customer (a sale, a repaired unit shipped back) it is a shipment.
+            for shipped, event_lines in lines.grouped(lambda line: destinations[line].usage == "customer").items():
+                self.env["rma.custody.event"]._log(
+                    event_lines,
+                    "shipment" if shipped else "move",
+                    location={line: move_of[line].location_id for line in event_lines},
+                    destination=destinations,
+                    note={line: move_of[line].reference for line in event_lines},
+                )
+            lines._set_location(destinations)
+        shipped_back = lines.filtered(lambda line: move_by_lot[line.lot_id].rma_remedy_line_id == line)
+        if shipped_back:
+            shipped_back._transition("closed", note=self.env._("Shipped back to the customer"))
+        if lines - shipped_back:
+            (lines - shipped_back)._transition("closed", note=self.env._("Left graded stock"))
+
+    # ------------------------------------------------------------------
+    # Data sanitization: the certificates that follow the unit's media (NIST SP 800-88)
+    # ------------------------------------------------------------------
+    def _close_if_destruction_certified(self):
+        """SD units whose every medium has a validated Destroy certificate close (rma.line._close_destroyed)."""
+        certified = self.filtered(lambda line: line.state == "disposition" and line._sanitized_with(("destroy",)))
+        for line in certified:
+            names = line.sanitization_ids.filtered(lambda record: record.state == "validated").mapped("name")
+            line._close_destroyed(self.env._("Destruction certified: %(certificates)s", certificates=", ".join(names)))
+
+    def _create_sanitizations_from_inspection(self):
+        """Draft certificates for the units whose inspection requires a wipe or destruction, one medium each."""
+        lines = self.filtered(
+            lambda line: line.inspection_id.data_security in ("wipe", "destroy") and not line.sanitization_ids
+        )
+        if not lines:
+            return
+        self.env["rma.sanitization"].create(
+            [
+                {
+                    "line_id": line.id,
+                    "method_type": "destroy" if line.inspection_id.data_security == "destroy" else "purge",
+                    "method": "shred" if line.inspection_id.data_security == "destroy" else "overwrite",
+                    "media_destination": "destroyed" if line.inspection_id.data_security == "destroy" else False,
+                    "performer_name": self.env.user.name,
+                    "performer_organization": line.company_id.name,
+                }
+                for line in lines
+            ]
+        )

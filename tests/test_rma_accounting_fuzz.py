@@ -18,6 +18,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common_disposition import RmaDispositionCommon
@@ -194,7 +195,19 @@ class TestRmaAccountingFuzz(RmaDispositionCommon):
                 unit = data.draw(st.sampled_from(self._harvestable()))
                 value = min(value, RECOVERY - self.harvested.get(unit, 0.0))
                 self._balanced(
-                    lambda: unit.with_user(case.rma_inspector)._action_harvest_parts([(self.part, 1.0, value)])
+                    lambda: (
+                        case.env["rma.harvest.wizard"]
+                        .with_user(case.rma_inspector)
+                        .create(
+                            {
+                                "unit_id": unit.id,
+                                "part_ids": [
+                                    Command.create({"product_id": self.part.id, "quantity": 1.0, "unit_value": value})
+                                ],
+                            }
+                        )
+                        .action_confirm()
+                    )
                 )
                 self.harvested[unit] = self.harvested.get(unit, 0.0) + value
 

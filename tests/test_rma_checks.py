@@ -4,7 +4,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from odoo.addons.rma_recovery.models.rma_line import is_luhn_valid
+from odoo.addons.rma_recovery.models.rma_line_checks import is_luhn_valid
 
 from .common import RmaCommon
 from .common_rpc import ACCESS_ERROR, USER_ERROR, RmaRpcCommon

@@ -458,9 +458,12 @@ class TestRmaRemedy(RmaDispositionCommon):
         self._dispose(line, self.code["PH"], recovery_value=35.0)
         ram = self._create_product("Test RAM module", tracking="none")
         with self.assertRaises(AccessError):
-            line.with_user(self.rma_user)._action_harvest_parts([(ram, 2.0, 15.0)])
+            self.env["rma.harvest.wizard"].with_user(self.rma_user).create({"unit_id": line.id})
+        laptop = Command.create({"product_id": self.laptop.id, "quantity": 1.0, "unit_value": 15.0})
         with self.assertRaisesRegex(UserError, "without serial numbers"):
-            line.with_user(self.rma_inspector)._action_harvest_parts([(self.laptop, 1.0, 15.0)])
+            self.env["rma.harvest.wizard"].with_user(self.rma_inspector).create(
+                {"unit_id": line.id, "part_ids": [laptop]}
+            ).action_confirm()
         before = self._values()
         wizard = Form(
             self.env["rma.harvest.wizard"].with_user(self.rma_inspector).with_context(default_unit_id=line.id)
