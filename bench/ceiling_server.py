@@ -16,12 +16,12 @@ from odoo.tools import config
 
 def patch_receipt():
     # Imported here: the addons path is set only now.
-    from odoo.addons.rma_recovery.models import rma_line_accounting
+    from odoo.addons.rma_recovery.models import stock_move
 
-    def post_nothing(self, moves):
+    def post_nothing(self):
         return self.env["account.move"]
 
-    rma_line_accounting.RmaLine._post_receipt_entries = post_nothing
+    stock_move.StockMove._rma_post_receipt_entries = post_nothing
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from . import rma_scan
 from . import stock_lot
 from . import account_move
 from . import account_move_line
-from . import rma_line_accounting
 from . import rma_nrv_rule
 from . import rma_disposition_values_mixin
 from . import rma_disposition_batch

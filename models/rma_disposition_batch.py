@@ -594,17 +594,20 @@ class RmaDispositionBatchLine(models.Model):
         self.ensure_one()
         unit, code = self.unit_id, self.disposition_id
         accounts = code._get_accounts(unit.product_id, unit.company_id)
-        label = unit._entry_label(unit._disposition_label())
+        items = self.env["account.move.line"]
+        label = items._rma_label(unit, items._rma_disposition_code(unit))
         currency = unit.company_id.currency_id
         vals = []
         if code.treatment in WORK_TREATMENTS:
             writedown = unit.book_value - unit.carrying_value
             if currency.compare_amounts(writedown, 0.0) > 0:
-                vals += unit._prepare_entry_line_vals(
+                vals += items._rma_entry_line_vals(
+                    unit,
                     accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
                 )
             if currency.compare_amounts(unit.work_cost, 0.0) > 0:
-                vals += unit._prepare_entry_line_vals(
+                vals += items._rma_entry_line_vals(
+                    unit,
                     accounts["work_cost"],
                     accounts["accrued_cost"],
                     unit.work_cost,
@@ -612,7 +615,8 @@ class RmaDispositionBatchLine(models.Model):
                     analytic_cache=analytic_cache,
                 )
         elif code.treatment == "salvage" and currency.compare_amounts(unit.recovery_value, 0.0) > 0:
-            vals += unit._prepare_entry_line_vals(
+            vals += items._rma_entry_line_vals(
+                unit,
                 accounts["recovery"], accounts["income"], unit.recovery_value, label, analytic_cache=analytic_cache
             )
         return vals

@@ -232,7 +232,7 @@ class RmaLine(models.Model):
             {move: move.rma_line_id.book_value for move in moves if move.product_id.cost_method != "standard"}
         )
         lines._validate_unit_moves(moves)
-        lines._post_work_cancel_entries(moves)
+        moves._rma_post_work_cancel_entries()
         self.env["rma.custody.event"]._log(lines, "move", destination=quarantine, note=note)
         lines._set_location(quarantine)
         # The unit's current disposition is undone (its batch keeps the record of it).
@@ -242,7 +242,7 @@ class RmaLine(models.Model):
     def _finish_work(self, moves):
         """The units' work is finished: they are in graded stock, ready for remarketing."""
         lines = moves.rma_line_id
-        lines._post_work_close_entries(moves)
+        moves._rma_post_work_close_entries()
         destinations = {move.rma_line_id: move.location_dest_id for move in moves}
         self.env["rma.custody.event"]._log(
             lines,
@@ -285,7 +285,7 @@ class RmaLine(models.Model):
         if not lines:
             return
         # Whoever moves the unit (a custody scan, a salesperson's delivery) need not read the unit's journal items.
-        lines.sudo()._post_allowance_release()
+        self.env["account.move"]._rma_post_allowance_release(lines.sudo())
         if not logged:
             move_of = {line: move_by_lot[line.lot_id] for line in lines}
             destinations = {line: move.location_dest_id for line, move in move_of.items()}

@@ -48,7 +48,7 @@ class RmaLine(models.Model):
         server_write(self, {"is_substitution": False})
         receipts = self._receipt_moves()
         receipts._rma_value_accepted_substitutions()
-        self._post_receipt_entries(receipts)
+        receipts._rma_post_receipt_entries()
         note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
         self.env["rma.custody.event"]._log(self, "status", note=note)
         for rma, lines in self.grouped("rma_id").items():

@@ -232,7 +232,7 @@ class RmaOrder(models.Model):
             rma.can_be_cancelled = rma.state == "draft" or (
                 rma.state == "authorized"
                 and all(
-                    line.state == "authorized" and not line.quantity_received and not line._remedy_started()
+                    line.state == "authorized" and not line.quantity_received and not line.is_remedy_started
                     for line in rma.line_ids
                 )
             )
@@ -283,7 +283,7 @@ class RmaOrder(models.Model):
         now = fields.Datetime.now()
         server_write(self, {"authorize_date": now, "authorized_by_id": self.env.uid})
         self.line_ids._transition("authorized", date=now)
-        self.line_ids._allocate_earlier_credit_notes()
+        self.env["rma.cogs.reversal"]._allocate_earlier_credit_notes(self.line_ids)
         self._create_receipt_pickings()
         return True
 

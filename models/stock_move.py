@@ -17,7 +17,7 @@ class StockMove(models.Model):
         "rma.line", string="Remedy of RMA Unit", index="btree_not_null", copy=False, readonly=True
     )
 
-    # A part harvested from a unit disposed to parts harvest, into stock (rma.line._action_harvest_parts).
+    # A part harvested from a unit disposed to parts harvest, into stock (rma.harvest.wizard).
     rma_harvest_line_id = fields.Many2one(
         "rma.line", string="Harvested from RMA Unit", index="btree_not_null", copy=False, readonly=True
     )
@@ -71,7 +71,7 @@ class StockMove(models.Model):
             units._leave_graded_stock(leaving.with_env(su_env))
         if remedies:
             remedies = remedies.with_env(su_env)
-            remedies.rma_remedy_line_id._post_remedy_delivery_entries(remedies)
+            remedies._rma_post_remedy_delivery_entries()
         return moves
 
     def _check_rma_reactivation_block(self):
@@ -244,7 +244,8 @@ class StockMove(models.Model):
         vals_list = super()._get_account_move_line_vals()
         line = self.rma_line_id.sudo()  # the unit's label, whoever validates (one need not read returned units)
         if line:
-            label = line._entry_label(line._disposition_label())
+            items = self.env["account.move.line"]
+            label = items._rma_label(line, items._rma_disposition_code(line))
             cache = server_value(self.env, "rma_analytic_cache", {})
             for vals in vals_list:
                 account = self.env["account.account"].browse(vals["account_id"])

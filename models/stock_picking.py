@@ -170,7 +170,7 @@ class StockPicking(models.Model):
                 scanned_code=scanned_code,
             )
         # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
-        units._post_receipt_entries(moves)
+        moves._rma_post_receipt_entries()
         return moves
 
     @api.model

@@ -59,17 +59,19 @@ class RmaHarvestWizard(models.TransientModel):
             return
         unit = self.unit_id
         recovery = unit.disposition_id._get_accounts(unit.product_id, unit.company_id)["recovery"]
+        items = self.env["account.move.line"]
         line_vals, analytic_cache = [], {}
         for move in moves:
-            line_vals += unit._prepare_entry_line_vals(
+            line_vals += items._rma_entry_line_vals(
+                unit,
                 move.location_id.valuation_account_id,
                 recovery,
                 abs(move.value),
-                f"{unit._entry_label('PH')} {move.product_id.display_name}",
-                move,
-                analytic_cache,
+                f"{items._rma_label(unit, 'PH')} {move.product_id.display_name}",
+                quantity=move.quantity,
+                analytic_cache=analytic_cache,
             )
-        unit._create_entry(unit.company_id, line_vals, unit.rma_id.name)
+        self.env["account.move"]._rma_create_entry(unit.company_id, line_vals, unit.rma_id.name)
 
 
 class RmaHarvestWizardLine(models.TransientModel):

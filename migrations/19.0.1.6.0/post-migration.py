@@ -36,4 +36,4 @@ def migrate(cr, version):
     if column_exists(cr, "rma_line", "is_cogs_reversed_by_refund"):
         cr.execute(SQL("SELECT id FROM rma_line WHERE is_cogs_reversed_by_refund"))
         credited = env["rma.line"].browse(row[0] for row in cr.fetchall())
-        credited._allocate_earlier_credit_notes()
+        env["rma.cogs.reversal"]._allocate_earlier_credit_notes(credited)
