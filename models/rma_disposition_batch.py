@@ -602,8 +602,7 @@ class RmaDispositionBatchLine(models.Model):
             writedown = unit.book_value - unit.carrying_value
             if currency.compare_amounts(writedown, 0.0) > 0:
                 vals += items._rma_entry_line_vals(
-                    unit,
-                    accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
+                    unit, accounts["writedown"], accounts["location"], writedown, label, analytic_cache=analytic_cache
                 )
             if currency.compare_amounts(unit.work_cost, 0.0) > 0:
                 vals += items._rma_entry_line_vals(
@@ -617,7 +616,11 @@ class RmaDispositionBatchLine(models.Model):
         elif code.treatment == "salvage" and currency.compare_amounts(unit.recovery_value, 0.0) > 0:
             vals += items._rma_entry_line_vals(
                 unit,
-                accounts["recovery"], accounts["income"], unit.recovery_value, label, analytic_cache=analytic_cache
+                accounts["recovery"],
+                accounts["income"],
+                unit.recovery_value,
+                label,
+                analytic_cache=analytic_cache,
             )
         return vals
 

@@ -110,7 +110,8 @@ class TestRmaDispositionAccounting(RmaDispositionCommon):
         self.assertTrue(accrued.filtered("debit"), "the settlement")
         self.assertAlmostEqual(sum(accrued.mapped("balance")), 0.0, msg="accrued work costs settled")
         settlement = accrued.filtered("debit")
-        self.assertEqual(settlement.name, f"{line.rma_id.name} {line.serial_number} {self.env["account.move.line"]._rma_disposition_code(line)} CLOSE")
+        code = self.env["account.move.line"]._rma_disposition_code(line)
+        self.assertEqual(settlement.name, f"{line.rma_id.name} {line.serial_number} {code} CLOSE")
         self.assertAlmostEqual(settlement.debit, line.work_cost)
         # Standard cost: back in stock at its standard price (500) above its net realizable value (300), the unit is
         # carried at the latter through the NRV allowance; the write-down is not reversed.
