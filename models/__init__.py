@@ -1,5 +1,4 @@
 from . import rma_input_mixin
-from . import rma_server_fields_mixin
 from . import ir_sequence
 from . import res_company
 from . import res_config_settings
@@ -18,7 +17,6 @@ from . import stock_warehouse
 from . import rma_custody_event
 from . import rma_custody_seal
 from . import rma_line_custody
-from . import rma_line_receipt
 from . import rma_grade
 from . import rma_failure_code
 from . import rma_disposition
@@ -34,7 +32,6 @@ from . import rma_disposition_values_mixin
 from . import rma_disposition_batch
 from . import repair_order
 from . import rma_order_disposition
-from . import rma_line_remedy
 from . import rma_cogs_reversal
 from . import rma_order_remedy
 from . import rma_sanitization

@@ -48,6 +48,13 @@ DISPOSITION_FIELDS = (
 )
 
 # Unit status after the disposition, per treatment. Destroyed units wait for their destruction certificate.
+# What the customer gets for the unit (the RMA's remedy step, models/rma_order_remedy.py).
+REMEDIES = [
+    ("refund", "Refund"),
+    ("replacement", "Replacement"),
+    ("repair_return", "Repair and Return"),
+    ("none", "None"),
+]
 STATE_AFTER_DISPOSITION = {
     "restock": "closed",
     "refurbish": "in_progress",
@@ -59,9 +66,9 @@ STATE_AFTER_DISPOSITION = {
 
 class RmaLine(models.Model):
     """A returned unit: what the customer declared, its status (UNIT_TRANSITIONS, applied by _transition), its
-    inspection, disposition and harvest, and their buttons. Its checks and step guards are in rma_line_checks.py;
-    its custody (location, moves in and out of WIP, chain of custody, sanitization certificates) in
-    rma_line_custody.py."""
+    inspection, disposition, harvest and remedy, and their buttons. Its checks and step guards are in
+    rma_line_checks.py; its custody (receipt, location, moves in and out of WIP, chain of custody, sanitization
+    certificates) in rma_line_custody.py. The steps themselves are run by their documents (CONTRIBUTING.md)."""
 
     _name = "rma.line"
     _inherit = ["rma.input.mixin"]
@@ -220,6 +227,110 @@ class RmaLine(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # Remedy: requested with the RMA, confirmed by a manager once the unit is inspected, done when its document is
+    # ------------------------------------------------------------------
+    remedy_requested = fields.Selection(
+        REMEDIES,
+        string="Requested Remedy",
+        default="refund",
+        required=True,
+        help="What the customer asks for: a refund (credit note), a replacement unit, their own unit repaired and"
+        " sent back, or nothing.",
+    )
+    remedy = fields.Selection(
+        REMEDIES,
+        compute="_compute_remedy",
+        store=True,
+        readonly=True,
+        precompute=True,
+        index=True,
+        help="The remedy the customer gets: the requested one, until a manager confirms or changes it once the unit"
+        " is inspected.",
+    )
+    remedy_confirmed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    remedy_confirmed_date = fields.Datetime(string="Remedy Confirmed On", readonly=True, copy=False)
+    remedy_state = fields.Selection(
+        [("none", "No Remedy"), ("pending", "To Do"), ("done", "Done")],
+        string="Remedy Status",
+        compute="_compute_remedy_state",
+        store=True,
+        index=True,
+        help="Done: the credit note is posted, or the replacement or repaired unit is delivered.",
+    )
+    is_advance_remedy = fields.Boolean(
+        compute="_compute_is_advance_remedy",
+        help="The customer may be credited or sent a replacement before the unit arrives.",
+    )
+    can_confirm_remedy = fields.Boolean(compute="_compute_can_confirm_remedy")
+    # Whoever asks (warehouse staff need not read invoices, an accountant stock moves), the documents decide.
+    is_remedy_started = fields.Boolean(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        help="The unit has its remedy's document (a credit note line, a delivery) that is not cancelled.",
+    )
+    is_remedy_due = fields.Boolean(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        help="The unit is owed its remedy's document now: no credit note that is not cancelled, no delivery under"
+        " way, and a quantity not delivered yet. A second click on a remedy action finds nothing due.",
+    )
+    remedy_qty_to_deliver = fields.Float(
+        compute="_compute_remedy_progress",
+        compute_sudo=True,
+        digits="Product Unit",
+        help="What the unit's replacement or shipment back has not delivered yet (all of it before its delivery; the"
+        " rest when a part was delivered and the backorder cancelled).",
+    )
+
+    # Refund
+    credit_note_line_id = fields.Many2one("account.move.line", readonly=True, copy=False, index="btree_not_null")
+    credit_note_id = fields.Many2one(related="credit_note_line_id.move_id", string="Credit Note")
+    sale_line_id = fields.Many2one(
+        "sale.order.line",
+        compute="_compute_sale_line_id",
+        compute_sudo=True,
+        help="The sale order line the unit was delivered for (or, without a known delivery, the line of its product on"
+        " the RMA's sale order): it prices the unit's credit note.",
+    )
+
+    # Replacement, or the repaired unit shipped back
+    replacement_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        domain="[('type', '=', 'consu')]",
+        help="Sent in place of the returned unit. Empty: the same product. Part of the remedy: once a manager"
+        " confirmed it, it changes only when a manager confirms the remedy again (Confirm Remedy).",
+    )
+    remedy_move_ids = fields.One2many(
+        "stock.move",
+        "rma_remedy_line_id",
+        string="Remedy Delivery Moves",
+        readonly=True,
+        help="The unit's replacement or shipment back: one move per unit, and the parts of it split into backorders.",
+    )
+    remedy_move_id = fields.Many2one(
+        "stock.move",
+        string="Remedy Delivery Move",
+        compute="_compute_remedy_move_id",
+        store=True,
+        compute_sudo=True,
+        copy=False,
+        index="btree_not_null",
+        help="The replacement unit's delivery, or the repaired unit's shipment back to the customer: the last part"
+        " delivered, else the part still to deliver.",
+    )
+    remedy_picking_id = fields.Many2one(related="remedy_move_id.picking_id", string="Remedy Delivery")
+    is_advance_overdue = fields.Boolean(
+        string="Advance Remedy Overdue",
+        readonly=True,
+        copy=False,
+        help="Credited or replaced before it arrived, the unit did not arrive in time: its RMA has an activity.",
+    )
+
+    # Journal entries of the unit (see the accounting contract)
+    account_move_line_ids = fields.One2many("account.move.line", "rma_line_id", string="Journal Items", readonly=True)
+
+    # ------------------------------------------------------------------
     # Compute
     # ------------------------------------------------------------------
     @api.depends("rma_id.display_name", "product_id", "serial_number")
@@ -257,6 +368,84 @@ class RmaLine(models.Model):
         for line in self:
             line.can_be_disposed = not line._disposition_blocker()
 
+    @api.depends("remedy_requested")
+    def _compute_remedy(self):
+        for line in self:
+            line.remedy = line.remedy_requested
+
+    @api.depends(
+        "state",
+        "remedy",
+        "credit_note_line_id.parent_state",
+        "quantity",
+        "quantity_received",
+        "remedy_move_ids.state",
+        "remedy_move_ids.quantity",
+    )
+    def _compute_remedy_state(self):
+        for line in self:
+            if line.remedy == "none" or line.state in ("rejected", "cancel"):
+                line.remedy_state = "none"
+            elif line.remedy == "refund":
+                line.remedy_state = "done" if line.credit_note_line_id.parent_state == "posted" else "pending"
+            else:
+                # Delivered in parts (a backorder): done once the unit's whole quantity is.
+                delivered = "done" in line.remedy_move_ids.mapped("state") and not line.remedy_qty_to_deliver
+                line.remedy_state = "done" if delivered else "pending"
+
+    @api.depends(
+        "credit_note_line_id.parent_state",
+        "remedy_move_ids.state",
+        "remedy_move_ids.quantity",
+        "quantity",
+        "quantity_received",
+    )
+    def _compute_remedy_progress(self):
+        for line in self:
+            credited = line.credit_note_line_id and line.credit_note_line_id.parent_state != "cancel"
+            moves = line.remedy_move_ids
+            # What the moves delivered, not their demand: validated without backorder, a move is done for less.
+            delivered = sum(
+                move.product_uom._compute_quantity(move.quantity, move.product_id.uom_id)
+                for move in moves.filtered(lambda move: move.state == "done")
+            )
+            to_deliver = max(line.product_uom_id.round((line.quantity_received or line.quantity) - delivered), 0.0)
+            line.remedy_qty_to_deliver = to_deliver
+            line.is_remedy_started = bool(credited or moves.filtered(lambda move: move.state != "cancel"))
+            line.is_remedy_due = bool(
+                not credited and not moves.filtered(lambda move: move.state not in ("done", "cancel")) and to_deliver
+            )
+
+    @api.depends("rma_id.partner_id.commercial_partner_id.rma_advance_remedy")
+    def _compute_is_advance_remedy(self):
+        for line in self:
+            line.is_advance_remedy = line.rma_id.partner_id.commercial_partner_id.rma_advance_remedy
+
+    @api.depends("inspection_done_date", "state", "is_remedy_started")
+    def _compute_can_confirm_remedy(self):
+        for line in self:
+            line.can_confirm_remedy = bool(line.inspection_done_date) and not line.is_remedy_started
+
+    @api.depends("delivery_move_id.sale_line_id", "rma_id.sale_order_id.order_line.product_id", "product_id")
+    def _compute_sale_line_id(self):
+        for line in self:
+            line.sale_line_id = (
+                line.delivery_move_id.sale_line_id
+                or line.rma_id.sale_order_id.order_line.filtered(
+                    lambda sale_line, line=line: sale_line.product_id == line.product_id
+                )[:1]
+            )
+
+    @api.depends("remedy_move_ids.state")
+    def _compute_remedy_move_id(self):
+        for line in self:
+            moves = line.remedy_move_ids.sorted("id")
+            line.remedy_move_id = (
+                moves.filtered(lambda move: move.state == "done")[-1:]
+                or moves.filtered(lambda move: move.state != "cancel")[-1:]
+                or moves[-1:]
+            )
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -279,6 +468,7 @@ class RmaLine(models.Model):
 
     def write(self, vals):
         ensure_workflow_fields(self, vals)
+        self._ensure_replacement_product_open(vals)
         frozen = set(vals) & set(self._frozen_fields)
         decided = frozen and self.filtered(
             lambda line: (
@@ -315,18 +505,6 @@ class RmaLine(models.Model):
     def action_open_inspection(self):
         return self.inspection_id._get_records_action(name=self.env._("Inspection"))
 
-    def action_view_sanitizations(self):
-        self.ensure_one()
-        action = self.sanitization_ids._get_records_action(name=self.env._("Sanitization"))
-        action["context"] = {"default_line_id": self.id}
-        return action
-
-    def action_print_certificates(self):
-        certificates = self.sanitization_ids.filtered(lambda record: record.state == "validated")
-        if not certificates:
-            raise UserError(self.env._("These units have no validated certificate of sanitization yet."))
-        return self.env.ref("rma_recovery.action_report_sanitization_certificate").report_action(certificates)
-
     def action_open_disposition_wizard(self):
         return {
             "type": "ir.actions.act_window",
@@ -339,32 +517,6 @@ class RmaLine(models.Model):
 
     def action_view_repair(self):
         return self.repair_id._get_records_action(name=self.env._("Repair Order"))
-
-    def action_cancel_refurbishment(self):
-        """The refurbishment is abandoned: the unit goes back to quarantine, to be disposed again."""
-        self._ensure_in_refurbishment()
-        self._cancel_work(self.env._("Refurbishment cancelled"))
-        return True
-
-    def action_finish_refurbishment(self):
-        """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
-        self._ensure_in_refurbishment()
-        move_vals_list = []
-        for line in self:
-            graded = line.rma_id.warehouse_id.rma_graded_location_id
-            if not graded:
-                raise UserError(
-                    self.env._(
-                        "Warehouse %(warehouse)s has no Graded / Remarketing location.",
-                        warehouse=line.rma_id.warehouse_id.display_name,
-                    )
-                )
-            move_vals_list.append(line._prepare_custody_move_vals(graded))
-        moves = self._create_unit_moves(move_vals_list)
-        self._prepare_work_close(moves)
-        self._validate_unit_moves(moves)
-        self._finish_work(moves)
-        return True
 
     def action_open_harvest_wizard(self):
         self.ensure_one()
@@ -379,6 +531,22 @@ class RmaLine(models.Model):
 
     def action_view_harvested_parts(self):
         return self.harvest_move_ids._get_records_action(name=self.env._("Harvested Parts"))
+
+    def action_open_remedy_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Confirm Remedy"),
+            "res_model": "rma.remedy.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "rma.line", "active_ids": self.ids},
+        }
+
+    def action_view_credit_note(self):
+        return self.credit_note_id._get_records_action(name=self.env._("Credit Note"))
+
+    def action_view_remedy_delivery(self):
+        return self.remedy_picking_id._get_records_action(name=self.env._("Remedy Delivery"))
 
     # ------------------------------------------------------------------
     # State machine
@@ -437,21 +605,7 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _close_destroyed(self, note):
-        """The units' secure destruction (SD) is certified: their path ends. The one method the destruction
-        certificate calls once it is issued; ``note`` names the certificate in the custody event."""
-        waiting = self.filtered(
-            lambda line: (
-                line.state == "disposition"
-                and (not line.company_id.rma_sanitization_rules or line._sanitized_with(("destroy",)))
-            )
-        )
-        if waiting != self:
-            raise UserError(
-                self.env._(
-                    "Only units waiting for their destruction, with a validated Destroy certificate for each of their"
-                    " media, are closed by it: %(units)s.",
-                    units=", ".join((self - waiting).mapped("display_name")),
-                )
-            )
-        self._transition("closed", note=note)
+
+    @api.model
+    def _cron_check_advance_remedies(self):
+        return self.env["rma.order"]._cron_check_advance_remedies()

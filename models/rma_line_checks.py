@@ -6,7 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .rma_line import OPEN_LINE_STATES
-from .rma_workflow_guard import INSPECTOR_GROUP, server_write
+from .rma_workflow_guard import INSPECTOR_GROUP, field_labels, is_server_write, server_write
+from .stock_picking import RECEIVABLE_RMA_STATES
 
 # Flag field -> how the flag reads to the user. Order is the order shown on the line.
 FLAG_FIELDS = (
@@ -37,7 +38,8 @@ def is_luhn_valid(number):
 
 class RmaLine(models.Model):
     """The unit's checks: its authorization checks against the original shipment (the flags, and a manager's
-    override of them), the constraints on the unit as declared, and the guards of its steps."""
+    override of them), the constraints on the unit as declared, its COGS reversed exactly once, and the guards of
+    its steps."""
 
     _inherit = "rma.line"
 
@@ -96,6 +98,30 @@ class RmaLine(models.Model):
     override_user_id = fields.Many2one("res.users", string="Overridden By", readonly=True, copy=False)
     override_date = fields.Datetime(string="Overridden On", readonly=True, copy=False)
     is_overridden = fields.Boolean(compute="_compute_is_overridden", store=True)
+
+    # ------------------------------------------------------------------
+    # COGS reversal, exactly once (accounting contract, invariants 2 and 5; see rma.cogs.reversal)
+    # ------------------------------------------------------------------
+    cogs_reversal_ids = fields.One2many("rma.cogs.reversal", "line_id", string="COGS Reversals", readonly=True)
+    cogs_reversed_amount = fields.Monetary(
+        string="COGS Reversed",
+        currency_field="currency_id",
+        compute="_compute_cogs_reversal",
+        help="The COGS reversed for the unit's received quantity by the documents that count.",
+    )
+    is_cogs_reversed_by_refund = fields.Boolean(
+        string="COGS Reversed by a Credit Note",
+        compute="_compute_cogs_reversal",
+        help="A credit note posted before the unit was authorized reversed its cost of goods sold: its receipt"
+        " posts no entry for that quantity (one reversal per unit).",
+    )
+    is_cogs_reversal_mismatch = fields.Boolean(
+        string="COGS Not Reversed Exactly Once",
+        compute="_compute_cogs_reversal",
+        search="_search_is_cogs_reversal_mismatch",
+        help="Received in real-time valuation, the COGS reversed for the unit differs from the value of its receipt."
+        " This list must stay empty.",
+    )
 
     # ------------------------------------------------------------------
     # Compute
@@ -285,6 +311,22 @@ class RmaLine(models.Model):
         values["has_flag"] = any(values[name] for name in FLAG_FIELDS)
         return values
 
+    @api.depends("cogs_reversal_ids.is_counting", "receipt_move_ids.value", "receipt_move_ids.state")
+    def _compute_cogs_reversal(self):
+        Reversal = self.env["rma.cogs.reversal"]
+        for line in self:
+            counting = line.cogs_reversal_ids.filtered("is_counting")
+            line.is_cogs_reversed_by_refund = any(row.kind == "credit" and row.quantity > 0 for row in counting)
+            _due_quantity, due_amount = Reversal._due(line)
+            line.cogs_reversed_amount = Reversal._expected(line)[1] - due_amount
+            line.is_cogs_reversal_mismatch = not line.currency_id.is_zero(due_amount)
+
+    def _search_is_cogs_reversal_mismatch(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search returned units whose COGS is not reversed exactly once with = or !=."))
+        mismatched = self.env["rma.cogs.reversal"]._mismatched_unit_ids()
+        return [("id", "in" if (operator == "=") == value else "not in", mismatched)]
+
     # ------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------
@@ -423,76 +465,6 @@ class RmaLine(models.Model):
             )
         return False
 
-    def _sanitized_with(self, method_types):
-        """Every medium of the unit has a validated certificate of one of ``method_types`` (and there is one)."""
-        self.ensure_one()
-        records = self.sanitization_ids.filtered(lambda record: record.state != "cancel")
-        return bool(records) and all(
-            record.state == "validated" and record.method_type in method_types for record in records
-        )
-
-    def _sanitization_blocker(self, code):
-        """Why the unit cannot be disposed with ``code`` given its data-security requirement, or None."""
-        self.ensure_one()
-        if not self.company_id.rma_sanitization_rules:
-            return None
-        requirement = self.inspection_id.data_security
-        if requirement == "destroy":
-            if code.treatment == "destroy":
-                return None
-            if code.destination == "rma_harvest_location_id" and self._sanitized_with(("destroy",)):
-                return None
-            return self.env._(
-                "%(unit)s must be destroyed: dispose it SD, or PH once a validated Destroy certificate covers each of"
-                " its media.",
-                unit=self.display_name,
-            )
-        if (
-            requirement == "wipe"
-            and code.treatment in ("restock", "refurbish", "repair")
-            and not self._sanitized_with(("clear", "purge", "destroy"))
-        ):
-            return self.env._(
-                "%(unit)s must be wiped first: it is restocked, refurbished or repaired once a validated Clear or Purge"
-                " certificate covers each of its media.",
-                unit=self.display_name,
-            )
-        return None
-
-    def _ensure_can_be_handed_to(self, location):
-        """The Custody Scan hands a unit only to a storage location its status allows: a unit not yet decided
-        (received, in inspection, waiting for its destruction) stays out of sellable and graded stock; units in
-        refurbishment or repair stay in their WIP until the work is finished."""
-        for line in self:
-            if line.state == "in_progress" or line.location_id.usage != "internal":
-                raise UserError(
-                    self.env._(
-                        "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
-                        unit=line.display_name,
-                        location=line.location_id.display_name,
-                    )
-                )
-            if location.usage != "internal":
-                raise UserError(
-                    self.env._(
-                        "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
-                        location=location.display_name,
-                    )
-                )
-            if location.company_id and location.company_id != line.company_id:
-                raise UserError(self.env._("%(location)s belongs to another company.", location=location.display_name))
-            warehouse = line.rma_id.warehouse_id
-            sellable = warehouse.lot_stock_id | warehouse.rma_graded_location_id
-            if line.state != "ready" and any(location._child_of(place) for place in sellable):
-                raise UserError(
-                    self.env._(
-                        "%(unit)s is %(state)s: it goes to %(location)s only through its disposition.",
-                        unit=line.display_name,
-                        state=dict(self._fields["state"]._description_selection(self.env))[line.state],
-                        location=location.display_name,
-                    )
-                )
-
     def _ensure_can_harvest(self, parts):
         """``parts``: [(product, quantity, value of one)] taken from the unit (the harvest wizard's ACL decides who
         records them)."""
@@ -539,5 +511,70 @@ class RmaLine(models.Model):
                     cap=currency.format(self.recovery_value),
                     harvested=currency.format(harvested),
                     value=currency.format(value),
+                )
+            )
+
+    def _ensure_can_be_received(self, quantity=None):
+        for line in self:
+            if line.rma_id.state not in RECEIVABLE_RMA_STATES:
+                raise UserError(
+                    self.env._(
+                        "%(rma)s is %(state)s: only authorized RMAs can be received.",
+                        rma=line.rma_id.display_name,
+                        state=dict(line.rma_id._fields["state"]._description_selection(self.env))[line.rma_id.state],
+                    )
+                )
+            if line.state != "authorized":
+                raise UserError(self.env._("%(unit)s was already received.", unit=line.display_name))
+            if not line.rma_id.warehouse_id.rma_quarantine_location_id:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no Returns Quarantine location.",
+                        warehouse=line.rma_id.warehouse_id.display_name,
+                    )
+                )
+            remaining = line.quantity - line.quantity_received
+            if line.tracking != "serial" and (quantity or remaining) > remaining:
+                raise UserError(
+                    self.env._(
+                        "Only %(remaining)s %(uom)s of %(product)s are still expected on %(rma)s.",
+                        remaining=remaining,
+                        uom=line.product_uom_id.name,
+                        product=line.product_id.display_name,
+                        rma=line.rma_id.display_name,
+                    )
+                )
+        self._ensure_serials_receivable()
+
+    def _ensure_serials_receivable(self):
+        """A serial already in the company's stock, or still open on another RMA, is not received (again): the
+        unit in hand is not the one the customer shipped back, or it is expected on the other RMA."""
+        serial_lines = self.filtered(lambda line: line.tracking == "serial")
+        self.env["stock.picking"]._rma_check_serials_receivable(
+            [(line.lot_id, line.product_id, (line.serial_number or "").strip()) for line in serial_lines],
+            serial_lines.company_id,
+            serial_lines.rma_id,
+        )
+
+    def _ensure_replacement_product_open(self, vals):
+        """The replacement product is part of the unit's remedy: a client changes it only while the remedy is
+        neither confirmed by a manager nor under way (a delivery). After that, only the manager's confirmation of
+        the remedy writes it (rma.order._confirm_remedy, through server_write)."""
+        if is_server_write(self.env) or "replacement_product_id" not in vals:
+            return
+        name = "replacement_product_id"
+        decided = self.filtered(
+            lambda line: (
+                (line.remedy_confirmed_date or line.is_remedy_started)
+                and line._fields[name].convert_to_write(line[name], line) != vals[name]
+            )
+        )
+        if decided:
+            raise UserError(
+                self.env._(
+                    "%(field)s of %(units)s is part of the remedy a manager confirmed (or that is under way): a"
+                    " manager changes it by confirming the remedy again.",
+                    field=field_labels(self, [name]),
+                    units=", ".join(decided.mapped("display_name")),
                 )
             )

@@ -9,8 +9,9 @@ from .rma_workflow_guard import server_create, server_write
 
 
 class RmaLine(models.Model):
-    """Where a returned unit is, the moves that took it there (into and out of its WIP, out of graded stock), its
-    chain of custody, and the certificates of its data's sanitization."""
+    """Where a returned unit is and what its receipt recorded (stock.picking._rma_receive does the receipt), the
+    moves that took it there (into and out of its WIP, out of graded stock), its chain of custody, and the
+    certificates of its data's sanitization."""
 
     _inherit = "rma.line"
 
@@ -22,6 +23,25 @@ class RmaLine(models.Model):
     )
     location_id = fields.Many2one(
         "stock.location", string="Current Location", readonly=True, copy=False, index="btree_not_null"
+    )
+    # What its receipt recorded (stock.picking._rma_receive)
+    received_date = fields.Datetime(string="Received On", readonly=True, copy=False)
+    received_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, help="The technician who scanned the unit in."
+    )
+    receipt_station = fields.Char(readonly=True, copy=False, help="The scanning station that received the unit.")
+    quantity_received = fields.Float(digits="Product Unit", readonly=True, copy=False)
+    receipt_value = fields.Monetary(
+        currency_field="currency_id",
+        compute="_compute_receipt_value",
+        help="The value Odoo gave the unit when it was received (its original cost).",
+    )
+    is_substitution = fields.Boolean(
+        string="Substitution Suspected",
+        readonly=True,
+        copy=False,
+        help="A unit that arrived on this RMA but is not one of the units authorized: held for a manager,"
+        " received without reference to any original delivery.",
     )
 
     # ------------------------------------------------------------------
@@ -45,6 +65,11 @@ class RmaLine(models.Model):
         for line in self:
             line.origin_country_id = line.lot_id.rma_origin_country_id or line.product_id.rma_origin_country_id
 
+    @api.depends("receipt_move_ids.value")
+    def _compute_receipt_value(self):
+        for line in self:
+            line.receipt_value = sum(line._receipt_moves().mapped("value"))
+
     def write(self, vals):
         if {"custody_sequence", "custody_hash", "custody_sealed_sequence"} & set(vals):
             raise UserError(self.env._("The head of a custody chain is only moved by recording an event."))
@@ -62,6 +87,23 @@ class RmaLine(models.Model):
     def action_export_custody(self):
         """The units' chains of custody with the company's seals, as JSON Lines (tools/verify_custody.py)."""
         return self.custody_event_ids._action_export_custody()
+
+    def action_accept_substitution(self):
+        """A manager accepts a unit that arrived in place of an authorized one; it may then be inspected."""
+        self.rma_id._ensure_manager()
+        if not all(self.mapped("is_substitution")):
+            raise UserError(self.env._("Only units held as suspected substitutions can be accepted."))
+        server_write(self, {"is_substitution": False})
+        receipts = self._receipt_moves()
+        receipts._rma_value_accepted_substitutions()
+        receipts._rma_post_receipt_entries()
+        note = self.env._("Substitution accepted by %(user)s", user=self.env.user.name)
+        self.env["rma.custody.event"]._log(self, "status", note=note)
+        for rma, lines in self.grouped("rma_id").items():
+            rma.message_post(
+                body=self.env._("%(note)s: %(units)s", note=note, units=", ".join(lines.mapped("serial_number")))
+            )
+        return True
 
     def _custody_covering_seal(self):
         """The seal that covers the unit's last event, or an empty record (not sealed yet)."""
@@ -81,6 +123,12 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     # Custody moves and status
     # ------------------------------------------------------------------
+    def _receipt_moves(self):
+        """The moves that brought the units in from the customer."""
+        return self.receipt_move_ids.filtered(
+            lambda move: move.location_id.usage == "customer" and move.state == "done"
+        )
+
     def _action_move_to(self, destination, station=False, scanned_code=False, event_type="move", note=False):
         """Move units already with us to ``destination`` (done immediately) and log the handoff.
 
@@ -108,6 +156,40 @@ class RmaLine(models.Model):
         """Where the units are now ({unit: location}): server-owned, written after the step's guard."""
         for location, lines in self.grouped(lambda line: destinations[line]).items():
             server_write(lines, {"location_id": location.id})
+
+    def _ensure_can_be_handed_to(self, location):
+        """The Custody Scan hands a unit only to a storage location its status allows: a unit not yet decided
+        (received, in inspection, waiting for its destruction) stays out of sellable and graded stock; units in
+        refurbishment or repair stay in their WIP until the work is finished."""
+        for line in self:
+            if line.state == "in_progress" or line.location_id.usage != "internal":
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is in %(location)s: it comes back when its refurbishment or repair is finished.",
+                        unit=line.display_name,
+                        location=line.location_id.display_name,
+                    )
+                )
+            if location.usage != "internal":
+                raise UserError(
+                    self.env._(
+                        "%(location)s is not a storage location: units leave our stock through the disposition wizard.",
+                        location=location.display_name,
+                    )
+                )
+            if location.company_id and location.company_id != line.company_id:
+                raise UserError(self.env._("%(location)s belongs to another company.", location=location.display_name))
+            warehouse = line.rma_id.warehouse_id
+            sellable = warehouse.lot_stock_id | warehouse.rma_graded_location_id
+            if line.state != "ready" and any(location._child_of(place) for place in sellable):
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is %(state)s: it goes to %(location)s only through its disposition.",
+                        unit=line.display_name,
+                        state=dict(self._fields["state"]._description_selection(self.env))[line.state],
+                        location=location.display_name,
+                    )
+                )
 
     def _prepare_custody_move_vals(self, destination):
         self.ensure_one()
@@ -211,6 +293,32 @@ class RmaLine(models.Model):
     # End of the work: the unit leaves its WIP, Refurbishment Finished or cancelled, or its repair order done or
     # cancelled (repair.order)
     # ------------------------------------------------------------------
+    def action_cancel_refurbishment(self):
+        """The refurbishment is abandoned: the unit goes back to quarantine, to be disposed again."""
+        self._ensure_in_refurbishment()
+        self._cancel_work(self.env._("Refurbishment cancelled"))
+        return True
+
+    def action_finish_refurbishment(self):
+        """A refurbished unit is ready: from WIP to graded/remarketing stock at its carrying value."""
+        self._ensure_in_refurbishment()
+        move_vals_list = []
+        for line in self:
+            graded = line.rma_id.warehouse_id.rma_graded_location_id
+            if not graded:
+                raise UserError(
+                    self.env._(
+                        "Warehouse %(warehouse)s has no Graded / Remarketing location.",
+                        warehouse=line.rma_id.warehouse_id.display_name,
+                    )
+                )
+            move_vals_list.append(line._prepare_custody_move_vals(graded))
+        moves = self._create_unit_moves(move_vals_list)
+        self._prepare_work_close(moves)
+        self._validate_unit_moves(moves)
+        self._finish_work(moves)
+        return True
+
     def _prepare_work_close(self, moves):
         """Value each unit's move out of WIP at its carrying value (before Odoo values it). Standard-cost products
         keep their standard price (Odoo values their stock at it); _finish_work books the difference."""
@@ -308,6 +416,73 @@ class RmaLine(models.Model):
     # ------------------------------------------------------------------
     # Data sanitization: the certificates that follow the unit's media (NIST SP 800-88)
     # ------------------------------------------------------------------
+    def action_view_sanitizations(self):
+        self.ensure_one()
+        action = self.sanitization_ids._get_records_action(name=self.env._("Sanitization"))
+        action["context"] = {"default_line_id": self.id}
+        return action
+
+    def action_print_certificates(self):
+        certificates = self.sanitization_ids.filtered(lambda record: record.state == "validated")
+        if not certificates:
+            raise UserError(self.env._("These units have no validated certificate of sanitization yet."))
+        return self.env.ref("rma_recovery.action_report_sanitization_certificate").report_action(certificates)
+
+    def _sanitized_with(self, method_types):
+        """Every medium of the unit has a validated certificate of one of ``method_types`` (and there is one)."""
+        self.ensure_one()
+        records = self.sanitization_ids.filtered(lambda record: record.state != "cancel")
+        return bool(records) and all(
+            record.state == "validated" and record.method_type in method_types for record in records
+        )
+
+    def _sanitization_blocker(self, code):
+        """Why the unit cannot be disposed with ``code`` given its data-security requirement, or None."""
+        self.ensure_one()
+        if not self.company_id.rma_sanitization_rules:
+            return None
+        requirement = self.inspection_id.data_security
+        if requirement == "destroy":
+            if code.treatment == "destroy":
+                return None
+            if code.destination == "rma_harvest_location_id" and self._sanitized_with(("destroy",)):
+                return None
+            return self.env._(
+                "%(unit)s must be destroyed: dispose it SD, or PH once a validated Destroy certificate covers each of"
+                " its media.",
+                unit=self.display_name,
+            )
+        if (
+            requirement == "wipe"
+            and code.treatment in ("restock", "refurbish", "repair")
+            and not self._sanitized_with(("clear", "purge", "destroy"))
+        ):
+            return self.env._(
+                "%(unit)s must be wiped first: it is restocked, refurbished or repaired once a validated Clear or Purge"
+                " certificate covers each of its media.",
+                unit=self.display_name,
+            )
+        return None
+
+    def _close_destroyed(self, note):
+        """The units' secure destruction (SD) is certified: their path ends. The one method the destruction
+        certificate calls once it is issued; ``note`` names the certificate in the custody event."""
+        waiting = self.filtered(
+            lambda line: (
+                line.state == "disposition"
+                and (not line.company_id.rma_sanitization_rules or line._sanitized_with(("destroy",)))
+            )
+        )
+        if waiting != self:
+            raise UserError(
+                self.env._(
+                    "Only units waiting for their destruction, with a validated Destroy certificate for each of their"
+                    " media, are closed by it: %(units)s.",
+                    units=", ".join((self - waiting).mapped("display_name")),
+                )
+            )
+        self._transition("closed", note=note)
+
     def _close_if_destruction_certified(self):
         """SD units whose every medium has a validated Destroy certificate close (rma.line._close_destroyed)."""
         certified = self.filtered(lambda line: line.state == "disposition" and line._sanitized_with(("destroy",)))

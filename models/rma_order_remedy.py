@@ -4,14 +4,9 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .rma_line import REMEDIES
 from .rma_workflow_guard import USER_GROUP, server_create, server_write
 
-REMEDIES = [
-    ("refund", "Refund"),
-    ("replacement", "Replacement"),
-    ("repair_return", "Repair and Return"),
-    ("none", "None"),
-]
 # Units that never became the customer's return: no remedy is owed for them.
 UNDECIDED_STATES = ("draft", "rejected", "cancel")
 

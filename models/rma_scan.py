@@ -89,7 +89,7 @@ class RmaScan(models.AbstractModel):
         lot = lots
         if lot:
             # Refused before the substitute's line is created: in stock already, or expected on another RMA.
-            self.env["rma.line"]._check_serials_receivable([(lot, lot.product_id, code)], rma.company_id, rma)
+            self.env["stock.picking"]._rma_check_serials_receivable([(lot, lot.product_id, code)], rma.company_id, rma)
             substitute = server_create(self.env["rma.line"], self._prepare_substitution_line_vals(rma, lot, code))
             # Requested, then authorized through the state machine like every unit: its authorization date counts
             # it in the return rate.

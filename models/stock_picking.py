@@ -228,6 +228,54 @@ class StockPicking(models.Model):
         return moves
 
     @api.model
+    @api.model
+    def _rma_check_serials_receivable(self, units, companies, rmas):
+        """``units``: (lot, product, serial) arriving on ``rmas`` (see rma.line._ensure_serials_receivable)."""
+        lots = self.env["stock.lot"].union(*(lot for lot, _product, _serial in units))
+        if lots:
+            in_stock = self.env["stock.quant"]._read_group(
+                [
+                    ("lot_id", "in", lots.ids),
+                    ("location_id.usage", "in", ("internal", "transit")),
+                    ("company_id", "in", companies.ids),
+                    ("quantity", ">", 0),
+                ],
+                ["lot_id"],
+            )
+            if in_stock:
+                raise UserError(
+                    self.env._(
+                        "%(serials)s is already in our stock: it cannot be received again. Nothing was recorded.",
+                        serials=", ".join(lot.name for [lot] in in_stock),
+                    )
+                )
+        if not units:
+            return
+        # Another RMA's units, whichever the user may read: a serial open on any of them is not received here.
+        others = (
+            self.env["rma.line"]
+            .sudo()
+            .search(
+                [
+                    ("rma_id", "not in", rmas.ids),
+                    ("state", "not in", ("closed", "rejected", "cancel")),
+                    ("product_id", "in", [product.id for _lot, product, _serial in units]),
+                    ("serial_number", "in", [serial for _lot, _product, serial in units]),
+                ]
+            )
+        )
+        open_elsewhere = {(other.product_id, other.serial_number.strip()): other for other in others}
+        for _lot, product, serial in units:
+            other = open_elsewhere.get((product, serial))
+            if other:
+                raise UserError(
+                    self.env._(
+                        "%(serial)s is open on %(rma)s: receive it there. Nothing was recorded.",
+                        serial=serial,
+                        rma=other.rma_id.display_name,
+                    )
+                )
+
     def _rma_pending_receipt_moves(self, units):
         """{unit: its move in its RMA's receipt, not yet done}."""
         return {

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.rma_order_remedy import REMEDIES
+from ..models.rma_line import REMEDIES
 
 
 class RmaRemedyWizard(models.TransientModel):
