@@ -30,6 +30,7 @@ from . import account_move_line
 from . import rma_nrv_rule
 from . import rma_disposition_values_mixin
 from . import rma_disposition_batch
+from . import rma_disposition_batch_line
 from . import repair_order
 from . import rma_order_disposition
 from . import rma_cogs_reversal
