@@ -156,9 +156,9 @@ class RmaLine(models.Model):
     )
     def _compute_checks(self):
         """Match each declared serial and check it against the original shipment, in a fixed number of queries."""
-        context = self._checks_context()
+        lookups = self._checks_context()
         for line in self:
-            line.update(line._check_values(context))
+            line.update(line._check_values(lookups))
 
     def _checks_context(self):
         """Everything the checks need, fetched once for all lines."""
@@ -233,8 +233,8 @@ class RmaLine(models.Model):
             "open_by_key": open_by_key,
         }
 
-    def _check_values(self, context):
-        """The check results of one line, from the batch context built by ``_checks_context``."""
+    def _check_values(self, lookups):
+        """The check results of one line, from the batch lookups built by ``_checks_context``."""
         self.ensure_one()
         rma = self.rma_id
         customer = rma.partner_id.commercial_partner_id
@@ -245,8 +245,8 @@ class RmaLine(models.Model):
         if self.product_id.tracking == "serial":
             if not serial:
                 return self._with_dates(values, False)
-            lot = context["lot_by_key"].get((self.product_id.id, serial))
-            deliveries = context["deliveries_by_lot"][lot.id] if lot else self.env["stock.move"]
+            lot = lookups["lot_by_key"].get((self.product_id.id, serial))
+            deliveries = lookups["deliveries_by_lot"][lot.id] if lot else self.env["stock.move"]
             values["lot_id"] = lot.id if lot else False
             values["is_unknown_serial"] = not lot
             values["is_invalid_imei"] = self.product_id.rma_identifier_type == "imei" and not is_luhn_valid(serial)
@@ -254,13 +254,13 @@ class RmaLine(models.Model):
             values["is_not_shipped_to_customer"] = bool(lot) and (
                 not deliveries or deliveries[0].picking_id.partner_id.commercial_partner_id != customer
             )
-            values["is_in_stock"] = bool(lot) and lot.id in context["stocked_lot_ids"]
+            values["is_in_stock"] = bool(lot) and lot.id in lookups["stocked_lot_ids"]
             values["is_blocked_serial"] = bool(lot) and lot.is_rma_blocked
-            other = (context["open_by_key"][self.product_id.id, serial] - self._origin)[:1]
+            other = (lookups["open_by_key"][self.product_id.id, serial] - self._origin)[:1]
             values["open_rma_line_id"] = other.id
             values["is_open_elsewhere"] = bool(other)
         else:
-            deliveries = context["deliveries_by_product"][self.product_id.id]
+            deliveries = lookups["deliveries_by_product"][self.product_id.id]
         customer_deliveries = deliveries.filtered(
             lambda move: move.picking_id.partner_id.commercial_partner_id == customer
         )
