@@ -5,7 +5,7 @@
     "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
     "author": "rma_recovery developers",
     "license": "LGPL-3",
-    "depends": ["stock_account", "repair", "spreadsheet_dashboard"],
+    "depends": ["stock_account", "repair", "spreadsheet_dashboard", "portal"],
     "data": [
         "security/rma_security.xml",
         "security/ir.model.access.csv",

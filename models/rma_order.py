@@ -7,7 +7,7 @@ from .rma_workflow_guard import MANAGER_GROUP, ensure_workflow_fields, field_lab
 class RmaOrder(models.Model):
     _name = "rma.order"
     _description = "Return Merchandise Authorization"
-    _inherit = ["mail.thread", "mail.activity.mixin", "rma.input.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "rma.input.mixin"]
     _order = "request_date desc, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "customer_reference", "partner_id"]
@@ -151,6 +151,12 @@ class RmaOrder(models.Model):
     def _compute_display_name(self):
         for rma in self:
             rma.display_name = rma.name or self.env._("Draft RMA #%(id)s", id=rma._origin.id or "")
+
+    def _compute_access_url(self):
+        # The customer's page of the RMA in the portal (My Account > Returns), which mails link to with a token.
+        super()._compute_access_url()
+        for rma in self:
+            rma.access_url = f"/my/returns/{rma.id}"
 
     @api.depends("company_id")
     def _compute_warehouse_id(self):
