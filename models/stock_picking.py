@@ -170,6 +170,8 @@ class StockPicking(models.Model):
                 scanned_code=scanned_code,
             )
         # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
+        # Everything else is written first, so that only the entry's own writes happen while it is held.
+        self.env.flush_all()
         moves._rma_post_receipt_entries()
         return moves
 

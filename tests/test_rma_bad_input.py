@@ -226,3 +226,6 @@ class TestRmaBadInput(RmaRpcCommon):
         )
         self.assertRecordValues(line, [{"quantity": 2.0, "state": "draft"}])
         self.assertGreater(len(calls), 200)
+        # Odoo's Share button, as the form calls it, still opens the share wizard.
+        share = rma.with_user(manager).with_context(active_id=rma.id, active_model="rma.order").action_share()
+        self.assertEqual(share["res_model"], "portal.share")
