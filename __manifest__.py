@@ -51,6 +51,7 @@
         "reports/rma_kpi_report_views.xml",
         "views/menus.xml",
         "data/rma_dashboard.xml",
+        "data/rma_mail_templates.xml",
     ],
     "demo": [
         "data/rma_demo.xml",
