@@ -52,6 +52,7 @@
         "views/menus.xml",
         "data/rma_dashboard.xml",
         "data/rma_mail_templates.xml",
+        "views/rma_mail_views.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -40,3 +40,4 @@ from . import account_chart_template
 from . import rma_kpi_schedule
 from . import ir_actions_report
 from . import rma_order_notify
+from . import rma_order_mail
