@@ -42,8 +42,7 @@ class RmaOrder(models.Model):
         customer's description, the serials and IMEIs of the text that match units delivered to the customer as
         units. The gateway then posts the mail on it, its attachments becoming the proof of purchase
         (``_message_post_after_hook``). Not ``super()``: Odoo's default writes the subject into the RMA number."""
-        if not self.env.su:
-            raise AccessError(self.env._("Returns are requested by e-mail through the Returns alias only."))
+        self._rma_ensure_mail_gateway()
         values = dict(custom_values or {})
         company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
         email_from = msg_dict.get("email_from") or ""
@@ -85,6 +84,7 @@ class RmaOrder(models.Model):
     def message_update(self, msg_dict, update_vals=None):
         """A reply: posted on the RMA by the gateway. From the RMA's own customer while it is requested, the serials
         it names that are not on it yet are added as units (its attachments as proof: _message_post_after_hook)."""
+        self._rma_ensure_mail_gateway()
         result = super().message_update(msg_dict, update_vals=update_vals)
         for rma in self.filtered(lambda rma: rma.state == "draft"):
             if not rma._rma_mail_is_customer(msg_dict.get("author_id"), msg_dict.get("email_from")):
@@ -131,6 +131,15 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    @api.model
+    def _rma_ensure_mail_gateway(self):
+        """message_new/message_update are public (Odoo's API): only the gateway, which runs them as superuser after its
+        routing, may call them; a client forging a mail's author over RPC is refused."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._("Returns are requested and answered by e-mail through the Returns alias only.")
+            )
+
     def _rma_mail_is_customer(self, author_id, email_from):
         """Whether a mail comes from this RMA's customer: its author is one of the customer's contacts, or (a mail
         that created the RMA and its contact) its address is the customer's."""

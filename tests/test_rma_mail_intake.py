@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.addons.mail.tests.common import MockEmail
 
 from .common import RmaCommon
+from .common_rpc import RmaRpcCommon
 
 # A customer's mail: a text part and, when ``attachment`` is set, a PDF proof of purchase.
 MAIL = """Return-Path: {return_path}
@@ -181,3 +182,17 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
     def test_message_new_is_the_gateway_s_only(self):
         with self.assertRaises(AccessError):
             self.env["rma.order"].with_user(self.rma_user).message_new({"subject": "x", "email_from": "a@b.example"})
+
+
+@tagged("post_install", "-at_install")
+class TestRmaMailRpc(RmaRpcCommon):
+    """The gateway's entry points are public methods of Odoo's API: over JSON-RPC, no user may forge a mail."""
+
+    def test_gateway_methods_are_refused_over_rpc(self):
+        rma = self._create_rma([(self.laptop, "RPC-0001")])
+        forged = {"subject": "Add mine", "email_from": "buyer@customer-one.example.com", "body": "RPC-0002"}
+        for user in (self.rma_user, self.rma_manager):
+            self.assertRefused(self._call(user, "rma.order", "message_new", forged))
+            self.assertRefused(self._call(user, "rma.order", "message_update", [rma.id], forged))
+        self.assertEqual(rma.line_ids.mapped("serial_number"), ["RPC-0001"])
+        self.assertEqual(self.env["rma.order"].search_count([("description", "ilike", "Add mine")]), 0)
