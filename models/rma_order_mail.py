@@ -34,6 +34,18 @@ class RmaOrder(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        result = super().write(vals)
+        if "partner_id" in vals:
+            # Staff chose the customer of a request from an unknown address: it is known now.
+            flagged = self.filtered("is_unknown_sender")
+            if flagged:
+                server_write(flagged, {"is_unknown_sender": False})
+        return result
+
+    # ------------------------------------------------------------------
     # Mail gateway
     # ------------------------------------------------------------------
     @api.model
@@ -60,6 +72,9 @@ class RmaOrder(models.Model):
                 "company_id": company.id,
                 "partner_id": partner.id,
                 "reason_id": values.get("reason_id") or self._rma_mail_default_reason(company).id,
+                # Not the gateway's user (the sender's own user when they have one, a portal user too): the Returns
+                # team takes the request from the Requested list.
+                "user_id": values.get("user_id") or False,
                 "description": self._rma_mail_description(msg_dict),
                 "line_ids": [fields.Command.create(vals) for vals in units],
             }
@@ -99,15 +114,6 @@ class RmaOrder(models.Model):
             ]
             if units:
                 rma.write({"line_ids": [fields.Command.create(vals) for vals in units]})
-        return result
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "partner_id" in vals:
-            # Staff chose the customer of a request from an unknown address: it is known now.
-            flagged = self.filtered("is_unknown_sender")
-            if flagged:
-                server_write(flagged, {"is_unknown_sender": False})
         return result
 
     def _detect_loop_sender_domain(self, email_from_normalized):

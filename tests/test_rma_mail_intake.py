@@ -99,6 +99,7 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
                     "company_id": self.company.id,
                     "warehouse_id": self.warehouse.id,
                     "is_unknown_sender": False,
+                    "user_id": False,
                 }
             ],
         )
