@@ -97,12 +97,18 @@ class RmaOrder(models.Model):
         return rma
 
     def message_update(self, msg_dict, update_vals=None):
-        """A reply: posted on the RMA by the gateway. From the RMA's own customer while it is requested, the serials
-        it names that are not on it yet are added as units (its attachments as proof: _message_post_after_hook)."""
+        """A reply, which the gateway then posts on the RMA. From the RMA's own customer while it is requested, the
+        serials it names that are not on it yet are added as units (its attachments as proof:
+        _message_post_after_hook). From anyone else, it is posted as an internal note for the Returns team, answering
+        no message: nobody outside is notified of it (the gateway would ping the author of the message replied to)."""
         self._rma_ensure_mail_gateway()
         result = super().message_update(msg_dict, update_vals=update_vals)
-        for rma in self.filtered(lambda rma: rma.state == "draft"):
+        for rma in self:
             if not rma._rma_mail_is_customer(msg_dict.get("author_id"), msg_dict.get("email_from")):
+                # The gateway builds the post from this same dict after message_update.
+                msg_dict.update(is_internal=True, parent_id=False)
+                continue
+            if rma.state != "draft":
                 continue
             known = {serial.strip().upper() for serial in rma.line_ids.mapped("serial_number") if serial}
             units = [

@@ -150,9 +150,9 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
         self.assertEqual(len(rma.message_ids.filtered(lambda message: message.message_type == "email")), 2)
 
     def test_reply_of_another_customer_changes_nothing(self):
-        """Customer Two's mail referencing Customer One's request: the gateway threads it (a message in the chatter,
-        seen by the RMA's followers, Customer One's buyer not being one); Customer Two gets no access, is not made a
-        follower, and adds neither units nor proof."""
+        """Customer Two's mail referencing Customer One's request: threaded onto it as an internal note for the
+        Returns team; nobody outside is notified (not Customer One's buyer, whose mail it answers), Customer Two is
+        not made a follower, and adds neither units nor proof."""
         msg_id = "<first-request-4712@customer-one.example.com>"
         with self.mock_mail_gateway():
             rma = self._mail("buyer@customer-one.example.com", "Laptop back", f"{self.serials[0]}", msg_id=msg_id)
@@ -170,6 +170,8 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
         self.assertNotIn(self.other_customer, rma.message_partner_ids)
         reply = rma.message_ids.filtered(lambda message: message.author_id == self.other_customer)
         self.assertEqual(len(reply), 1, "logged in the chatter for staff to see")
+        self.assertEqual(reply.subtype_id, self.env.ref("mail.mt_note"), "internal: not in Customer One's portal")
+        self.assertFalse(self._new_mails.filtered(lambda mail: mail.mail_message_id == reply), "nobody notified")
         self.assertEqual(self.env["rma.order"].search_count([("partner_id", "=", self.other_customer.id)]), 0)
 
     def test_loop_protection_of_the_gateway(self):
