@@ -184,9 +184,11 @@ class TestRmaNotifyRemedy(RmaDispositionCommon, RmaNotifyMixin):
         line.repair_id.action_repair_end()
         rma.with_user(self.rma_user).action_ship_back()
         picking = rma.remedy_picking_ids
+        # Validated by a warehouse clerk who has no access to the Returns app.
+        clerk = self._new_user("rma_notify_clerk", "stock.group_stock_user")
         with self.mock_mail_gateway():
             picking.move_ids.picked = True
-            picking.button_validate()
+            picking.with_user(clerk).button_validate()
         self.assertEqual(rma.state, "done")
         mails = self._customer_mails(rma)
         self.assertEqual(len(mails), 2, "remedy done, then closed")
