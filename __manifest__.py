@@ -51,6 +51,8 @@
         "reports/rma_kpi_report_views.xml",
         "views/menus.xml",
         "data/rma_dashboard.xml",
+        "data/rma_mail_templates.xml",
+        "views/rma_mail_views.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -53,6 +53,7 @@ class AccountMove(models.Model):
         posted = super(AccountMove, self.with_context(**server_context(rma_valued_qty=valued_qty)))._post(soft)
         # Odoo re-values the returns of the credit note's sale lines: their units are settled on the new value.
         server._rma_settle_after_post(coverage, receipts.rma_line_id)
+        refunds.invoice_line_ids.rma_line_id.rma_id._rma_notify("remedy_done", refunds.invoice_line_ids.rma_line_id)
         return posted
 
     def button_draft(self):

@@ -45,6 +45,14 @@ class ResCompany(models.Model):
         help="Replacement units shipped free of charge are expensed here at their book value (real-time valuation).",
     )
 
+    # The customer's mail at each step of their return (models/rma_order_notify.py), each switchable.
+    rma_notify_authorized = fields.Boolean(string="Mail: Return Authorized", default=True)
+    rma_notify_received = fields.Boolean(string="Mail: Units Received", default=True)
+    rma_notify_inspected = fields.Boolean(string="Mail: Inspection Done", default=True)
+    rma_notify_remedy_done = fields.Boolean(string="Mail: Remedy Done", default=True)
+    rma_notify_closed = fields.Boolean(string="Mail: Return Closed", default=True)
+    rma_notify_rejected = fields.Boolean(string="Mail: Return Rejected", default=True)
+
     rma_location_view_id = fields.Many2one(
         "stock.location",
         string="Returns Locations",

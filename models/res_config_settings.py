@@ -11,6 +11,12 @@ class ResConfigSettings(models.TransientModel):
     rma_warranty_account_id = fields.Many2one(related="company_id.rma_warranty_account_id", readonly=False)
     rma_sanitization_rules = fields.Boolean(related="company_id.rma_sanitization_rules", readonly=False)
     rma_disposition_segregation = fields.Boolean(related="company_id.rma_disposition_segregation", readonly=False)
+    rma_notify_authorized = fields.Boolean(related="company_id.rma_notify_authorized", readonly=False)
+    rma_notify_received = fields.Boolean(related="company_id.rma_notify_received", readonly=False)
+    rma_notify_inspected = fields.Boolean(related="company_id.rma_notify_inspected", readonly=False)
+    rma_notify_remedy_done = fields.Boolean(related="company_id.rma_notify_remedy_done", readonly=False)
+    rma_notify_closed = fields.Boolean(related="company_id.rma_notify_closed", readonly=False)
+    rma_notify_rejected = fields.Boolean(related="company_id.rma_notify_rejected", readonly=False)
 
     def action_rma_custody_seal(self):
         """Seal the company's unit chains changed since the last seal, now."""

@@ -138,6 +138,7 @@ class RmaInspection(models.Model):
             self.line_id, "inspection", note={inspection.line_id: inspection._summary() for inspection in self}
         )
         self.line_id._create_sanitizations_from_inspection()
+        self.line_id.rma_id._rma_notify("inspected")
         return True
 
     def _ensure_can_be_done(self):

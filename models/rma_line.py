@@ -573,6 +573,8 @@ class RmaLine(models.Model):
         if state in STAGE_DATE_FIELDS:
             vals[STAGE_DATE_FIELDS[state]] = date or fields.Datetime.now()
         server_write(self, vals)
+        if state == "closed":
+            self.rma_id._rma_notify("closed")
 
     def _lock_units(self):
         """Claim these units' rows for this transaction, before a step decides from their state (a receipt, a

@@ -300,12 +300,14 @@ class RmaOrder(models.Model):
         self.line_ids._transition("authorized", date=now)
         self.env["rma.cogs.reversal"]._allocate_earlier_credit_notes(self.line_ids)
         self._create_receipt_pickings()
+        self._rma_notify("authorized")
         return True
 
     def action_reject(self, reason):
         self._ensure_can_be_rejected(reason)
         server_write(self, {"reject_reason": reason})
         self.line_ids._transition("rejected")
+        self._rma_notify("rejected")
         return True
 
     def action_cancel(self):

@@ -65,6 +65,7 @@ class StockMove(models.Model):
         # The units' own steps after Odoo validated the moves, whoever validates (an Inventory user need not read
         # returned units or journal items): as superuser.
         su_env = moves.sudo().env
+        self.env["rma.order"].with_env(su_env)._rma_notify("remedy_done", remedies.with_env(su_env).rma_remedy_line_id)
         if leaving:
             units = self.env["rma.line"].with_env(su_env)
             units = units.search([("state", "=", "ready"), ("lot_id", "in", leaving.move_line_ids.lot_id.ids)])

@@ -169,6 +169,7 @@ class StockPicking(models.Model):
                 station=station,
                 scanned_code=scanned_code,
             )
+        moves.picking_id.filtered(lambda picking: picking.state == "done").rma_id._rma_notify("received")
         # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
         # Everything else is written first, so that only the entry's own writes happen while it is held.
         self.env.flush_all()

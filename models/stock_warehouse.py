@@ -25,7 +25,8 @@ OUTSIDE_LOCATIONS = {
 
 
 class StockWarehouse(models.Model):
-    _inherit = "stock.warehouse"
+    _name = "stock.warehouse"
+    _inherit = ["stock.warehouse", "mail.alias.mixin.optional"]  # the Returns alias (models/rma_order_mail.py)
 
     rma_quarantine_location_id = fields.Many2one("stock.location", "Returns Quarantine", check_company=True, copy=False)
     rma_refurbish_location_id = fields.Many2one("stock.location", "Refurbishment WIP", check_company=True, copy=False)
@@ -147,3 +148,12 @@ class StockWarehouse(models.Model):
             picking_type_values = warehouse._create_or_update_sequences_and_picking_types()
             if picking_type_values:
                 warehouse.write(picking_type_values)
+
+    def _alias_get_creation_values(self):
+        """The warehouse's Returns alias: each mail to it is a draft RMA of the warehouse's company, to be shipped
+        back to it (rma.order.message_new)."""
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get_id("rma.order")
+        if self.id:
+            values["alias_defaults"] = repr({"company_id": self.company_id.id, "warehouse_id": self.id})
+        return values
