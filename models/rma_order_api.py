@@ -126,8 +126,8 @@ class RmaOrder(models.Model):
             "closed"}}]}``. Dates are UTC (``YYYY-MM-DD HH:MM:SS``) or false. ``label_url`` is the label's address
             for a logged-in back-office user once the RMA is authorized (``api_label`` returns the file itself).
         :raises ValidationError: neither ``ids`` nor ``external_references``, or a reference not found (422).
-        :raises AccessError: an RMA of a company the user does not belong to, or not a Returns Integration
-            user (403).
+        :raises AccessError: an RMA the user did not submit (or of another company), or the user is not a Returns
+            Integration user (403).
         """
         return self._api_records(external_references)._api_status_values()
 
@@ -137,8 +137,8 @@ class RmaOrder(models.Model):
         :param external_reference: your reference of the request, instead of ``ids``.
         :returns: ``{"rma_number", "filename", "mimetype", "data"}``, ``data`` the PDF in base64.
         :raises UserError: the RMA is not authorized yet: it has no label (422).
-        :raises AccessError: an RMA of a company the user does not belong to, or not a Returns Integration
-            user (403).
+        :raises AccessError: an RMA the user did not submit (or of another company), or the user is not a Returns
+            Integration user (403).
         """
         references = None if external_reference is None else [external_reference]
         rma = self._api_records(references)

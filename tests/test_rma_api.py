@@ -10,6 +10,8 @@ from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
+from odoo.addons.api_doc.controllers.api_doc import parse_signature
+
 from .common import RmaCommon
 
 API_DOC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "API.md")
@@ -285,6 +287,37 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.other_rma.sudo().external_reference = "SHOP-10042-R1"
         status, error = self._run_example("status")
         self.assertApiError(status, error, 422, "odoo.exceptions.ValidationError", "SHOP-10042-R1")
+
+    def test_back_office_rmas_are_not_the_integrations(self):
+        """The integration user follows the requests it submitted: not those of the back office, even in its
+        company, whether through the API or Odoo's own read methods."""
+        self._deliver(self.customer, self.laptop, ["SN-STAFF-0001"])
+        staff_rma = self._create_rma([(self.laptop, "SN-STAFF-0001")], user=self.rma_user)
+        status, error = self._run_example("status_by_id", RMA_ID=staff_rma.id)
+        self.assertApiError(status, error, 403, "odoo.exceptions.AccessError")
+        _status, answer = self._run_example("submit")
+        rma = self.env["rma.order"].browse(answer["id"])
+        for model, own in (("rma.order", rma), ("rma.line", rma.line_ids)):
+            status, found = self._json2(model, "search_read", domain=[], fields=["id"])
+            self.assertEqual(status, 200, found)
+            self.assertEqual({row["id"] for row in found}, set(own.ids))
+
+    def test_api_doc_renders_the_docstrings(self):
+        """Odoo's /doc shows each parameter, the answer and the errors of the three methods, from their docstrings."""
+        rma_class = type(self.env["rma.order"])
+        with self.assertNoLogs("odoo.addons.api_doc.controllers.api_doc", "WARNING"):
+            signatures = {
+                name: parse_signature(getattr(rma_class, name))
+                for name in ("api_submit_request", "api_status", "api_label")
+            }
+        for name, signature in signatures.items():
+            with self.subTest(method=name):
+                self.assertTrue(signature.doc)
+                self.assertTrue(signature.return_.doc)
+                self.assertIn("AccessError", signature.raise_)
+                self.assertEqual([param for param, value in signature.parameters.items() if not value.doc], [])
+        self.assertEqual(signatures["api_submit_request"].api, ["model"])
+        self.assertEqual(signatures["api_status"].api, ["readonly"])
 
     def test_back_office_users_are_refused(self):
         key = self._api_key(self.rma_manager)
