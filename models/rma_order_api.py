@@ -156,7 +156,7 @@ class RmaOrder(models.Model):
         content, report_type = report._render_qweb_pdf("rma_recovery.action_report_rma_label", rma.ids)
         return {
             "rma_number": rma.name,
-            "filename": f"RMA Label - {rma.name}.{report_type}",
+            "filename": f"RMA Label - {rma.name.replace('/', '-')}.{report_type}",
             "mimetype": "application/pdf" if report_type == "pdf" else "text/html",
             "data": base64.b64encode(content).decode(),
         }
@@ -172,6 +172,7 @@ class RmaOrder(models.Model):
     def _api_records(self, external_references):
         """The RMAs named by ``ids`` or by the caller's own ``external_references``, readable by the caller."""
         self._api_ensure_integration_user()
+        self.check_access("read")
         rmas = self
         if external_references is not None:
             if not isinstance(external_references, list) or not external_references:
@@ -190,11 +191,12 @@ class RmaOrder(models.Model):
             missing = set(references) - set(rmas.mapped("external_reference"))
             if missing:
                 raise ValidationError(
-                    self.env._("No request of yours has the reference %(references)s.", references=", ".join(missing))
+                    self.env._(
+                        "No request of yours has the reference %(references)s.", references=", ".join(sorted(missing))
+                    )
                 )
         if not rmas:
             raise ValidationError(self.env._("Name the RMAs by their ids or by your external_references."))
-        rmas.check_access("read")
         return rmas
 
     @api.model

@@ -6,8 +6,10 @@ import subprocess
 import tempfile
 from datetime import datetime, timedelta
 
+from psycopg2 import IntegrityError
+
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, mute_logger, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from odoo.addons.api_doc.controllers.api_doc import parse_signature
@@ -44,14 +46,14 @@ class TestRmaApi(RmaCommon, HttpCase):
         cls.api_key = cls._api_key(cls.integration_user)
 
         cls.other_company = cls._create_company(name="RMA API Other Company")
-        other_reason = cls.env["rma.reason"].create(
+        cls.other_reason = cls.env["rma.reason"].create(
             {"name": "Other defect", "code": "DOA", "company_id": cls.other_company.id}
         )
         cls.other_rma = cls.env["rma.order"].create(
             {
                 "company_id": cls.other_company.id,
                 "partner_id": cls.api_customer.id,
-                "reason_id": other_reason.id,
+                "reason_id": cls.other_reason.id,
                 "line_ids": [Command.create({"product_id": cls.cable.id, "quantity": 1})],
             }
         )
@@ -235,6 +237,7 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.assertEqual(label["rma_number"], rma.name)
         # Tests render reports as HTML (Odoo's test mode); a server prints the PDF.
         self.assertIn(label["mimetype"], ("application/pdf", "text/html"))
+        self.assertTrue(label["filename"].startswith(f"RMA Label - {rma.name.replace('/', '-')}."))
         self.assertIn(rma.name.encode(), base64.b64decode(label["data"]))
 
     def test_submit_with_proof_by_vat(self):
@@ -318,6 +321,24 @@ class TestRmaApi(RmaCommon, HttpCase):
                 self.assertEqual([param for param, value in signature.parameters.items() if not value.doc], [])
         self.assertEqual(signatures["api_submit_request"].api, ["model"])
         self.assertEqual(signatures["api_status"].api, ["readonly"])
+
+    def test_one_rma_per_reference_company_and_caller(self):
+        """The database holds the reference unique per company and caller: two concurrent submissions of one
+        request cannot both create an RMA (the second is answered a 422 and, sent again, gets the first's RMA)."""
+        values = {
+            "partner_id": self.api_customer.id,
+            "reason_id": self.doa.id,
+            "external_reference": "SHOP-1",
+            "line_ids": [Command.create({"product_id": self.cable.id, "quantity": 1})],
+        }
+        rmas = self.env["rma.order"].create(
+            [values, {**values, "company_id": self.other_company.id, "reason_id": self.other_reason.id}]
+        )
+        rmas |= self.env["rma.order"].with_user(self.integration_user).sudo().create(values)
+        self.assertEqual(len(rmas), 3)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["rma.order"].create(values)
+            self.env.flush_all()
 
     def test_back_office_users_are_refused(self):
         key = self._api_key(self.rma_manager)
