@@ -7,6 +7,7 @@ from . import product_category
 from . import product_template
 from . import rma_reason
 from . import rma_order
+from . import rma_order_api
 from . import rma_code_mixin  # before rma_line, which imports rma_disposition
 from . import rma_line
 from . import rma_line_checks

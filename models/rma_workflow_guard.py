@@ -23,6 +23,8 @@ MODULE = "rma_recovery"
 USER_GROUP = f"{MODULE}.group_rma_user"
 INSPECTOR_GROUP = f"{MODULE}.group_rma_inspector"
 MANAGER_GROUP = f"{MODULE}.group_rma_manager"
+# The dedicated user of an external system: the JSON-2 API of models/rma_order_api.py, nothing else.
+INTEGRATION_GROUP = f"{MODULE}.group_rma_integration"
 _SERVER_WRITE_KEY = "rma_server_write"
 _SERVER_FIELDS_CACHE = weakref.WeakKeyDictionary()  # model class -> field names
 
