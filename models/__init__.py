@@ -39,3 +39,5 @@ from . import rma_sanitization
 from . import account_chart_template
 from . import rma_kpi_schedule
 from . import ir_actions_report
+from . import rma_order_portal
+from . import rma_line_portal
