@@ -85,6 +85,7 @@ class RmaCustomerPortal(portal.CustomerPortal):
             "rma": rma_sudo,
             "lines": lines,
             "milestones": lines._portal_milestones(),
+            "statuses": lines._portal_statuses(),
             "has_label": rma_sudo._portal_has_label(),
             "attachments": self._rma_attachments(rma_sudo),
             "page_name": "rma",

@@ -58,6 +58,28 @@ class RmaLine(models.Model):
             milestones[line] = [(label, date or False, bool(date)) for label, date in steps]
         return milestones
 
+    def _portal_statuses(self):
+        """{unit: its status in the customer's words}: what happens to the unit after its inspection (disposition,
+        refurbishment, restock) is the staff's business; the customer sees it inspected, then its remedy done."""
+        labels = {
+            "draft": self.env._("Requested"),
+            "authorized": self.env._("Authorized"),
+            "received": self.env._("Received"),
+            "inspection": self.env._("In Inspection"),
+            "inspected": self.env._("Inspected"),
+            "remedy_done": self.env._("Remedy Done"),
+            "closed": self.env._("Closed"),
+            "rejected": self.env._("Rejected"),
+            "cancel": self.env._("Cancelled"),
+        }
+        statuses = {}
+        for line in self:
+            status = line.state
+            if status in ("disposition", "in_progress", "ready"):
+                status = "remedy_done" if line.remedy_state == "done" else "inspected"
+            statuses[line] = labels[status]
+        return statuses
+
     def _portal_remedy_dates(self):
         """{unit: when its remedy was done}: the credit note's accounting date, or the delivery's date."""
         dates = {}

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from markupsafe import escape
@@ -13,6 +14,7 @@ from .rma_workflow_guard import MANAGER_GROUP, MODULE, USER_GROUP
 # those of mail.thread and portal.mixin follow Odoo's own rules.
 PORTAL_ORDER_FIELDS = frozenset(
     {
+        "access_token",  # portal.mixin's, given a default below: Odoo's chatter and attachments read it
         "name",
         "state",
         "company_id",
@@ -74,6 +76,10 @@ class RmaOrder(models.Model):
 
     _inherit = "rma.order"
 
+    # Every RMA has its token from the start: Odoo's chatter compares a token sent for an RMA with the RMA's own, and
+    # fails with a server error (not a refusal) when the RMA has none yet.
+    access_token = fields.Char(default=lambda self: str(uuid.uuid4()))
+
     def _has_field_access(self, field, operation):
         # Portal and public users read their request and its decision, nothing the staff recorded about it.
         if (
@@ -84,6 +90,15 @@ class RmaOrder(models.Model):
         ):
             return False
         return super()._has_field_access(field, operation)
+
+    @api.model
+    def action_share(self, *args):
+        """Odoo's Share wizard (portal.mixin), opened from an RMA's form: a call with arguments or without the RMA
+        in its context gets a clear error rather than a traceback."""
+        context = self.env.context
+        if args or not isinstance(context.get("active_id"), int) or context.get("active_model") != self._name:
+            raise UserError(self.env._("Share an RMA from its form."))
+        return super().action_share()
 
     def _get_report_base_filename(self):
         self.ensure_one()

@@ -10,6 +10,10 @@ from odoo.addons.rma_recovery.models.rma_workflow_guard import server_write
 from .common import RmaCommon
 from .common_rpc import RmaRpcMixin
 
+PDF = b"%PDF-1.4\n% proof of purchase\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16
+
 
 class RmaPortalCommon(RmaRpcMixin, RmaCommon, HttpCase):
     """Two customers, each with a portal user on a contact of theirs, and an RMA each (customer A's authorized)."""
@@ -126,6 +130,50 @@ class TestRmaPortal(RmaPortalCommon):
         self.assertNotIn("B&#39;s photo", response.text)
         self.assertNotIn("B's photo", response.text)
 
+    def test_unit_status_in_the_customer_words(self):
+        first, second = self.rma_a.line_ids.sorted("serial_number")
+        server_write(first, {"state": "ready"})  # refurbished, back in graded stock: the staff's business
+        self.assertEqual(self.rma_a.line_ids._portal_statuses(), {first: "Inspected", second: "Authorized"})
+        self.authenticate("portal_a", "portal_a")
+        page = self._get(f"/my/returns/{self.rma_a.id}")
+        self.assertIn("Inspected", page.text)
+        self.assertNotIn("Ready for Restock", page.text)
+        self.assertNotIn("Remarketing", page.text)
+
+    def test_internal_reports_refused(self):
+        """The customer reads their units through the portal page only: the staff's documents on them (the chain of
+        custody) are not printed for a portal user, even for their own units."""
+        self.authenticate("portal_a", "portal_a")
+        for converter in ("html", "pdf"):
+            url = f"/report/{converter}/rma_recovery.report_unit_custody/{self.rma_a.line_ids[0].id}"
+            response = self._get(url)
+            self.assertNotEqual(response.status_code, 200, url)
+            self.assertNotIn("Chain of Custody", response.text)
+
+    def test_chatter_with_attachments(self):
+        """The customer writes in the RMA's chatter and attaches files through Odoo's composer (with the RMA's
+        token); on another customer's RMA, with their own token or a guess, the upload is refused."""
+        self.authenticate("portal_a", "portal_a")
+        page = self._get(f"/my/returns/{self.rma_a.id}")
+        csrf = re.search(r'csrf_token: "([^"]+)"', page.text).group(1)
+        token_a = self.rma_a.access_token
+        self.assertIn(f'data-token="{token_a}"', page.text)
+
+        def upload(rma, token):
+            return self.url_open(
+                "/mail/attachment/upload",
+                data={"csrf_token": csrf, "thread_model": "rma.order", "thread_id": str(rma.id), "token": token},
+                files={"ufile": ("note.pdf", PDF, "application/pdf")},
+            )
+
+        response = upload(self.rma_a, token_a)
+        self.assertEqual(response.status_code, 200)
+        attachment = self.env["ir.attachment"].browse(response.json()["data"]["attachment_id"])
+        self.assertRecordValues(attachment, [{"res_model": "rma.order", "res_id": self.rma_a.id}])
+        for token in (token_a, "guessed-token", ""):
+            self.assertEqual(upload(self.rma_b, token).status_code, 404)
+        self.assertFalse(self.env["ir.attachment"].search([("res_id", "=", self.rma_b.id), ("name", "=", "note.pdf")]))
+
     def test_token_opens_the_page_to_a_visitor(self):
         token = self.rma_a._portal_ensure_token()
         page = self._get(f"/my/returns/{self.rma_a.id}?access_token={token}")
@@ -152,11 +200,6 @@ class TestRmaPortal(RmaPortalCommon):
         # Test mode renders the report's HTML (no wkhtmltopdf run over HTTP): the label of this RMA.
         self.assertIn(self.rma_b.name, label.text)
         self.assertIn("PORTAL-B-1", label.text)
-
-
-PDF = b"%PDF-1.4\n% proof of purchase\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16
 
 
 @tagged("post_install", "-at_install")
@@ -203,6 +246,11 @@ class TestRmaPortalRequest(RmaPortalCommon):
         self.env.invalidate_all()
         return response
 
+    def _alert(self, response):
+        """The form's error message, if the request was refused."""
+        found = re.search(r'o_rma_portal_error"[^>]*>([^<]*)<', response.text)
+        return found and found.group(1)
+
     def _requests(self):
         return self.env["rma.order"].search([("partner_id", "=", self.contact_a.id)])
 
@@ -228,7 +276,7 @@ class TestRmaPortalRequest(RmaPortalCommon):
                 ("photos", ("photo.png", PNG, "image/png")),
             ],
         )
-        self.assertEqual(response.status_code, 303, response.text[:500])
+        self.assertEqual(response.status_code, 303, self._alert(response))
         rma = self._requests()
         self.assertEqual(len(rma), 1)
         self.assertIn(f"/my/returns/{rma.id}?access_token=", response.headers["Location"])
@@ -309,7 +357,8 @@ class TestRmaPortalRequest(RmaPortalCommon):
         data = {"reason_id": str(self.reason.id), "unit": self.keys["REQ-SN-1"]}
         response = self._post_request(data, three_files)
         self.assertIn("at most 2 files per hour", response.text)
-        self.assertEqual(self._post_request(data, three_files[:2]).status_code, 303)
+        response = self._post_request(data, three_files[:2])
+        self.assertEqual(response.status_code, 303, self._alert(response))
         response = self._post_request({**data, "unit": self.keys["REQ-SN-2"]})
         self.assertEqual(response.status_code, 200)
         self.assertIn("in the last hour", response.text)
