@@ -140,6 +140,22 @@ class TestRmaPortal(RmaPortalCommon):
         self.assertNotIn("Ready for Restock", page.text)
         self.assertNotIn("Remarketing", page.text)
 
+    def test_requests_only_through_the_portal_form(self):
+        """A portal user creates nothing over JSON-RPC (the form's checks are the way in), and a visitor without an
+        account is sent to the login page."""
+        answer = self._call(
+            self.portal_a,
+            "rma.order",
+            "create",
+            [{"partner_id": self.contact_a.id, "reason_id": self.reason.id}],
+        )
+        self.assertRefused(answer)
+        self.assertRefused(self._call(self.portal_a, "rma.line", "write", self.rma_a.line_ids.ids, {"quantity": 5}))
+        self.authenticate(None, None)
+        response = self._get("/my/returns/new")
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("/web/login", response.headers["Location"])
+
     def test_internal_reports_refused(self):
         """The customer reads their units through the portal page only: the staff's documents on them (the chain of
         custody) are not printed for a portal user, even for their own units."""
