@@ -1,1 +1,2 @@
 from . import rma_kpi_report
+from . import portal

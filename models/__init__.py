@@ -42,3 +42,5 @@ from . import rma_kpi_schedule
 from . import ir_actions_report
 from . import rma_order_notify
 from . import rma_order_mail
+from . import rma_order_portal
+from . import rma_line_portal

@@ -152,21 +152,6 @@ class RmaOrder(models.Model):
         for rma in self:
             rma.display_name = rma.name or self.env._("Draft RMA #%(id)s", id=rma._origin.id or "")
 
-    def _compute_access_url(self):  # pylint: disable=missing-return
-        # The customer's page of the RMA in the portal (My Account > Returns), which mails link to with a token.
-        super()._compute_access_url()
-        for rma in self:
-            rma.access_url = f"/my/returns/{rma.id}"
-
-    @api.model
-    def action_share(self, *args, **kwargs):
-        # Odoo's Share button: the RMA comes from the context. Called with anything else (over RPC), it is refused in
-        # words instead of Odoo's TypeError or KeyError.
-        context = self.env.context
-        if args or kwargs or context.get("active_model") != self._name or type(context.get("active_id")) is not int:
-            raise UserError(self.env._("Share an RMA from its form."))
-        return super().action_share()
-
     @api.depends("company_id")
     def _compute_warehouse_id(self):
         warehouses = self.env["stock.warehouse"].search(
