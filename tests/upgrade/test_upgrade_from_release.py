@@ -42,6 +42,14 @@ class TestUpgradeFromRelease(TransactionCase):
         self.assertTrue(decided)
         self.assertFalse(decided.filtered(lambda line: not line.authorized_date))
 
+    def test_every_rma_opens_in_the_portal(self):
+        """RMAs made before 19.0.1.10.0 get the access token the portal and the step mails' links need."""
+        rmas = self.lines.rma_id
+        self.assertTrue(rmas)
+        self.assertFalse(rmas.filtered(lambda rma: not rma.access_token))
+        self.assertEqual(len(set(rmas.mapped("access_token"))), len(rmas), "each RMA has its own token")
+        self.assertEqual(rmas[0].get_portal_url().split("?")[0], f"/my/returns/{rmas[0].id}")
+
     def test_the_new_version_disposes_the_release_units(self):
         """Inspected units the release left waiting are disposed by a batch of the new version."""
         waiting = self.lines.filtered("can_be_disposed")
