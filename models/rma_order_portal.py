@@ -131,6 +131,7 @@ class RmaOrder(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _portal_limit(self, key):
+        # As superuser: portal customers read no system parameter; this one is the limit that applies to them.
         param = self.env["ir.config_parameter"].sudo().get_param(f"{MODULE}.{key}")
         return int(param) if param and param.isdigit() else PORTAL_LIMITS[key]
 
@@ -228,6 +229,7 @@ class RmaOrder(models.Model):
         # As superuser: portal customers create no RMA through the ORM; the values were built above from their own
         # deliveries and checked choices.
         rma = self.sudo().with_company(company).create(vals)
+        # As superuser: the files were checked above (signature, size, hourly limit); they become the new RMA's proof.
         attachments = (
             self.env["ir.attachment"]
             .sudo()
@@ -441,9 +443,9 @@ class RmaOrder(models.Model):
         """Who reviews a portal request: the customer's salesperson when they work in Returns, else a Returns
         Manager of the company."""
         salesperson = partner.commercial_partner_id.user_id
+        # As superuser (here and below): a portal customer does not read users' groups.
         if salesperson and not salesperson.share and salesperson.sudo().has_group(USER_GROUP):
             return salesperson
-        # As superuser: a portal customer does not read users' groups.
         Users = self.env["res.users"].sudo()
         for group in (MANAGER_GROUP, USER_GROUP):
             user = Users.search(
