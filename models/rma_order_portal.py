@@ -156,10 +156,31 @@ class RmaOrder(models.Model):
                 order="date desc, id desc",
             )
         )
+        # A serial already on a return (requested, authorized or further) is not offered again.
+        lots = move_lines.lot_id
+        # As superuser, as the move lines above: the serials may be on returns of any of the customer's contacts.
+        returns = (
+            self.env["rma.line"]
+            .sudo()
+            .search_fetch(
+                [
+                    "|",
+                    ("lot_id", "in", lots.ids),
+                    ("serial_number", "in", lots.mapped("name")),
+                    ("state", "not in", ("rejected", "cancel")),
+                ],
+                ["lot_id", "serial_number", "product_id"],
+            )
+        )
+        on_return = set(returns.lot_id.ids) | {(line.product_id.id, line.serial_number) for line in returns}
         units = {}
         for move_line in move_lines:
             order = move_line.move_id.sale_line_id.order_id
             product = move_line.product_id
+            if product.tracking == "serial" and (
+                move_line.lot_id.id in on_return or (product.id, move_line.lot_id.name) in on_return
+            ):
+                continue
             if product.tracking == "serial" and move_line.lot_id:
                 units.setdefault(
                     f"{order.id}-l{move_line.lot_id.id}",

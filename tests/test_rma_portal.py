@@ -332,6 +332,11 @@ class TestRmaPortalRequest(RmaPortalCommon):
         self.assertIn("Requested", page.text)
         self.assertIn("invoice.pdf", page.text)
         self.assertNotIn("Unknown Serial", page.text)
+        # The serials now on a return are not offered again; the others still are.
+        form = self._get("/my/returns/new")
+        self.assertNotIn("REQ-SN-1", form.text)
+        self.assertNotIn(self.imei, form.text)
+        self.assertIn("REQ-SN-2", form.text)
 
     def test_refusals_write_nothing(self):
         self.authenticate("portal_a", "portal_a")
