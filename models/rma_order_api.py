@@ -15,31 +15,15 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 
 from .rma_input_mixin import MAX_AMOUNT
+from .rma_proof_file import proof_mimetype
 from .rma_workflow_guard import INTEGRATION_GROUP
 
-PROOF_MAX_BYTES = 10 * 1024 * 1024  # a scanned invoice or a few photos; the portal takes the same limit
+PROOF_MAX_BYTES = 10 * 1024 * 1024  # a scanned invoice or a few photos (the portal: 5 MB a file, its form limit)
 PROOF_MAX_BASE64 = 4 * math.ceil(PROOF_MAX_BYTES / 3)
-# What a proof of purchase may be, recognised from the file's first bytes, never from its name.
-PROOF_SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 UNIT_KEYS = {"product", "serial", "quantity", "remedy"}
 MAX_UNITS = 100
 REFERENCE_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = 10000
-
-
-def proof_mimetype(data):
-    """The MIME type of a proof's decoded bytes if it is a PDF, JPEG, PNG or HEIC image, else None."""
-    for signature, mimetype in PROOF_SIGNATURES:
-        if data.startswith(signature):
-            return mimetype
-    if data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
-        return "image/heic"
-    return None
 
 
 class RmaOrder(models.Model):

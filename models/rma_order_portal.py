@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, plaintext2html
 
+from .rma_proof_file import proof_mimetype
 from .rma_workflow_guard import MANAGER_GROUP, MODULE, USER_GROUP
 
 # What a portal user (the customer) may read of their RMA, over any client: their request, its decision and dates.
@@ -42,14 +43,6 @@ PORTAL_STATE_FILTERS = {
     "rejected": [("state", "in", ("rejected", "cancel"))],
 }
 
-# The files a customer may send with a request (proof of purchase, photos): what their bytes begin with, not their
-# name. HEIC: an ISO base media file ("ftyp" at offset 4) of one of HEIF's brands.
-PORTAL_FILE_SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Bytes per file. Odoo's HTTP layer refuses a form past 10 MB in all (413, werkzeug's max_form_memory_size) before
 # any controller runs: a file must stay well under it for the customer to get this addon's message.
 PORTAL_MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -58,16 +51,6 @@ PORTAL_MAX_FILES = 10  # per request
 PORTAL_LIMITS = {"portal_requests_per_hour": 10, "portal_uploads_per_hour": 30}
 MAX_SERIAL_LENGTH = 64
 MAX_TEXT_LENGTH = 5000
-
-
-def portal_file_mimetype(data):
-    """The whitelisted type of a file from its first bytes (PDF, JPEG, PNG, HEIC), or None."""
-    for signature, mimetype in PORTAL_FILE_SIGNATURES:
-        if data.startswith(signature):
-            return mimetype
-    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
-        return "image/heic"
-    return None
 
 
 class RmaOrder(models.Model):
@@ -431,7 +414,7 @@ class RmaOrder(models.Model):
                         "%(name)s is larger than %(size)s MB.", name=name, size=PORTAL_MAX_FILE_SIZE // (1024 * 1024)
                     )
                 )
-            mimetype = portal_file_mimetype(data)
+            mimetype = proof_mimetype(data)
             if not mimetype:
                 raise UserError(
                     self.env._("%(name)s is not a PDF, JPEG, PNG or HEIC file; send one of those.", name=name)

@@ -4,7 +4,7 @@ import re
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.rma_recovery.models.rma_order_portal import portal_file_mimetype
+from odoo.addons.rma_recovery.models.rma_proof_file import proof_mimetype
 from odoo.addons.rma_recovery.models.rma_workflow_guard import server_write
 
 from .common import RmaCommon
@@ -386,12 +386,12 @@ class TestRmaPortalRequest(RmaPortalCommon):
         self.assertEqual(len(self._requests()), 1)
 
     def test_file_signatures(self):
-        self.assertEqual(portal_file_mimetype(PDF), "application/pdf")
-        self.assertEqual(portal_file_mimetype(b"\xff\xd8\xff\xe0JFIF"), "image/jpeg")
-        self.assertEqual(portal_file_mimetype(PNG), "image/png")
-        self.assertEqual(portal_file_mimetype(HEIC), "image/heic")
+        self.assertEqual(proof_mimetype(PDF), "application/pdf")
+        self.assertEqual(proof_mimetype(b"\xff\xd8\xff\xe0JFIF"), "image/jpeg")
+        self.assertEqual(proof_mimetype(PNG), "image/png")
+        self.assertEqual(proof_mimetype(HEIC), "image/heic")
         for data in (b"", b"GIF89a", b"<svg onload=alert(1)>", b"\x00\x00\x00\x18ftypisom"):
-            self.assertIsNone(portal_file_mimetype(data))
+            self.assertIsNone(proof_mimetype(data))
 
 
 @tagged("post_install", "-at_install")
