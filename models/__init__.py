@@ -12,6 +12,7 @@ from . import rma_code_mixin  # before rma_line, which imports rma_disposition
 from . import rma_line
 from . import rma_line_checks
 from . import rma_demo
+from . import rma_demo_intake
 from . import stock_move
 from . import stock_picking
 from . import stock_warehouse

@@ -41,6 +41,7 @@ class RmaDemo(models.AbstractModel):
         old_order.picking_ids.write({"date_done": delivered_on, "scheduled_date": delivered_on})
         old_order.picking_ids.move_ids.write({"date": delivered_on})
         old_order.picking_ids.move_ids.move_line_ids.write({"date": delivered_on})
+        web_order = self._demo_web_shop_sale(laptop, phone, warehouse.lot_stock_id)
         self._align_stock_ledger()
 
         def delivered(order, product):
@@ -145,6 +146,7 @@ class RmaDemo(models.AbstractModel):
             rma(acme, acme_order, "failed", [(laptop, serial) for serial in acme_laptops[5:11]]), manager, inspector
         )
         self._demo_history(warehouse, laptop, acme, rma, manager, inspector)
+        self._demo_intake(web_order, laptop, phone, manager)
 
     def _demo_people(self):
         """Who works the demo returns: Mitchell Admin (Returns Manager) decides, confirms and validates; Marc Demo,
@@ -358,7 +360,8 @@ class RmaDemo(models.AbstractModel):
         pickings = order.picking_ids
         pickings.action_assign()
         pickings.move_ids.picked = True
-        pickings.button_validate()
+        # Not stock_sms's warning wizard about texting the customer (a customer with a phone number).
+        pickings.with_context(skip_sms=True).button_validate()
         if self.env.company.chart_template:
             order._create_invoices().action_post()
         return order

@@ -1,15 +1,17 @@
 import re
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize, html2plaintext, html_escape
 
 from .rma_line_checks import is_luhn_valid
+from .rma_proof_file import proof_mimetype
 from .rma_workflow_guard import server_write
 
 # Words of an e-mail that may be a serial number or an IMEI: letters, digits and dashes, with a digit, 4 to 40 long.
 SERIAL_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9](?![\w-])")
 IMEI_TOKEN = re.compile(r"(?<!\d)\d{15}(?!\d)")
+MAIL_PROOF_MAX_BYTES = 10 * 1024 * 1024  # a file of a mail taken as proof of purchase: the API's limit
 MAX_TOKENS = 200  # an e-mail is a request, not a price list: past this many candidate words the rest is ignored
 
 
@@ -82,6 +84,16 @@ class RmaOrder(models.Model):
         rma = self.with_company(company).create(values)
         if is_unknown:
             server_write(rma, {"is_unknown_sender": True})
+        rma.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Review the return request"),
+            note=self.env._(
+                "%(sender)s requested a return by e-mail%(unknown)s.",
+                sender=email_from,
+                unknown=self.env._(", from an address no contact had: check who the customer is") if is_unknown else "",
+            ),
+            user_id=self._portal_responsible(partner, company).id,
+        )
         proposed = {vals["serial_number"] for vals in units}
         imeis = [
             imei for imei in dict.fromkeys(IMEI_TOKEN.findall(text)) if is_luhn_valid(imei) and imei not in proposed
@@ -137,8 +149,37 @@ class RmaOrder(models.Model):
             and self.state == "draft"
             and self._rma_mail_is_customer(message.author_id.id, message.email_from)
         ):
-            self.write({"proof_attachment_ids": [fields.Command.link(att.id) for att in message.attachment_ids]})
+            # The portal's and the API's rule: a PDF, JPEG, PNG or HEIC file recognised from its content, not too big.
+            proofs = message.attachment_ids.filtered(
+                lambda attachment: attachment.file_size <= MAIL_PROOF_MAX_BYTES and proof_mimetype(attachment.raw)
+            )
+            if proofs:
+                self.write({"proof_attachment_ids": [fields.Command.link(attachment.id) for attachment in proofs]})
+            others = message.attachment_ids - proofs
+            if others:
+                self.message_post(
+                    body=self.env._(
+                        "Not taken as proof of purchase (a proof is a PDF, JPEG, PNG or HEIC file of at most"
+                        " %(size)s MB): %(files)s",
+                        size=MAIL_PROOF_MAX_BYTES // (1024 * 1024),
+                        files=", ".join(others.mapped("name")),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
         return result
+
+    def _ensure_can_be_authorized(self):
+        self._ensure_manager()
+        unknown = self.filtered("is_unknown_sender")
+        if unknown:
+            raise UserError(
+                self.env._(
+                    "%(rmas)s came by e-mail from an address no contact had: choose the customer on the RMA (choosing"
+                    " the contact made for it confirms it) before authorizing.",
+                    rmas=", ".join(unknown.mapped("display_name")),
+                )
+            )
+        super()._ensure_can_be_authorized()
 
     # ------------------------------------------------------------------
     # Helpers

@@ -192,8 +192,27 @@ cmd_run() {
     [[ $(wkhtmltopdf --version 2>/dev/null || true) == *"(with patched qt)"* ]] \
         || log "warning: this wkhtmltopdf is not the patched-Qt build: PDFs print without company header and footer" \
                "(production needs wkhtmltopdf 0.12.6 with patched Qt, see the README)"
-    log "Odoo serves $db on http://127.0.0.1:$HTTP_PORT (login: admin, password: admin)"
+    demo_api_key "$db"
+    log "Odoo serves $db on http://127.0.0.1:$HTTP_PORT (login: admin, password: admin; the portal customer: portal," \
+        "password portal)"
     exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$"
+}
+
+# A new API key of the demo's web-shop connector (the previous demo key revoked), printed with the variables
+# docs/API.md's examples use: they work as written against the demo database $1.
+demo_api_key() {
+    local db=$1 answer
+    answer=$(echo 'print("RMA_DEMO_API", *(env["rma.demo"]._demo_api_key() or ())); env.cr.commit()' \
+        | python "$ODOO_PATH/odoo-bin" shell -c "$CONFIG" -d "$db" --no-http --log-level=warn 2>/dev/null | grep '^RMA_DEMO_API ' || true)
+    read -r _tag key login rma_id <<<"$answer"
+    if [ -z "${key:-}" ]; then
+        log "no demo API key: $db has no demo web-shop connector (a database installed without demo data)"
+        return 0
+    fi
+    log "the demo's API key of $login, valid 30 days: the examples of docs/API.md work after"
+    cat <<EXPORTS
+export ODOO_URL=http://127.0.0.1:$HTTP_PORT ODOO_DB=$db ODOO_API_KEY=$key RMA_ID=$rma_id
+EXPORTS
 }
 
 # pytest-odoo against database $1 (browser tests in headless Chromium); the rest are pytest's arguments.

@@ -1,47 +1,33 @@
 import base64
 import json
-import os
-import re
-import subprocess
-import tempfile
 from datetime import datetime, timedelta
 
 from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.tests import HttpCase, mute_logger, tagged
-from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
 from odoo.addons.api_doc.controllers.api_doc import parse_signature
 
 from .common import RmaCommon
+from .common_api import PDF, ApiExamplesMixin
 
-API_DOC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "API.md")
-# docs/API.md: each example is a ```sh block after a <!-- example: name --> comment.
-EXAMPLE = re.compile(r"<!-- example: (\w+) -->\n```sh\n(.*?)```", re.DOTALL)
 ERROR_KEYS = ["name", "message", "arguments", "context", "debug"]
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def doc_examples():
-    with open(API_DOC, encoding="utf-8") as doc:
-        return dict(EXAMPLE.findall(doc.read()))
 
 
 @tagged("post_install", "-at_install")
-class TestRmaApi(RmaCommon, HttpCase):
+class TestRmaApi(RmaCommon, ApiExamplesMixin, HttpCase):
     """docs/API.md's curl examples, run as written against the test server with an integration user's API key."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.examples = doc_examples()
-        cls.api_product = cls._create_product("API Laptop", tracking="serial", default_code="LAPTOP-15")
+        cls.api_product = cls._create_product("API Laptop", tracking="serial", default_code="LAP-PB14")
         cls.api_customer = cls.env["res.partner"].create(
             {"name": "Web Customer", "is_company": True, "ref": "CUST-0042", "vat": "BE0477472701"}
         )
         cls.doa = cls.env["rma.reason"].create({"name": "Dead on arrival", "code": "DOA", "is_proof_required": False})
-        cls._deliver(cls.api_customer, cls.api_product, [f"SN-API-000{index}" for index in range(1, 5)])
+        cls._deliver(cls.api_customer, cls.api_product, [f"PB14-{index:05d}" for index in range(16, 20)])
         cls.integration_user = cls._new_user("rma_api", "rma_recovery.group_rma_integration")
         cls.api_key = cls._api_key(cls.integration_user)
 
@@ -66,47 +52,9 @@ class TestRmaApi(RmaCommon, HttpCase):
             ._generate(scope="rpc", name="ERP connector", expiration_date=datetime.now() + timedelta(hours=12))
         )
 
-    def setUp(self):
-        super().setUp()
-        self.workdir = tempfile.mkdtemp()
-        with open(os.path.join(self.workdir, "invoice.pdf"), "wb") as invoice:
-            invoice.write(PDF)
-
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
-    def _run_example(self, name, **variables):
-        """Run docs/API.md's example ``name`` with bash and curl, as written: (HTTP status, JSON answer). The test
-        server serves only requests carrying the test's cookie: curl reads it from its own configuration file."""
-        environment = {
-            "PATH": os.environ["PATH"],
-            "CURL_HOME": self.workdir,
-            "ODOO_URL": self.base_url(),
-            "ODOO_DB": self.env.cr.dbname,
-            "ODOO_API_KEY": self.api_key,
-            **{key: str(value) for key, value in variables.items()},
-        }
-        self.env.flush_all()  # the server's request reads the database
-        with self.allow_requests():
-            with open(os.path.join(self.workdir, ".curlrc"), "w", encoding="utf-8") as curlrc:
-                curlrc.write(f'cookie = "{TEST_CURSOR_COOKIE_NAME}={self.http_request_key}"\n')
-            result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", self.examples[name]],
-                cwd=self.workdir,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-        self.env.invalidate_all()
-        self.assertEqual(result.returncode, 0, result.stderr)
-        head, _separator, body = result.stdout.replace("\r\n", "\n").partition("\n\n")
-        try:
-            return int(head.split()[1]), json.loads(body)
-        except (ValueError, IndexError):
-            self.fail(f"{name}: not an HTTP answer with a JSON body:\n{result.stdout}\n{result.stderr}")
-
     def _json2(self, model, method, key=None, **body):
         """A JSON-2 call that is not one of the documentation's examples."""
         self.env.flush_all()
@@ -182,7 +130,7 @@ class TestRmaApi(RmaCommon, HttpCase):
                 "units": [
                     {
                         "id": line.id,
-                        "product": "LAPTOP-15",
+                        "product": "LAP-PB14",
                         "serial": line.serial_number,
                         "quantity": 1.0,
                         "state": "draft",
@@ -195,8 +143,8 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.assertRecordValues(
             rma.line_ids,
             [
-                {"serial_number": "SN-API-0001", "remedy_requested": "refund", "is_unknown_serial": False},
-                {"serial_number": "SN-API-0002", "remedy_requested": "replacement", "is_unknown_serial": False},
+                {"serial_number": "PB14-00016", "remedy_requested": "refund", "is_unknown_serial": False},
+                {"serial_number": "PB14-00017", "remedy_requested": "replacement", "is_unknown_serial": False},
             ],
         )
         self.assertTrue(all(rma.line_ids.mapped("delivery_move_id")))
@@ -219,7 +167,7 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.assertTrue(statuses[0]["units"][0]["milestones"]["requested"])
         self.assertFalse(statuses[0]["units"][0]["milestones"]["authorized"])
 
-        status, error = self._run_example("label")
+        status, error = self._run_example("label", RMA_ID=rma.id)
         self.assertApiError(status, error, 422, "odoo.exceptions.UserError", "is not authorized yet")
 
         rma.with_user(self.rma_manager).action_authorize()
@@ -232,7 +180,7 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.assertTrue(all(unit["milestones"]["authorized"] for unit in rma_status["units"]))
         self.assertEqual({unit["remedy_state"] for unit in rma_status["units"]}, {"pending"})
 
-        status, label = self._run_example("label")
+        status, label = self._run_example("label", RMA_ID=rma.id)
         self.assertEqual(status, 200, label)
         self.assertEqual(label["rma_number"], rma.name)
         # Tests render reports as HTML (Odoo's test mode); a server prints the PDF.
@@ -351,7 +299,7 @@ class TestRmaApi(RmaCommon, HttpCase):
         self.assertApiError(status, error, 422, "odoo.exceptions.ValidationError", "units: a list of 1 to 100")
         status, error = self._run_example("malformed_proof")
         self.assertApiError(status, error, 422, "odoo.exceptions.ValidationError", "not a PDF, JPEG, PNG or HEIC")
-        unit = {"product": "LAPTOP-15", "serial": "SN-API-0004"}
+        unit = {"product": "LAP-PB14", "serial": "PB14-00019"}
         request = {"external_reference": "SHOP-10046-R1", "customer_ref": "CUST-0042", "reason_code": "DOA"}
         too_big = base64.b64encode(PDF + b"0" * (10 * 1024 * 1024)).decode()
         for body, name, message in (
@@ -363,7 +311,7 @@ class TestRmaApi(RmaCommon, HttpCase):
             ({**request, "units": [{**unit, "quantity": "1"}]}, "ValidationError", "units[0].quantity"),
             ({**request, "units": [{**unit, "remedy": "cash"}]}, "ValidationError", "units[0].remedy"),
             ({**request, "units": [{**unit, "serial": 42}]}, "ValidationError", "units[0].serial"),
-            ({**request, "units": [{"product": "LAPTOP-15"}]}, "ValidationError", "serial number"),
+            ({**request, "units": [{"product": "LAP-PB14"}]}, "ValidationError", "serial number"),
             ({**request, "units": [unit, unit]}, "ValidationError", "twice"),
             ({**request, "units": [unit], "external_reference": "x" * 65}, "ValidationError", "external_reference"),
             ({**request, "units": [unit], "proof": {"filename": "a.pdf", "data": "%%%"}}, "ValidationError", "base64"),

@@ -4,15 +4,18 @@ from itertools import pairwise
 
 from freezegun import freeze_time
 
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import convert_file, format_amount, format_date
+
+from .common_api import ApiExamplesMixin
 
 
 @tagged("post_install", "-at_install")
-class TestRmaDemo(TransactionCase):
+class TestRmaDemo(ApiExamplesMixin, HttpCase):
     """The demo, built as its XML builds it at install (``make test`` installs without demo data), walked: every
     unit's stage times in order, certificates validated by two people, and the audit checklist green but for what
-    the demo leaves to do on purpose.
+    the demo leaves to do on purpose. And the intake as issue 21 promises it: the portal customer's two returns, the
+    Returns alias, and docs/API.md's examples run as written against the demo with the key ``make run`` prints.
 
     The demo is built under a clock that moves one second at each reading: every step that records a time records
     its own, so a stage recorded out of order, or a time written after the fact, shows."""
@@ -33,21 +36,28 @@ class TestRmaDemo(TransactionCase):
 
     @classmethod
     def _stand_in_base_demo(cls):
-        """The two records of base's demo data the demo refers to (Marc Demo and his partner), on a database
-        installed without it."""
+        """The records of base's demo data the demo refers to (Marc Demo, Joel Willis the portal user, and their
+        partners), on a database installed without it."""
         if cls.env.ref("base.user_demo", raise_if_not_found=False):
             return
-        user = new_test_user(cls.env, login="rma_demo_marc", name="Marc Demo", groups="base.group_user")
+        marc = new_test_user(cls.env, login="rma_demo_marc", name="Marc Demo", groups="base.group_user")
+        joel = new_test_user(
+            cls.env,
+            login="rma_demo_portal",
+            password="rma_demo_portal",
+            name="Joel Willis",
+            email="joel.willis63@example.com",
+            groups="base.group_portal",
+        )
         cls.env["ir.model.data"].create(
             [
-                {"module": "base", "name": "user_demo", "model": "res.users", "res_id": user.id, "noupdate": True},
-                {
-                    "module": "base",
-                    "name": "partner_demo",
-                    "model": "res.partner",
-                    "res_id": user.partner_id.id,
-                    "noupdate": True,
-                },
+                {"module": "base", "name": name, "model": record._name, "res_id": record.id, "noupdate": True}
+                for name, record in (
+                    ("user_demo", marc),
+                    ("partner_demo", marc.partner_id),
+                    ("demo_user0", joel),
+                    ("partner_demo_portal", joel.partner_id),
+                )
             ]
         )
 
@@ -197,3 +207,88 @@ class TestRmaDemo(TransactionCase):
         self.assertEqual(stock.amount, self.company.currency_id.round(value))
         self.assertIn(format_amount(self.env, value, self.company.currency_id), stock.note)
         self.assertEqual(json.loads(stock.failing_ids), [])
+
+    # ------------------------------------------------------------------
+    # Intake: the portal customer, the Returns alias, the API (issue 21)
+    # ------------------------------------------------------------------
+    def test_portal_customer_has_a_requested_and_an_authorized_return(self):
+        portal_user = self.env.ref("base.demo_user0")
+        joel = portal_user.partner_id
+        returns = self.env["rma.order"].search([("partner_id", "=", joel.id)], order="id")
+        self.assertEqual(returns.mapped("state"), ["draft", "authorized"])
+        requested, authorized = returns
+        # Requested from the portal by Joel himself: waiting for the Returns team, with its activity and proof.
+        self.assertEqual(requested.create_uid, portal_user)
+        self.assertEqual(requested.line_ids.serial_number, "PB14-00014")
+        self.assertEqual(requested.activity_ids.summary, "Review the return request")
+        self.assertTrue(requested.proof_attachment_ids.raw.startswith(b"%PDF"))
+        # Submitted by the web shop's connector, authorized by a manager: numbered, with its label.
+        self.assertEqual(authorized.create_uid, self.env.ref("rma_recovery.demo_user_integration"))
+        self.assertEqual(authorized.external_reference, "SHOP-10041-R1")
+        self.assertEqual(authorized.sale_order_id.client_order_ref, "WEB-10042")
+        self.assertEqual(len(authorized.line_ids), 2)
+        self.assertFalse(
+            authorized.line_ids.filtered(lambda unit: unit.is_unknown_serial or unit.is_not_shipped_to_customer),
+            "the web shop's units are the order's own",
+        )
+        self.assertTrue(authorized.name.startswith("RMA"))
+        # What Joel sees: both returns on his portal list, the authorized one's label to download.
+        self.authenticate(portal_user.login, "portal" if portal_user.login == "portal" else portal_user.login)
+        page = self.url_open("/my/returns")
+        self.assertEqual(page.status_code, 200)
+        for rma in returns:
+            self.assertIn(f"/my/returns/{rma.id}", page.text)
+        label = self.url_open(f"/my/returns/{authorized.id}/label")
+        self.assertEqual(label.status_code, 200)
+        self.assertIn(authorized.name, label.text)  # tests render reports as HTML (Odoo's test mode)
+        self.assertEqual(self.url_open(f"/my/returns/{requested.id}/label").status_code, 404, "no label before")
+
+    def test_returns_alias_creates_a_draft_rma(self):
+        warehouse = self.env.ref("stock.warehouse0")
+        self.assertEqual(warehouse.alias_id.display_name, "returns@rma-demo.example.com")
+        joel = self.env.ref("base.partner_demo_portal")
+        message = (
+            f"From: {joel.name} <{joel.email}>\r\nTo: returns@rma-demo.example.com\r\n"
+            "Subject: Return of my laptop PB14-00019\r\nMessage-ID: <rma-demo-alias-1@example.com>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Hello, the laptop PB14-00019 of order WEB-10042 does not start.\r\n"
+        )
+        rma_id = self.env["mail.thread"].message_process(False, message)
+        rma = self.env["rma.order"].browse(rma_id)
+        self.assertRecordValues(rma, [{"partner_id": joel.id, "state": "draft", "warehouse_id": warehouse.id}])
+        self.assertEqual(rma.line_ids.serial_number, "PB14-00019")
+
+    def test_api_examples_work_on_the_demo_with_the_key_make_run_prints(self):
+        """The key ``make run`` prints (``rma.demo._demo_api_key``), and docs/API.md's examples as written."""
+        key, login, rma_id = self.env["rma.demo"]._demo_api_key()
+        self.assertEqual(login, "webshop-api")
+        connector = self.env.ref("rma_recovery.demo_user_integration")
+        self.assertEqual(self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key), connector.id)
+        # make run again: a new key, the previous one revoked.
+        self.api_key, _login, _rma_id = self.env["rma.demo"]._demo_api_key()
+        self.assertFalse(self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key))
+        joel = self.env.ref("base.partner_demo_portal")
+
+        status, answer = self._run_example("submit")
+        self.assertEqual(status, 200, answer)
+        submitted = self.env["rma.order"].browse(answer["id"])
+        self.assertEqual(submitted.partner_id, joel)
+        self.assertEqual(submitted.sale_order_id.client_order_ref, "WEB-10042")
+        self.assertEqual(submitted.line_ids.mapped("serial_number"), ["PB14-00016", "PB14-00017"])
+        self.assertFalse(submitted.line_ids.filtered(lambda unit: unit.is_unknown_serial))
+        status, answer = self._run_example("submit_proof")
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.env["rma.order"].browse(answer["id"]).partner_id, joel)
+        status, answer = self._run_example("status")
+        self.assertEqual((status, answer[0]["state"]), (200, "draft"), answer)
+        status, answer = self._run_example("status_by_id", RMA_ID=rma_id)
+        self.assertEqual(
+            (status, answer[0]["external_reference"], answer[0]["state"]), (200, "SHOP-10041-R1", "authorized")
+        )
+        status, answer = self._run_example("label", RMA_ID=rma_id)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["rma_number"], self.env["rma.order"].browse(rma_id).name)
+        self.assertEqual(self._run_example("wrong_key")[0], 401)
+        self.assertEqual(self._run_example("outside", RMA_ID=rma_id)[0], 403)
+        self.assertEqual(self._run_example("malformed_units")[0], 422)
+        self.assertEqual(self._run_example("malformed_proof")[0], 422)

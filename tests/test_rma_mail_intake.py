@@ -1,6 +1,7 @@
 import ast
 
-from odoo.exceptions import AccessError
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -35,6 +36,13 @@ JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlIC9DYXRhbG9nPj4KZW5kb2JqCnRyYWlsZXIKPDwv
 """
 
 
+# The same mail with a file that is no PDF, JPEG, PNG or HEIC (a program, whatever its name says).
+MAIL_NOT_A_PROOF = MAIL.replace(
+    "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlIC9DYXRhbG9nPj4KZW5kb2JqCnRyYWlsZXIKPDwvUm9vdCAxIDAgUj4+CiUlRU9GCg==",
+    "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAA=",
+)
+
+
 @tagged("post_install", "-at_install")
 class TestRmaMailIntake(RmaCommon, MockEmail):
     """A mail to a warehouse's Returns alias: a draft RMA for the sender's customer, with the units named in the text
@@ -56,9 +64,9 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
         cls.imei = cls._imei(1)
         cls._deliver(cls.customer, cls.phone, [cls.imei])
 
-    def _mail(self, email_from, subject, body, attachment="proof.pdf", extra="", msg_id=False, to=None):
+    def _mail(self, email_from, subject, body, attachment="proof.pdf", extra="", msg_id=False, to=None, template=MAIL):
         self.format_and_process(
-            MAIL,
+            template,
             email_from,
             to or self.alias_email,
             subject=subject,
@@ -114,6 +122,25 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
         self.assertEqual(rma.proof_attachment_ids.res_id, rma.id)
         email = rma.message_ids.filtered(lambda message: message.message_type == "email")
         self.assertEqual(email.author_id, self.customer_contact)
+        # For the Returns team, as a portal request: an activity to review it, for a Returns user.
+        self.assertEqual(rma.activity_ids.summary, "Review the return request")
+        self.assertTrue(rma.activity_ids.user_id.has_group("rma_recovery.group_rma_user"))
+
+    def test_attachment_that_is_no_proof_file_stays_in_the_chatter_only(self):
+        with self.mock_mail_gateway():
+            rma = self._mail(
+                "buyer@customer-one.example.com",
+                "Invoice attached",
+                self.serials[0],
+                attachment="invoice.pdf",
+                template=MAIL_NOT_A_PROOF,
+            )
+        self.assertFalse(rma.proof_attachment_ids, "not a PDF, whatever its name says")
+        email = rma.message_ids.filtered(lambda message: message.message_type == "email")
+        self.assertEqual(email.attachment_ids.mapped("name"), ["invoice.pdf"], "kept with the mail")
+        note = rma.message_ids.filtered(lambda message: "Not taken as proof" in (message.body or ""))
+        self.assertIn("invoice.pdf", note.body)
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"), "for the Returns team, not the customer")
 
     def test_unknown_sender_flagged_and_proposes_nothing(self):
         with self.mock_mail_gateway():
@@ -127,6 +154,12 @@ class TestRmaMailIntake(RmaCommon, MockEmail):
             again = self._mail("stranger@nowhere.example.com", "Still waiting", "Hello?")
         self.assertTrue(again.is_unknown_sender)
         self.assertEqual(again.partner_id, rma.partner_id)
+        # Not authorized while nobody checked who the customer is.
+        again.line_ids = [Command.create({"product_id": self.laptop.id, "serial_number": self.serials[0]})]
+        again.proof_attachment_ids = rma.proof_attachment_ids
+        with self.assertRaisesRegex(UserError, "from an address no contact had"):
+            again.with_user(self.rma_manager).action_authorize()
+        self.assertEqual(again.state, "draft")
         again.with_user(self.rma_user).partner_id = self.customer
         self.assertFalse(again.is_unknown_sender)
 
