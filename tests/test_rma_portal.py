@@ -1,8 +1,10 @@
 import json
 import re
+from unittest.mock import patch
 
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, mute_logger, tagged
 
 from odoo.addons.rma_recovery.models.rma_proof_file import proof_mimetype
 from odoo.addons.rma_recovery.models.rma_workflow_guard import server_write
@@ -384,6 +386,28 @@ class TestRmaPortalRequest(RmaPortalCommon):
         self.assertEqual(response.status_code, 200)
         self.assertIn("in the last hour", response.text)
         self.assertEqual(len(self._requests()), 1)
+
+    def test_captcha_checked_when_a_captcha_module_is_installed(self):
+        """The request route names its captcha action (``captcha="rma_request"``): with a captcha module installed,
+        Odoo checks the token before the request is read. Here a stand-in for that module refuses it."""
+        checked = []
+
+        def refuse(ir_http, action):
+            checked.append(action)
+            raise UserError("Suspicious activity detected by the captcha.")
+
+        self.authenticate("portal_a", "portal_a")
+        IrHttp = type(self.env["ir.http"])
+        with patch.object(IrHttp, "_verify_request_recaptcha_token", refuse, create=True), mute_logger("odoo.http"):
+            form = self._get("/my/returns/new")
+            self.assertEqual((form.status_code, checked), (200, []), "showing the form checks nothing")
+            response = self._post_request({"reason_id": str(self.reason.id), "unit": self.keys["REQ-SN-1"]})
+        self.assertEqual(checked, ["rma_request"])
+        self.assertNotEqual(response.status_code, 303)
+        self.assertFalse(self._requests(), "refused before anything is written")
+        # Without a captcha module (Odoo's default verification accepts), the same request goes through.
+        response = self._post_request({"reason_id": str(self.reason.id), "unit": self.keys["REQ-SN-1"]})
+        self.assertEqual(response.status_code, 303, self._alert(response))
 
     def test_file_signatures(self):
         self.assertEqual(proof_mimetype(PDF), "application/pdf")
