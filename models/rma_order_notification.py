@@ -20,7 +20,17 @@ class RmaOrderNotification(models.Model):
     _order = "id"
 
     rma_id = fields.Many2one("rma.order", string="RMA", required=True, ondelete="cascade", index=True)
-    step = fields.Selection([(step, step.replace("_", " ").capitalize()) for step in NOTIFY_TEMPLATES], required=True)
+    step = fields.Selection(  # the keys of NOTIFY_TEMPLATES
+        [
+            ("authorized", "Authorized"),
+            ("received", "Received"),
+            ("inspected", "Inspection Done"),
+            ("remedy_done", "Remedy Done"),
+            ("closed", "Closed"),
+            ("rejected", "Rejected"),
+        ],
+        required=True,
+    )
     company_id = fields.Many2one(related="rma_id.company_id", store=True, index=True)
 
     # ------------------------------------------------------------------

@@ -236,6 +236,10 @@ class TestRmaNotifyJob(RmaCommon, RmaNotifyMixin):
         self.assertIn("NJ-0101", authorized.body_html)
         self.assertIn("NJ-0102", authorized.body_html)
 
+    def test_every_step_can_be_queued(self):
+        steps = dict(self.queue._fields["step"].selection)
+        self.assertEqual(set(steps), set(rma_order_notification.NOTIFY_TEMPLATES))
+
     def test_one_pending_mail_per_rma_and_step(self):
         rmas = self._delivered_rmas("NJ-02", 2)
         rmas.action_authorize()
