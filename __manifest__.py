@@ -55,6 +55,7 @@
         "data/rma_dashboard.xml",
         "data/rma_mail_templates.xml",
         "views/rma_mail_views.xml",
+        "data/rma_notify_data.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -42,6 +42,7 @@ from . import account_chart_template
 from . import rma_kpi_schedule
 from . import ir_actions_report
 from . import rma_order_notify
+from . import rma_order_notification
 from . import rma_order_mail
 from . import rma_order_portal
 from . import rma_line_portal

@@ -22,24 +22,34 @@ class RmaOrder(models.Model):
     - ``remedy_done``: the credit note posted (account.move._post) or the replacement / repaired unit delivered
       (stock.move._action_done), for the units whose remedy is then done; it may close the RMA;
     - ``closed``: a unit closes (rma.line._transition) or a remedy is done, and the RMA is then closed.
+
+    ``_rma_notify`` decides in the step's transaction which RMAs get the mail and queues it (rma.order.notification,
+    models/rma_order_notification.py); the job *Returns: send the customers' mails* (data/rma_notify_data.xml),
+    woken by the step, renders and posts it: a manager authorizing hundreds of RMAs does not wait for their label
+    PDFs. The templates render at that later time, so their unit lists filter on facts that stay true (the unit's
+    authorization, receipt, inspection dates), not on a status the unit may have left meanwhile.
     """
 
     _inherit = "rma.order"
 
     def _rma_notify(self, step, units=None):
-        """Mail the customers of these RMAs that their return reached ``step`` (a key of NOTIFY_TEMPLATES), one mail
-        per RMA whatever the number of ``units`` (rma.line) that reached it, unless the company switched it off."""
+        """Queue the mail telling the customers of these RMAs that their return reached ``step`` (a key of
+        NOTIFY_TEMPLATES), one mail per RMA whatever the number of ``units`` (rma.line) that reached it, unless the
+        company switched it off or the customer has no e-mail address (checked again when the job sends it)."""
         # sudo: the step's user (a clerk validating a delivery, an accountant posting a credit note) need not read
         # the RMA nor its units; the customer's mail is the addon's, sent from the company's address (the templates).
         targets = self.sudo()._rma_notify_targets(step, units and units.sudo())
-        template = self.env.ref(NOTIFY_TEMPLATES[step], raise_if_not_found=False)
-        rmas = targets.filtered(lambda rma: rma.company_id[f"rma_notify_{step}"] and rma.partner_id.email)
-        if template and rmas:
-            rmas.message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment", email_layout_xmlid="mail.mail_notification_light"
-            )
+        rmas = targets._rma_notify_recipients(step)
+        if rmas and self.env.ref(NOTIFY_TEMPLATES[step], raise_if_not_found=False):
+            # sudo: the queue is the server's (no user has access to it); the step's user may not even read the RMA.
+            self.env["rma.order.notification"].sudo()._queue(rmas, step)
         if step == "remedy_done":
             targets._rma_notify("closed")
+
+    def _rma_notify_recipients(self, step):
+        """The RMAs among ``self`` whose customer gets the ``step`` mail: the company sends it, the customer has an
+        e-mail address."""
+        return self.filtered(lambda rma: rma.company_id[f"rma_notify_{step}"] and rma.partner_id.email)
 
     def _rma_notify_targets(self, step, units):
         """The RMAs among ``self`` (or ``units``' RMAs) for which ``step`` is reached now."""

@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.rma_recovery.models import rma_order_notification
 
 from .common import RmaCommon
 from .common_disposition import RmaDispositionCommon
@@ -10,12 +13,17 @@ SALE_PRICE = 900.0
 
 
 class RmaNotifyMixin(MockEmail):
-    """The customer's mails: found among the mails created under ``mock_mail_gateway``."""
+    """The customer's mails: queued by the steps, sent by the job (``_send_queued_mails``), found among the mails
+    created under ``mock_mail_gateway``."""
 
     @classmethod
     def _setup_notified_customer(cls):
         cls.company.email = "returns@rma-test.example.com"
         cls.customer.email = "buyer@customer-one.example.com"
+
+    def _send_queued_mails(self):
+        """Run what the job *Returns: send the customers' mails* runs (the steps only queue the mails)."""
+        self.env["rma.order.notification"]._cron_send()
 
     def _customer_mails(self, rma):
         return self._new_mails.filtered(
@@ -52,6 +60,7 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         rma = self._delivered_rma(["NT-0001", "NT-0002", "NT-0003"])
         with self.mock_mail_gateway():
             rma.with_user(self.rma_manager).action_authorize()
+            self._send_queued_mails()
         mail = self._assert_one_mail(
             rma,
             rma.name,
@@ -68,18 +77,23 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         first = self._delivered_rma(["NT-0101", "NT-0102", "NT-0103"])
         second = self._delivered_rma(["NT-0201", "NT-0202"])
         (first | second).action_authorize()
+        self._send_queued_mails()
         with self.mock_mail_gateway():
             self.env["stock.picking"]._rma_receive(first.line_ids | second.line_ids, station="DOCK-1")
+            self._send_queued_mails()
         self._assert_one_mail(first, "received", body_parts=["NT-0101", "NT-0102", "NT-0103"])
         self._assert_one_mail(second, "received", body_parts=["NT-0201", "NT-0202"])
 
     def test_parcel_scanned_unit_by_unit_sends_one_mail_at_its_last_unit(self):
         rma = self._delivered_rma(["NT-0301", "NT-0302"])
         rma.action_authorize()
+        self._send_queued_mails()
         with self.mock_mail_gateway():
             self._scan(rma.name, "NT-0301", user=self.rma_user)
+            self._send_queued_mails()
             self.assertFalse(self._customer_mails(rma), "a unit is still expected")
             self._scan("NT-0302", rma=rma, user=self.rma_user)
+            self._send_queued_mails()
         self._assert_one_mail(rma, "received", body_parts=["NT-0301", "NT-0302"])
 
     def test_inspection_mail_once_every_received_unit_is_inspected_with_the_remedy(self):
@@ -90,16 +104,20 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         lines = rma.line_ids.with_user(self.rma_inspector)
         lines.action_start_inspection()
         lines.inspection_id.write({"grade_id": grade.id, "functional_result": "pass"})
+        self._send_queued_mails()
         with self.mock_mail_gateway():
             lines[0].inspection_id.action_done()
+            self._send_queued_mails()
             self.assertFalse(self._customer_mails(rma), "the second unit is still in inspection")
             lines[1].inspection_id.action_done()
+            self._send_queued_mails()
         self._assert_one_mail(rma, "inspection", body_parts=["NT-0401", "NT-0402", "Refund"])
 
     def test_rejected_mail_with_the_reason(self):
         rma = self._delivered_rma(["NT-0501"])
         with self.mock_mail_gateway():
             rma.with_user(self.rma_manager).action_reject("Bought more than two years ago.")
+            self._send_queued_mails()
         self._assert_one_mail(
             rma,
             "declined",
@@ -115,10 +133,12 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         with self.mock_mail_gateway():
             rma.action_authorize()
             self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
+            self._send_queued_mails()
         self.assertFalse(self._customer_mails(rma))
         other = self._delivered_rma(["NT-0602"])
         with self.mock_mail_gateway():
             other.action_reject("No proof.")
+            self._send_queued_mails()
         self._assert_one_mail(other, "declined")
 
     def test_mail_in_the_customer_language(self):
@@ -129,6 +149,7 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         rma = self._delivered_rma(["NT-0701"])
         with self.mock_mail_gateway():
             rma.action_authorize()
+            self._send_queued_mails()
         mail = self._assert_one_mail(rma, f"retour {rma.name} autorisé")
         self.assertNotIn("is authorized", mail.subject)
 
@@ -137,8 +158,162 @@ class TestRmaNotify(RmaCommon, RmaNotifyMixin):
         rma = self._delivered_rma(["NT-0801"])
         with self.mock_mail_gateway():
             rma.action_authorize()
+            self._send_queued_mails()
         self.assertEqual(rma.state, "authorized")
         self.assertFalse(self._customer_mails(rma))
+
+
+@tagged("post_install", "-at_install")
+class TestRmaNotifyJob(RmaCommon, RmaNotifyMixin):
+    """The steps only queue the mails; the job renders and sends them later (the label PDFs out of the manager's
+    click), one per RMA and step, as the RMA and the company's switches stand when it runs."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_notified_customer()
+        cls.customer.write({"street": "1 Main Street", "zip": "1000", "city": "Brussels"})
+        cls.cron = cls.env.ref("rma_recovery.rma_cron_notify")
+        cls.queue = cls.env["rma.order.notification"]
+
+    def _delivered_rmas(self, prefix, count):
+        serials = [f"{prefix}-{index:04d}" for index in range(count)]
+        self._deliver(self.customer, self.laptop, serials)
+        return self.env["rma.order"].union(*(self._create_rma([(self.laptop, serial)]) for serial in serials))
+
+    def _pending(self, rmas):
+        return self.queue.search([("rma_id", "in", rmas.ids)])
+
+    def test_authorizing_renders_nothing_then_the_job_sends_one_mail_per_rma_with_its_label(self):
+        rmas = self._delivered_rmas("NJ-00", 4)
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        report_model = type(self.env["ir.actions.report"])
+        render_qweb_pdf = report_model._render_qweb_pdf
+        renders = []
+
+        def counted_render(report, report_ref, *args, **kwargs):
+            renders.append(report_ref)
+            return render_qweb_pdf(report, report_ref, *args, **kwargs)
+
+        with self.mock_mail_gateway(), patch.object(report_model, "_render_qweb_pdf", counted_render):
+            rmas.with_user(self.rma_manager).action_authorize()
+            self.assertFalse(renders, "no label rendered in the manager's click")
+            self.assertFalse(self._new_mails, "nothing sent before the job runs")
+            self.assertFalse(
+                rmas.message_ids.filtered(lambda message: message.subtype_id == self.env.ref("mail.mt_comment"))
+            )
+            self.assertRecordValues(
+                self._pending(rmas).sorted(lambda row: row.rma_id.id),
+                [{"rma_id": rma.id, "step": "authorized", "company_id": self.company.id} for rma in rmas.sorted("id")],
+            )
+            self.assertEqual(
+                len(self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]) - triggers),
+                1,
+                "the job is woken once for the whole batch",
+            )
+            self._send_queued_mails()
+            self.assertEqual(len(renders), 4, "one label per RMA, rendered by the job")
+        for rma in rmas:
+            mail = self._assert_one_mail(rma, rma.name, body_parts=[rma.line_ids.serial_number])
+            self.assertEqual(len(mail.attachment_ids), 1)
+            self.assertTrue(mail.attachment_ids.name.startswith(f"RMA Label - {rma.name}."))
+            self.assertEqual(mail.author_id, self.company.partner_id, "from the company's address")
+        self.assertFalse(self._pending(rmas), "sent rows are dropped")
+        with self.mock_mail_gateway():
+            self._send_queued_mails()
+        self.assertFalse(self._new_mails, "a second run sends nothing again")
+
+    def test_units_received_before_the_job_runs_stay_in_the_authorized_mail(self):
+        self._deliver(self.customer, self.laptop, ["NJ-0101", "NJ-0102"])
+        rma = self._create_rma([(self.laptop, "NJ-0101"), (self.laptop, "NJ-0102")])
+        with self.mock_mail_gateway():
+            rma.action_authorize()
+            self.env["stock.picking"]._rma_receive(rma.line_ids, station="DOCK-1")
+            self._send_queued_mails()
+        mails = self._customer_mails(rma)
+        self.assertEqual(len(mails), 2, "authorized, then received")
+        authorized = mails.filtered(lambda mail: "is authorized" in mail.subject)
+        self.assertIn("NJ-0101", authorized.body_html)
+        self.assertIn("NJ-0102", authorized.body_html)
+
+    def test_every_step_can_be_queued(self):
+        steps = dict(self.queue._fields["step"].selection)
+        self.assertEqual(set(steps), set(rma_order_notification.NOTIFY_TEMPLATES))
+
+    def test_one_pending_mail_per_rma_and_step(self):
+        rmas = self._delivered_rmas("NJ-02", 2)
+        rmas.action_authorize()
+        self._send_queued_mails()
+        rmas._rma_notify("received")
+        rmas[0]._rma_notify("received", rmas[0].line_ids)
+        pending = self._pending(rmas)
+        self.assertEqual(sorted(pending.mapped("step")), ["received", "received"])
+        self.assertEqual(pending.rma_id, rmas)
+        with self.mock_mail_gateway():
+            self._send_queued_mails()
+        for rma in rmas:
+            self._assert_one_mail(rma, "received")
+
+    def test_switched_off_before_the_job_runs_sends_nothing(self):
+        rma = self._delivered_rmas("NJ-03", 1)
+        rma.action_authorize()
+        self.assertTrue(self._pending(rma))
+        self.company.rma_notify_authorized = False
+        with self.mock_mail_gateway():
+            self._send_queued_mails()
+        self.assertFalse(self._customer_mails(rma))
+        self.assertFalse(self._pending(rma), "dropped, not kept for later")
+
+    def test_cancelled_or_deleted_before_the_job_runs_sends_nothing(self):
+        cancelled, deleted = self._delivered_rmas("NJ-04", 2)
+        cancelled.action_authorize()
+        cancelled.with_user(self.rma_manager).action_cancel()
+        # A draft RMA cannot reach a step; its row is made by hand to show a deleted RMA takes its row along.
+        row = self.queue._queue(deleted, "rejected")
+        deleted.unlink()
+        self.assertFalse(row.exists(), "deleted with its RMA")
+        with self.mock_mail_gateway():
+            row._send()  # the job had read the row before the RMA went: nothing fails
+            self._send_queued_mails()
+        self.assertFalse(self._new_mails.filtered(lambda mail: mail.model == "rma.order"))
+        self.assertFalse(self._pending(cancelled))
+
+    def test_the_cron_commits_each_batch_and_a_failing_rma_waits_for_the_next_run(self):
+        rmas = self._delivered_rmas("NJ-05", 5)
+        rmas.action_authorize()
+        failing = rmas[1]
+        post = type(self.env["rma.order"]).message_post_with_source
+        progress = []
+        commit_progress = type(self.env["ir.cron"])._commit_progress
+
+        def post_unless_failing(records, *args, **kwargs):
+            if failing in records:
+                raise ValueError("the mail server said no")
+            return post(records, *args, **kwargs)
+
+        def record_progress(cron, processed=0, **kwargs):
+            progress.append((processed, kwargs.get("remaining")))
+            return commit_progress(cron, processed, **kwargs)
+
+        with (
+            patch.object(rma_order_notification, "BATCH_SIZE", 2),
+            patch.object(type(self.env["rma.order"]), "message_post_with_source", post_unless_failing),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", record_progress),
+            self.assertLogs("odoo.addons.rma_recovery.models.rma_order_notification", "ERROR"),
+            self.enter_registry_test_mode(),  # the job's cursor is the test's
+        ):
+            self.assertIs(self.cron.method_direct_trigger(), True, "the job itself does not fail")
+        self.env.invalidate_all()
+        self.assertEqual(progress, [(1, 3), (2, 1), (1, 0)], "a commit per batch of two rows; the failing row waits")
+        self.assertEqual(self._pending(rmas).rma_id, failing)
+        comment = self.env.ref("mail.mt_comment")
+        for rma in rmas - failing:
+            self.assertEqual(len(rma.message_ids.filtered(lambda message: message.subtype_id == comment)), 1)
+        with self.enter_registry_test_mode():
+            self.assertIs(self.cron.method_direct_trigger(), True)
+        self.env.invalidate_all()
+        self.assertFalse(self._pending(rmas), "sent at the next run")
+        self.assertEqual(len(failing.message_ids.filtered(lambda message: message.subtype_id == comment)), 1)
 
 
 @tagged("post_install", "-at_install")
@@ -163,8 +338,10 @@ class TestRmaNotifyRemedy(RmaDispositionCommon, RmaNotifyMixin):
         self.assertEqual(len(refund), 1)
         self._dispose(lines, self.code["RTS"])
         self.assertEqual(rma.state, "in_progress", "closed units, credit note to post")
+        self._send_queued_mails()
         with self.mock_mail_gateway():
             refund.with_user(self.accountant).action_post()
+            self._send_queued_mails()
         self.assertEqual(rma.state, "done")
         mails = self._customer_mails(rma)
         self.assertEqual(len(mails), 2, "remedy done, then closed")
@@ -186,9 +363,11 @@ class TestRmaNotifyRemedy(RmaDispositionCommon, RmaNotifyMixin):
         picking = rma.remedy_picking_ids
         # Validated by a warehouse clerk who has no access to the Returns app.
         clerk = self._new_user("rma_notify_clerk", "stock.group_stock_user")
+        self._send_queued_mails()
         with self.mock_mail_gateway():
             picking.move_ids.picked = True
             picking.with_user(clerk).button_validate()
+            self._send_queued_mails()
         self.assertEqual(rma.state, "done")
         mails = self._customer_mails(rma)
         self.assertEqual(len(mails), 2, "remedy done, then closed")
