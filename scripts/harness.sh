@@ -195,7 +195,9 @@ cmd_run() {
     demo_api_key "$db"
     log "Odoo serves $db on http://127.0.0.1:$HTTP_PORT (login: admin, password: admin; the portal customer: portal," \
         "password portal)"
-    exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$"
+    # One cron thread: the scheduled jobs run as in production (the customers' mails, seals, KPI reports); the tests
+    # and benches keep max_cron_threads = 0 and run the jobs they measure themselves.
+    exec python "$ODOO_PATH/odoo-bin" -c "$CONFIG" -d "$db" --db-filter="^$db\$" --max-cron-threads=1
 }
 
 # A new API key of the demo's web-shop connector (the previous demo key revoked), printed with the variables
@@ -237,10 +239,10 @@ cmd_test() {
 # data into a fresh database, prepared by a script of tests/upgrade/ run by the old version (a JSON snapshot of what
 # it left), then the current version's upgrade, then the tests of tests/upgrade/ comparing with the snapshot.
 UPGRADE_FROM=420456661e45bd1b3ab03de905eabd2784ebea22  # rma_recovery 19.0.1.1.0: a disposition the old way
-UPGRADE_FROM_RELEASE=fed85f97080bf083797002001e765ba295256f7a  # rma_recovery 19.0.1.9.0, the last release
+UPGRADE_FROM_RELEASE=194b395f9ef7701a6bcdc521a3386c51150b1718  # rma_recovery 19.0.1.10.0, the last release
 cmd_test_upgrade() {
     upgrade_from "$UPGRADE_FROM" 19.0.1.1.0 prepare_from_19_0_1_1_0.py RMA_UPGRADE_SNAPSHOT "${RMA_UPGRADE_DB:-rma_upgrade}"
-    upgrade_from "$UPGRADE_FROM_RELEASE" 19.0.1.9.0 prepare_from_release.py RMA_UPGRADE_RELEASE_SNAPSHOT \
+    upgrade_from "$UPGRADE_FROM_RELEASE" 19.0.1.10.0 prepare_from_release.py RMA_UPGRADE_RELEASE_SNAPSHOT \
         "${RMA_UPGRADE_DB:-rma_upgrade}_release"
 }
 

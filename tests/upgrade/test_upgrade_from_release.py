@@ -50,6 +50,13 @@ class TestUpgradeFromRelease(TransactionCase):
         self.assertEqual(len(set(rmas.mapped("access_token"))), len(rmas), "each RMA has its own token")
         self.assertEqual(rmas[0].get_portal_url().split("?")[0], f"/my/returns/{rmas[0].id}")
 
+    def test_authorization_mail_lists_the_authorized_units(self):
+        """From 19.0.1.11.0 a job sends the mail a moment after the authorization: the release's template, which
+        listed the units still in the state *authorized*, is reset to list the units authorized."""
+        body = self.env.ref("rma_recovery.rma_mail_template_authorized").body_html
+        self.assertIn("line.authorized_date", body)
+        self.assertNotIn("line.state == 'authorized'", body)
+
     def test_the_new_version_disposes_the_release_units(self):
         """Inspected units the release left waiting are disposed by a batch of the new version."""
         waiting = self.lines.filtered("can_be_disposed")
