@@ -32,14 +32,17 @@ class Measurements:
         result = function()
         env.flush_all()
         elapsed_ms = (time.perf_counter() - started) * 1000
-        queries = env.cr.sql_log_count - queries_before
+        self.record(label, units, elapsed_ms, env.cr.sql_log_count - queries_before)
+        return result
+
+    def record(self, label, units, elapsed_ms, queries):
+        """Record and print figures measured by the script itself (e.g. two flows timed in alternating blocks)."""
         self.results[label] = {"units": units, "ms": elapsed_ms, "queries": queries}
         print(
             f"  {label:<52} {units:>5} units  {elapsed_ms:>10.1f} ms  {elapsed_ms / units:>8.2f} ms/unit"
             f"  {queries:>7} queries  {queries / units:>7.2f} queries/unit",
             flush=True,
         )
-        return result
 
     def per_unit(self, label, key="ms"):
         result = self.results[label]

@@ -218,7 +218,8 @@ class RmaOrder(models.Model):
             "line_ids": [Command.create(line_vals) for line_vals in self._api_unit_vals(company, units)],
             **self._api_find_order(company, customer, order_reference),
         }
-        self._check_input_values([vals])
+        # The records the values name were all just found by the searches above: their existence is not queried again.
+        self._check_input_values([vals], check_references=False)
         return vals
 
     @api.model

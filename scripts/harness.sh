@@ -298,10 +298,12 @@ cmd_test_core() {
 }
 
 cmd_bench() {
-    local db=${RMA_BENCH_DB:-rma_bench}
+    local db=${RMA_BENCH_DB:-rma_bench} only=${RMA_BENCH_ONLY:-}
     fresh_db "$db"
     local script
     for script in "$REPO"/bench/bench_*.py; do
+        # RMA_BENCH_ONLY=bench_api.py runs that script alone (names separated by spaces), without the concurrent one.
+        [[ -z $only || " $only " == *" $(basename "$script") "* ]] || continue
         log "bench: $(basename "$script")"
         python "$REPO/bench/run.py" --config "$CONFIG" --database "$db" "$script"
         # Each script rolls back: what it wrote stays behind as dead rows (100,000 units for the seal bench) that
@@ -310,7 +312,7 @@ cmd_bench() {
         PGOPTIONS=--client-min-messages=error PGPASSWORD=$DB_PASSWORD \
             psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$db" -q -c "VACUUM ANALYZE"
     done
-    cmd_bench_concurrent
+    [[ -n $only ]] || cmd_bench_concurrent
 }
 
 # Scanners at once: Odoo serving with --workers on 127.0.0.1, clients over HTTP (bench/concurrent.py).
