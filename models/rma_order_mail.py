@@ -179,7 +179,7 @@ class RmaOrder(models.Model):
                     rmas=", ".join(unknown.mapped("display_name")),
                 )
             )
-        super()._ensure_can_be_authorized()
+        return super()._ensure_can_be_authorized()
 
     # ------------------------------------------------------------------
     # Helpers

@@ -394,7 +394,7 @@ class TestRmaPortalRequest(RmaPortalCommon):
 
         def refuse(ir_http, action):
             checked.append(action)
-            raise UserError("Suspicious activity detected by the captcha.")
+            raise UserError(ir_http.env._("Suspicious activity detected by the captcha."))
 
         self.authenticate("portal_a", "portal_a")
         IrHttp = type(self.env["ir.http"])
