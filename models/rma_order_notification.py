@@ -98,7 +98,12 @@ class RmaOrderNotification(models.Model):
                 continue
             rmas = rows.rma_id.filtered(lambda rma: rma.state != "cancel")._rma_notify_recipients(step)
             for company, company_rmas in rmas.grouped("company_id").items():
+                # An automatic message to the customer ("auto_comment"): in the RMA's chatter and in the customer's
+                # conversation on the portal page, as the mails they received.
                 company_rmas.with_company(company).message_post_with_source(
-                    template, subtype_xmlid="mail.mt_comment", email_layout_xmlid="mail.mail_notification_light"
+                    template,
+                    message_type="auto_comment",
+                    subtype_xmlid="mail.mt_comment",
+                    email_layout_xmlid="mail.mail_notification_light",
                 )
         pending.unlink()

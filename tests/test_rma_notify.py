@@ -39,6 +39,8 @@ class RmaNotifyMixin(MockEmail):
         # Logged in the RMA's chatter, as a message the customer sees.
         self.assertEqual(mails.mail_message_id.subtype_id, self.env.ref("mail.mt_comment"))
         self.assertIn(mails.mail_message_id, rma.message_ids)
+        # And in the customer's conversation on the portal page.
+        self.assertIn(mails.mail_message_id, rma.website_message_ids)
         return mails
 
 
