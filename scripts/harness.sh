@@ -351,7 +351,7 @@ source "$REPO/scripts/cluster.sh"
 cmd_bench_cluster() {
     cmd_cluster
     log "bench: cluster.py"
-    python "$REPO/bench/cluster.py" --config "$CLUSTER_DIR/odoo-http-1.conf" --database "$CLUSTER_DB" \
+    python "$REPO/bench/cluster.py" --config "$CONFIG" --database "$CLUSTER_DB" \
         --proxy "http://127.0.0.1:$PROXY_PORT" --single "http://127.0.0.1:$CLUSTER_PORT" "$@"
 }
 
