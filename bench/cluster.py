@@ -89,6 +89,36 @@ def manager(client, calls, deadline, every, refreshes, failures):
         time.sleep(max(0.0, every - (time.perf_counter() - started)))
 
 
+def cpu_by_role():
+    """CPU seconds used so far by the live processes, by role: the cluster's Odoo servers, its nginx, PostgreSQL's
+    primary and replica, this bench's clients, and the rest of the machine."""
+    per_second = os.sysconf("SC_CLK_TCK")
+    roles = dict.fromkeys(("odoo", "nginx", "primary", "replica", "clients", "other"), 0.0)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(entry) == os.getpid():
+            role = "clients"
+        elif "odoo-bin" in command and "/cluster/odoo-" in command:
+            role = "odoo"
+        elif command.startswith("nginx"):
+            role = "nginx"
+        elif command.startswith("postgres") or command.split(" ", 1)[0].endswith("/postgres"):
+            # Debian names its cluster's processes after it ("postgres: 15/main: ..."); the replica has no name.
+            role = "primary" if "/main" in command else "replica"
+        else:
+            role = "other"
+        roles[role] += (int(fields[11]) + int(fields[12])) / per_second  # utime + stime
+    return roles
+
+
 def p95(values):
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values or [0.0])[0]
 
@@ -102,6 +132,7 @@ def run(concurrent, label, base_url, database, plan, units, args):
     per_scanner = len(units) // args.scanners
     latencies, failures, received, refreshes, dashboard_failures = [], [], [], [], []
     busy_before, total_before = concurrent.machine_cpu()
+    roles_before = cpu_by_role()
     started = time.perf_counter()
     deadline = started + args.seconds
     threads = [
@@ -119,6 +150,7 @@ def run(concurrent, label, base_url, database, plan, units, args):
         thread.join(timeout=args.seconds + 300)
     elapsed = time.perf_counter() - started
     busy_after, total_after = concurrent.machine_cpu()
+    roles = {role: used - roles_before.get(role, 0.0) for role, used in cpu_by_role().items()}
     threads[-1].join(timeout=args.seconds + 300)
     busy = (busy_after - busy_before) / (total_after - total_before)
     cpu_per_scan = (busy_after - busy_before) / max(len(received), 1)
@@ -129,6 +161,13 @@ def run(concurrent, label, base_url, database, plan, units, args):
         f"  failed {len(failures) + len(dashboard_failures)}"
         f"  dashboard refresh p95 {p95(refreshes):6.0f} ms ({len(refreshes)} refreshes)"
         f"  machine busy {busy:.0%}, CPU per scan {cpu_per_scan * 1000:.0f} ms",
+        flush=True,
+    )
+    busy_seconds = busy_after - busy_before
+    print(
+        "      CPU seconds: "
+        + ", ".join(f"{role} {used:.0f} s" for role, used in roles.items())
+        + f" (machine {busy_seconds:.0f} s busy of {total_after - total_before:.0f} s; processes that ended uncounted)",
         flush=True,
     )
     for message in sorted(set(failures + dashboard_failures))[:3]:
