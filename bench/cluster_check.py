@@ -9,9 +9,10 @@ Usage (as root, the cluster running; `make cluster-check` does this):
 2. Writes go to the primary: a scan-receive through the proxy changes the unit on the primary (the replica is a hot
    standby: a write there would fail).
 3. A read that must see its own write stays correct under replica lag: the replica's replay is paused
-   (``pg_wal_replay_pause``), a unit is scanned; the scan's own answer and the Receive screen's refresh
-   (``receive_open``, read/write on purpose) show it received, while a read-only ``web_read`` still sees it authorized
-   (the lag is real); once replay resumes the replica agrees.
+   (``pg_wal_replay_pause``); the KPI workbook and the KPI report of a report wizard just saved download and print
+   (their read-only routes are served again on the primary); a unit is scanned: the scan's own answer and the
+   Receive screen's refresh (``receive_open``, read/write on purpose) show it received, while a read-only
+   ``web_read`` still sees it authorized (the lag is real); once replay resumes the replica agrees.
 Prints each check and exits 1 if one fails.
 """
 
@@ -130,8 +131,24 @@ def main():
         primary_state = (cr.fetchone() or [None])[0]
     check("a scan writes on the primary", primary_state == "received", f"{error or 'scanned'}: {primary_state}")
 
+    manager = concurrent.Client(args.proxy, args.database, plan["users"]["manager"][0])
     replica_admin(args.replica_port, "SELECT pg_wal_replay_pause()")
     try:
+        # A manager saves the KPI report wizard and downloads its workbook at once: the read-only route finds no
+        # report on the paused replica and is served again on the primary.
+        _elapsed, report_id, error = manager.call("rma.kpi.report", "create", [{}])
+        workbook = manager.session.get(f"{args.proxy}/rma_recovery/kpi_report/{report_id}/xlsx", timeout=60)
+        check(
+            "under replica lag, the workbook of a KPI report saved a moment ago downloads",
+            workbook.status_code == 200 and workbook.content[:2] == b"PK",
+            f"{error or 'saved'}, HTTP {workbook.status_code}, {len(workbook.content)} bytes",
+        )
+        printed = manager.session.get(f"{args.proxy}/report/html/rma_recovery.report_rma_kpi/{report_id}", timeout=60)
+        check(
+            "under replica lag, the same report prints (Odoo's read-only report route)",
+            printed.status_code == 200,
+            f"HTTP {printed.status_code}, {len(printed.content)} bytes",
+        )
         _elapsed, opened, error = client.call("rma.scan", "receive_open", [rma_id])
         line_id = opened["lines"][0]["id"]
         client.call("rma.scan", "receive_scan", [name])
