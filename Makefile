@@ -1,7 +1,7 @@
 # The README's commands. Each does all set-up on a fresh machine with the Odoo 19.0 source at ODOO_PATH.
 HARNESS := bash scripts/harness.sh
 
-.PHONY: run test test-upgrade test-core bench bench-concurrent fuzz lint
+.PHONY: run test test-upgrade test-core bench bench-concurrent fuzz lint cluster cluster-stop cluster-check bench-cluster
 
 run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 	$(HARNESS) run
@@ -23,6 +23,18 @@ bench-concurrent: ## only the concurrent scanners (Odoo with --workers, clients 
 
 fuzz:  ## the randomized accounting test with many sequences and a random seed (RMA_FUZZ_EXAMPLES, RMA_FUZZ_SEED)
 	$(HARNESS) fuzz
+
+cluster: ## (root) Odoo's multi-server topology on 127.0.0.1: nginx, 2 Odoo servers with workers, a cron server, PostgreSQL replica
+	$(HARNESS) cluster
+
+cluster-stop: ## stop what make cluster started (by pid)
+	$(HARNESS) cluster-stop
+
+cluster-check: ## (root) read-only calls on the replica, writes on the primary, a scan's screen right under replica lag
+	$(HARNESS) cluster-check
+
+bench-cluster: ## 16 scanners and a dashboard over make cluster's proxy for 60 s, then against one server
+	$(HARNESS) bench-cluster $(BENCH_ARGS)
 
 lint:
 	$(HARNESS) lint

@@ -44,12 +44,12 @@ PASSWORD = "bench-scanner"
 UNITS_PER_DELIVERY = 4
 
 
-def setup(database, clients, units):
-    """Everything the phases need, committed; returns what the clients scan."""
+def setup(database, clients, units, company_name="RMA Concurrency Bench"):
+    """Everything the phases need, committed, in a new company COMPANY_NAME; returns what the clients scan."""
     registry = Registry(database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-        company = env["res.company"].create({"name": "RMA Concurrency Bench"})
+        company = env["res.company"].create({"name": company_name})
         env["account.chart.template"]._load("generic_coa", company, install_demo=False)
         env.user.company_ids |= company
         env = env(context={"allowed_company_ids": [company.id]})

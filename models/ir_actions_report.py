@@ -1,5 +1,7 @@
 import io
 
+import psycopg2
+
 from odoo import models
 from odoo.tools.pdf import merge_pdf
 
@@ -10,6 +12,18 @@ REPORT_PREFIX = "rma_recovery."
 
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
+
+    def _get_rendering_context(self, report, docids, data):
+        """A document saved a moment ago (a report wizard, an RMA just authorized) may not be on a lagging read
+        replica yet, where Odoo renders reports: the request is then served again on the primary (readme/DEPLOY.md)."""
+        if (
+            self.env.cr.readonly
+            and docids
+            and report.report_name.startswith(REPORT_PREFIX)
+            and len(self.env[report.model].browse(docids).exists()) < len(set(docids))
+        ):
+            raise psycopg2.errors.ReadOnlySqlTransaction(f"{report.report_name}: documents not replicated yet")
+        return super()._get_rendering_context(report, docids, data)
 
     def _render_qweb_pdf_prepare_streams(self, report_ref, data, res_ids=None):
         """The addon's reports print several records with any wkhtmltopdf.

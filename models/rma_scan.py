@@ -130,7 +130,8 @@ class RmaScan(models.AbstractModel):
 
     @api.model
     def receive_open(self, rma_id):
-        """The Receive screen opened from an RMA."""
+        """The Receive screen opened from an RMA. Not ``@api.readonly``: the screen reopened (or reloaded) right after a
+        scan must show that scan even when a read replica lags (readme/DEPLOY.md)."""
         rma = self.env["rma.order"].browse(self._check_record_id(rma_id)).exists()
         if not rma:
             raise UserError(self.env._("This RMA no longer exists."))

@@ -343,15 +343,34 @@ cmd_lint() {
     (cd "$RUN_DIR/addons" && PYTHONPATH="$ODOO_PATH" pylint --rcfile="$REPO/.pylintrc" "$MODULE")
 }
 
+# make cluster, cluster-stop, bench-cluster: Odoo's multi-server topology on this machine (scripts/cluster.sh).
+# shellcheck source=scripts/cluster.sh
+source "$REPO/scripts/cluster.sh"
+
+# The benchmark of the cluster (bench/cluster.py): the cluster started (or reused), its proxy against one server.
+cmd_bench_cluster() {
+    cmd_cluster
+    log "bench: cluster.py"
+    python "$REPO/bench/cluster.py" --config "$CONFIG" --database "$CLUSTER_DB" \
+        --proxy "http://127.0.0.1:$PROXY_PORT" --single "http://127.0.0.1:$CLUSTER_PORT" "$@"
+}
+
+# The checks of what make cluster promises (bench/cluster_check.py) against the running cluster.
+cmd_cluster_check() {
+    cmd_cluster
+    python "$REPO/bench/cluster_check.py" --config "$CONFIG" --database "$CLUSTER_DB" \
+        --proxy "http://127.0.0.1:$PROXY_PORT" --replica-port "$REPLICA_PORT"
+}
+
 case "${1:-}" in
-    run | test | test-upgrade | test-core | bench | bench-concurrent | fuzz | lint)
+    run | test | test-upgrade | test-core | bench | bench-concurrent | fuzz | lint | cluster | cluster-stop | cluster-check | bench-cluster)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|fuzz|lint" >&2
+        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|fuzz|lint|cluster|cluster-stop|cluster-check|bench-cluster" >&2
         exit 2
         ;;
 esac
