@@ -1,4 +1,5 @@
 import io
+import itertools
 
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
@@ -9,6 +10,9 @@ from odoo.tools import SQL
 
 from ..models.rma_workflow_guard import ensure_manager_of
 from .rma_kpi_unit import STAGES
+
+# Names the detail rows' SQL cursors apart (a transaction may build several workbooks).
+_detail_cursors = itertools.count(1)
 
 
 class RmaKpiReport(models.TransientModel):
@@ -311,27 +315,34 @@ class RmaKpiReport(models.TransientModel):
             self.env._("Recovered"),
         ]
         detail = sheet(self.env._("Units"), headers, [18, 20, 30, 24, 14, 14, 17, 17, 10, 10, 10, 10, 10, 14, 14])
+        # 15 cells a unit, 100,000 units a period: each cell goes straight to its typed writer (write() would first
+        # test every text for a formula or a URL: a customer's or product's name is written as the text it is, never
+        # as a formula).
+        write_string, write_number, write_datetime = detail.write_string, detail.write_number, detail.write_datetime
         row_count = 0
         for rows in self._detail_rows():
-            for values in rows:
+            for name, serial, product, partner, house, code, authorized, closed, stage_hours, cost, recovered in rows:
                 row_count += 1
-                *texts, authorized, closed, stage_hours, original_cost, recovered = values
-                detail.write_row(row_count, 0, texts)
-                for column, value in ((6, authorized), (7, closed)):
-                    if value:
-                        detail.write_datetime(row_count, column, value, date)
-                for offset, value in enumerate(stage_hours):
+                for column, text in enumerate((name, serial, product, partner, house, code)):
+                    if text:  # an empty text leaves the cell empty, as write() does
+                        write_string(row_count, column, text)
+                if authorized:
+                    write_datetime(row_count, 6, authorized, date)
+                if closed:
+                    write_datetime(row_count, 7, closed, date)
+                for column, value in enumerate(stage_hours, start=8):
                     if value is not None:  # a stage not reached yet has no duration
-                        detail.write(row_count, 8 + offset, value, hours)
-                detail.write(row_count, 13, original_cost, money)
-                detail.write(row_count, 14, recovered, money)
+                        write_number(row_count, column, value, hours)
+                write_number(row_count, 13, cost, money)
+                write_number(row_count, 14, recovered, money)
         detail.autofilter(0, 0, max(row_count, 1), len(headers) - 1)
         workbook.close()
         return output.getvalue()
 
     def _detail_rows(self, chunk=10000):
-        """The unit-level rows of the period, read in chunks by id (not as records: a period can hold 100,000 units,
-        and the workbook is written row by row)."""
+        """The unit-level rows of the period, by id, in chunks (not as records: a period can hold 100,000 units, and
+        the workbook is written row by row). One query, read through a cursor of the transaction: the view's rows
+        are joined once, not once a chunk."""
         self.ensure_one()
         kpi = self.env["rma.kpi.unit"]  # its query only: the rows are read in SQL
         self.env.flush_all()
@@ -339,44 +350,55 @@ class RmaKpiReport(models.TransientModel):
         end = fields.Datetime.to_datetime(self.date_to + relativedelta(days=1))
         warehouse = SQL("AND kpi.warehouse_id = %s", self.warehouse_id.id) if self.warehouse_id else SQL()
         lang = self.env.lang or "en_US"
-        last_id = 0
-        while True:
-            self.env.cr.execute(
-                SQL(
-                    """SELECT kpi.id, rma.name, line.serial_number,
-                              COALESCE(template.name->>%(lang)s, template.name->>'en_US'), partner.name,
-                              warehouse.name, code.code, kpi.authorized_date, kpi.closed_date,
-                              ARRAY[%(stages)s]::float8[], kpi.original_cost::float8, kpi.recovered_value::float8
-                         FROM (%(query)s) kpi
-                         JOIN rma_order rma ON rma.id = kpi.rma_id
-                         JOIN rma_line line ON line.id = kpi.unit_id
-                         JOIN product_product product ON product.id = kpi.product_id
-                         JOIN product_template template ON template.id = product.product_tmpl_id
-                         LEFT JOIN res_partner partner ON partner.id = kpi.partner_id
-                         LEFT JOIN stock_warehouse warehouse ON warehouse.id = kpi.warehouse_id
-                         LEFT JOIN rma_disposition code ON code.id = kpi.disposition_id
-                        WHERE kpi.company_id = %(company)s AND kpi.authorized_date >= %(start)s
-                          AND kpi.authorized_date < %(end)s AND kpi.id > %(last)s %(warehouse)s
-                        ORDER BY kpi.id LIMIT %(chunk)s""",
-                    lang=lang,
-                    stages=SQL(", ").join(SQL.identifier("kpi", name) for name, _start, _end in STAGES),
-                    query=kpi._table_query,
-                    company=self.company_id.id,
-                    start=start,
-                    end=end,
-                    last=last_id,
-                    warehouse=warehouse,
-                    chunk=chunk,
-                )
+        cursor = SQL.identifier(f"rma_kpi_detail_{self.id}_{next(_detail_cursors)}")
+        # The whole result is read: planned for all its rows (hash joins and one sort), not for the first ones.
+        self.env.cr.execute(
+            SQL("SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1', TRUE)")
+        )
+        tuple_fraction = self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            SQL(
+                """DECLARE %(cursor)s NO SCROLL CURSOR FOR
+                   SELECT rma.name, line.serial_number,
+                          COALESCE(template.name->>%(lang)s, template.name->>'en_US'), partner.name,
+                          warehouse.name, code.code, kpi.authorized_date, kpi.closed_date,
+                          ARRAY[%(stages)s]::float8[], kpi.original_cost::float8, kpi.recovered_value::float8
+                     FROM (%(query)s) kpi
+                     JOIN rma_order rma ON rma.id = kpi.rma_id
+                     JOIN rma_line line ON line.id = kpi.unit_id
+                     JOIN product_product product ON product.id = kpi.product_id
+                     JOIN product_template template ON template.id = product.product_tmpl_id
+                     LEFT JOIN res_partner partner ON partner.id = kpi.partner_id
+                     LEFT JOIN stock_warehouse warehouse ON warehouse.id = kpi.warehouse_id
+                     LEFT JOIN rma_disposition code ON code.id = kpi.disposition_id
+                    WHERE kpi.company_id = %(company)s AND kpi.authorized_date >= %(start)s
+                      AND kpi.authorized_date < %(end)s %(warehouse)s
+                    ORDER BY kpi.id""",
+                cursor=cursor,
+                lang=lang,
+                stages=SQL(", ").join(SQL.identifier("kpi", name) for name, _start, _end in STAGES),
+                query=kpi._table_query,
+                company=self.company_id.id,
+                start=start,
+                end=end,
+                warehouse=warehouse,
             )
-            rows = self.env.cr.fetchall()
-            if not rows:
-                return
-            last_id = rows[-1][0]
-            yield [
-                (name or "", serial or "", product or "", partner or "", house or "", code or "", *rest)
-                for _id, name, serial, product, partner, house, code, *rest in rows
-            ]
+        )
+        self.env.cr.execute(SQL("SELECT set_config('cursor_tuple_fraction', %s, TRUE)", tuple_fraction))
+        try:
+            while True:
+                self.env.cr.execute(SQL("FETCH FORWARD %s FROM %s", chunk, cursor))
+                rows = self.env.cr.fetchall()
+                if not rows:
+                    break
+                yield [
+                    (name or "", serial or "", product or "", partner or "", house or "", code or "", *rest)
+                    for name, serial, product, partner, house, code, *rest in rows
+                ]
+        except GeneratorExit:  # the caller stopped reading: the cursor is closed now, not at the transaction's end
+            self.env.cr.execute(SQL("CLOSE %s", cursor))
+            raise
+        self.env.cr.execute(SQL("CLOSE %s", cursor))
 
     def _xlsx_file(self):
         """The workbook's file name and content."""

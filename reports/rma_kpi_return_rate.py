@@ -49,17 +49,20 @@ class RmaKpiReturnRate(models.Model):
     @property
     def _table_query(self):
         # Ids: even for shipped moves, odd for returned units (one view, two sources).
+        # The joins that only describe a row (product, partner, RMA) are LEFT JOINs on required keys (the same rows
+        # as inner joins): PostgreSQL drops those a query does not read, e.g. a pivot by product and week joins only
+        # the locations that select the moves.
         return SQL(
             """
             SELECT move.id * 2 AS id, move.date, move.company_id, source.warehouse_id,
                    COALESCE(partner.commercial_partner_id, partner.id) AS partner_id, move.product_id,
                    template.categ_id, NULL::int AS reason_id, move.product_qty AS qty_shipped, 0.0 AS qty_returned,
-                   0.0 AS return_rate
+                   0.0::float8 AS return_rate
               FROM stock_move move
               JOIN stock_location source ON source.id = move.location_id
               JOIN stock_location destination ON destination.id = move.location_dest_id
-              JOIN product_product product ON product.id = move.product_id
-              JOIN product_template template ON template.id = product.product_tmpl_id
+              LEFT JOIN product_product product ON product.id = move.product_id
+              LEFT JOIN product_template template ON template.id = product.product_tmpl_id
               LEFT JOIN stock_picking picking ON picking.id = move.picking_id
               LEFT JOIN res_partner partner ON partner.id = COALESCE(move.partner_id, picking.partner_id)
              WHERE move.state = 'done' AND source.usage = 'internal' AND destination.usage = 'customer'
@@ -68,10 +71,10 @@ class RmaKpiReturnRate(models.Model):
                    COALESCE(partner.commercial_partner_id, partner.id), line.product_id, template.categ_id,
                    rma.reason_id, 0.0, line.quantity, NULL::float8
               FROM rma_line line
-              JOIN rma_order rma ON rma.id = line.rma_id
-              JOIN res_partner partner ON partner.id = rma.partner_id
-              JOIN product_product product ON product.id = line.product_id
-              JOIN product_template template ON template.id = product.product_tmpl_id
+              LEFT JOIN rma_order rma ON rma.id = line.rma_id
+              LEFT JOIN res_partner partner ON partner.id = rma.partner_id
+              LEFT JOIN product_product product ON product.id = line.product_id
+              LEFT JOIN product_template template ON template.id = product.product_tmpl_id
              WHERE line.authorized_date IS NOT NULL AND line.state NOT IN ('draft', 'rejected', 'cancel')
             """
         )

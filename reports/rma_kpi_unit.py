@@ -81,6 +81,8 @@ class RmaKpiUnit(models.Model):
             )
             for name, start, end in STAGES
         )
+        # LEFT JOINs on required keys (the same rows as inner joins): PostgreSQL drops those a query does not read
+        # (a pivot of hours by disposition reads rma_line alone).
         return SQL(
             """
             SELECT line.id AS id, line.id AS unit_id, line.company_id, company.currency_id, rma.warehouse_id,
@@ -91,10 +93,10 @@ class RmaKpiUnit(models.Model):
                    COALESCE(receipt.value, 0.0) AS original_cost,
                    COALESCE(line.recovered_value, 0.0) AS recovered_value
               FROM rma_line line
-              JOIN rma_order rma ON rma.id = line.rma_id
-              JOIN res_company company ON company.id = line.company_id
-              JOIN product_product product ON product.id = line.product_id
-              JOIN product_template template ON template.id = product.product_tmpl_id
+              LEFT JOIN rma_order rma ON rma.id = line.rma_id
+              LEFT JOIN res_company company ON company.id = line.company_id
+              LEFT JOIN product_product product ON product.id = line.product_id
+              LEFT JOIN product_template template ON template.id = product.product_tmpl_id
               LEFT JOIN (
                    SELECT move.rma_line_id, SUM(move.value) AS value
                      FROM stock_move move

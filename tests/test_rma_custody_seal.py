@@ -1,4 +1,5 @@
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -97,6 +98,21 @@ class TestRmaCustodySeal(RmaCommon):
         ok, message, _count = verifier.verify(tampered)
         self.assertFalse(ok)
         self.assertIn(f"line {index + 1}: event {record['id']}", message)
+
+        # Two events of a unit swapped (each unchanged): the positions no longer follow each other.
+        unit_index = HASHED_FIELDS.index("line_id")
+        events = [(i, json.loads(text)["values"]) for i, text in enumerate(lines) if '"type":"event"' in text]
+        first, second = next(
+            (a, b)
+            for (a, values_a), (b, values_b) in itertools.pairwise(events)
+            if values_a[unit_index] == values_b[unit_index]
+        )
+        swapped = list(lines)
+        swapped[first], swapped[second] = lines[second], lines[first]
+        ok, message, _count = verifier.verify(swapped)
+        self.assertFalse(ok)
+        unit = json.loads(lines[first])["values"][unit_index]
+        self.assertIn(f"unit {unit} jumps from position", message)
 
         # The verifier is standalone: plain Python on the exported file, no Odoo.
         with tempfile.TemporaryDirectory() as directory:

@@ -239,6 +239,34 @@ class TestRmaKpi(RmaDispositionCommon):
         self.assertIn(product.display_name, text)
         self.assertIn(self.reason.display_name, text)
 
+    def test_kpi_xlsx_units_sheet(self):
+        """The Units sheet holds one row per unit, by id, read in chunks through one SQL cursor; a name that looks
+        like a formula is written as the text it is; no disposition leaves its cell empty."""
+        import io
+
+        import openpyxl
+
+        product = self._new_product("fifo")
+        product.name = "=1+2 Laptop"
+        units = self._inspected_units(product, ["KPX-1", "KPX-2", "KPX-3"], price=500.0)
+        self._dispose(units[0], self.code["RTS"])
+        report = (
+            self.env["rma.kpi.report"]
+            .with_user(self.rma_manager)
+            .create({"company_id": self.company.id, "period": "month", "date_from": fields.Date.today().replace(day=1)})
+        )
+        chunks = list(report._detail_rows(chunk=2))
+        self.assertEqual([len(rows) for rows in chunks], [2, 1])
+        self.assertEqual([row[1] for rows in chunks for row in rows], ["KPX-1", "KPX-2", "KPX-3"])
+        next(report._detail_rows(chunk=1))  # a reader that stops early: its cursor is closed
+        for _build in range(2):  # twice in one transaction: each build its own cursor
+            workbook = openpyxl.load_workbook(io.BytesIO(report._build_xlsx(report._get_report_data())))
+        rows = list(workbook["Units"].iter_rows(min_row=2))
+        self.assertEqual([row[1].value for row in rows], ["KPX-1", "KPX-2", "KPX-3"])
+        self.assertEqual({(row[2].value, row[2].data_type) for row in rows}, {("=1+2 Laptop", "s")})
+        self.assertEqual([row[5].value for row in rows], [self.code["RTS"].code, None, None])
+        self.assertEqual(rows[0][13].value, 500.0)
+
     def test_scheduled_report_mails_each_recipient_once_per_period(self):
         product = self._new_product("fifo")
         self._inspected_units(product, ["KPS-1"], price=500.0)

@@ -23,10 +23,31 @@ import json
 import sys
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_sha256 = hashlib.sha256
+# The loop over the events parses each line and re-encodes its values through the C scanner and encoder that
+# json.loads and JSONEncoder.encode call, without their Python layers (the same results, a third less time).
+_scan = json.JSONDecoder().scan_once
+try:
+    from json.encoder import c_make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - Python without the C accelerator
+    _c_make_encoder = None
+
+
+def _unencodable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+if _c_make_encoder is not None:
+    _c_values = _c_make_encoder(None, _unencodable, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+
+    def _encode_values(values):
+        return "".join(_c_values(values, 0))
+else:  # pragma: no cover
+    _encode_values = _encode
 
 
 def chain_hash(previous_hash, values):
-    digest = hashlib.sha256(f"{previous_hash or ''}{_encode(values)}".encode()).hexdigest()
+    digest = _sha256(f"{previous_hash or ''}{_encode(values)}".encode()).hexdigest()
     return f"$1${digest}"
 
 
@@ -38,35 +59,48 @@ def verify(lines):
         return False, "not an rma_recovery custody export (version 1)", 0
     position_index = header["event_fields"].index("sequence")
     unit_index = header["event_fields"].index("line_id")
+    # Per unit: [first position, [hash of each position from the first]] (positions follow each other, checked).
     events, units, seals_by_company = 0, {}, {}
     sealed = []
+    scan, encode_values, sha256, whitespace = _scan, _encode_values, _sha256, " \t\n\r"
     for number, text in enumerate(lines, start=2):
-        record = json.loads(text)
+        # json.loads(text), through the C scanner: a line it does not take whole goes through json.loads itself
+        try:
+            record, end = scan(text, 0)
+        except StopIteration:
+            record = json.loads(text)
+        else:
+            if end != len(text) and text[end:].strip(whitespace):
+                record = json.loads(text)
         values = record["values"]
         if record["type"] == "event":
             events += 1
             unit, position = values[unit_index], values[position_index]
-            last = units.get(unit)
-            if last is not None:
-                last_position, last_hash, hashes = last
+            previous_hash = record["previous_hash"]
+            chain = units.get(unit)
+            if chain is not None:
+                hashes = chain[1]
+                last_position = chain[0] + len(hashes) - 1
                 if position != last_position + 1:
                     return (
                         False,
                         f"line {number}: unit {unit} jumps from position {last_position} to {position}",
                         events,
                     )
-                if record["previous_hash"] != last_hash:
+                if previous_hash != hashes[-1]:
                     return False, f"line {number}: event {record['id']} does not follow the event before it", events
             else:
-                hashes = {}
-            if chain_hash(record["previous_hash"], values) != record["hash"]:
+                hashes = []
+                units[unit] = [position, hashes]
+            # chain_hash(previous_hash, values), inlined
+            digest = sha256(f"{previous_hash or ''}{encode_values(values)}".encode()).hexdigest()
+            if f"$1${digest}" != record["hash"]:
                 return (
                     False,
                     f"line {number}: event {record['id']} (unit {unit}, position {position}) was modified",
                     events,
                 )
-            hashes[position] = record["hash"]
-            units[unit] = (position, record["hash"], hashes)
+            hashes.append(record["hash"])
         elif record["type"] == "seal":
             company, position = values[0], values[1]
             previous = seals_by_company.get(company)
@@ -80,12 +114,12 @@ def verify(lines):
                 return False, f"line {number}: seal {position} of company {company} was modified", events
             seals_by_company[company] = record["hash"]
             sealed.append((number, position, json.loads(values[3])))
-    first_positions = {unit: min(hashes) for unit, (_last, _hash, hashes) in units.items()}
     for number, seal_position, heads in sealed:
         for unit, position, head_hash in heads:
-            if unit not in units or not first_positions[unit] <= position <= units[unit][0]:
+            chain = units.get(unit)
+            if chain is None or not chain[0] <= position < chain[0] + len(chain[1]):
                 continue  # not in this export
-            if units[unit][2].get(position) != head_hash:
+            if chain[1][position - chain[0]] != head_hash:
                 return (
                     False,
                     f"line {number}: seal {seal_position} covers unit {unit} at position {position}, which the export"
