@@ -43,7 +43,7 @@ class RmaCustodyCheck(models.Model):
     is_ok = fields.Boolean(string="Intact", readonly=True)
     broken_line_id = fields.Many2one("rma.line", string="First Broken Unit", readonly=True)
     broken_event_id = fields.Integer(string="First Broken Event", readonly=True)
-    broken_seal_id = fields.Many2one("rma.custody.seal", string="Broken Seal", readonly=True)
+    broken_seal_id = fields.Many2one("rma.custody.seal", readonly=True)
     message = fields.Text(readonly=True, help="What the check found broken (units, events and seals by id).")
 
     @api.depends("unit_done", "unit_total", "state")

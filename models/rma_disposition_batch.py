@@ -96,9 +96,7 @@ class RmaDispositionBatch(models.Model):
     disposed_count = fields.Integer(
         string="Units Disposed", compute="_compute_progress", help="Units of the batch disposed so far."
     )
-    progress = fields.Float(
-        string="Progress", compute="_compute_progress", help="Share of the batch's units disposed so far (%)."
-    )
+    progress = fields.Float(compute="_compute_progress", help="Share of the batch's units disposed so far (%).")
 
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -146,7 +144,7 @@ class RmaDispositionBatch(models.Model):
             batch.total_work_cost = sum(batch.line_ids.mapped("work_cost"))
             batch.total_recovery_value = sum(batch.line_ids.mapped("recovered_value"))
 
-    @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation")
+    @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation", "job_error")
     @api.depends_context("uid")
     def _compute_can_be(self):
         is_manager = self.env.user.has_group(MANAGER_GROUP)
