@@ -191,6 +191,17 @@ class TestRmaBackgroundDisposition(RmaBackgroundJobsMixin, RmaDispositionCommon)
         self.assertIs(self._run_job(), True)
         self.assertEqual(batch.move_ids, moves)
 
+    def test_the_quick_way_above_the_threshold_queues_the_batch_too(self):
+        units = self._five_units("BJ-04")
+        action = self._dispose(units, self.code["RTS"])
+        self.assertEqual(action["tag"], "display_notification", "the wizard closes on the notification")
+        batch = self.env["rma.disposition.batch.line"].search([("unit_id", "in", units.ids)]).batch_id
+        self.assertRecordValues(batch, [{"state": "queued", "confirmed_by_id": self.rma_manager.id}])
+        # Called from code (not by the cron), the job disposes everything in the caller's transaction.
+        self.env["rma.disposition.batch"]._cron_confirm_queued()
+        self.assertRecordValues(batch, [{"state": "done", "disposed_count": 5}])
+        self.assertEqual(set(units.mapped("state")), {"closed"})
+
     def test_a_chunk_refused_by_a_guard_stops_the_batch_until_a_manager_resumes_it(self):
         units = self._five_units("BJ-03")
         batch = self._batch(units)
