@@ -56,6 +56,8 @@
         "data/rma_mail_templates.xml",
         "views/rma_mail_views.xml",
         "data/rma_notify_data.xml",
+        "data/rma_jobs_data.xml",
+        "views/rma_custody_check_views.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -1,5 +1,5 @@
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ResCompany(models.Model):
@@ -32,6 +32,12 @@ class ResCompany(models.Model):
         string="Segregation of Duties on Dispositions",
         help="The manager who confirms a disposition batch must not be the one who prepared it.",
     )
+    rma_disposition_job_threshold = fields.Integer(
+        string="Dispositions Confirmed in the Background Above",
+        default=500,
+        help="A disposition batch of more units than this is confirmed by a background job, a chunk of units at a"
+        " time, with its progress on the batch; up to this many, at once in the manager's request.",
+    )
     rma_advance_return_days = fields.Integer(
         string="Days to Return After an Advance Remedy",
         default=30,
@@ -60,6 +66,16 @@ class ResCompany(models.Model):
         help="Top-level view holding the company's refurbishment, repair, harvest, recycling and destruction"
         " locations.",
     )
+
+    @api.constrains("rma_disposition_job_threshold")
+    def _check_rma_disposition_job_threshold(self):
+        if any(company.rma_disposition_job_threshold < 0 for company in self):
+            raise ValidationError(
+                self.env._(
+                    "The number of units above which a disposition batch is confirmed in the background cannot"
+                    " be negative (0: every batch in the background)."
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -201,29 +201,38 @@ class RmaCustodyEvent(models.Model):
         )
 
     @api.model
-    def _check_integrity(self, company):
+    def _check_integrity(self, company, after_line_id=0, upto_line_id=None, seals=True):
         """Recompute every custody chain of ``company`` from the database.
 
         Returns a dict: ``ok``, ``event_count``, ``chain_count`` and, when a chain is broken, ``broken_event_id``
         (the first event that does not match, or False when events are missing at the end of a chain),
-        ``broken_line_id`` and ``message``.
+        ``broken_line_id`` and ``message``. ``after_line_id``/``upto_line_id`` limit it to the chains of the units
+        in that id range and ``seals=False`` leaves out the seals: a chunk of the background check (rma.custody.check),
+        whose last step checks the seals.
         """
         self.env.flush_all()
         columns = self._hashed_columns()
+        in_range = SQL("line_id > %s", after_line_id)
+        units_in_range = SQL("id > %s", after_line_id)
+        if upto_line_id:
+            in_range = SQL("%s AND line_id <= %s", in_range, upto_line_id)
+            units_in_range = SQL("%s AND id <= %s", units_in_range, upto_line_id)
         self.env.cr.execute(
             SQL(
-                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE company_id = %s"
+                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE company_id = %s AND %s"
                 " ORDER BY line_id, sequence, id",
                 columns,
                 company.id,
+                in_range,
             )
         )
         rows = self.env.cr.fetchall()
         self.env.cr.execute(
             SQL(
-                "SELECT id, custody_sequence, custody_hash FROM rma_line WHERE company_id = %s"
+                "SELECT id, custody_sequence, custody_hash FROM rma_line WHERE company_id = %s AND %s"
                 " AND (custody_sequence > 0 OR state NOT IN ('draft', 'authorized', 'rejected', 'cancel'))",
                 company.id,
+                units_in_range,
             )
         )
         heads = {line_id: (sequence or 0, head_hash) for line_id, sequence, head_hash in self.env.cr.fetchall()}
@@ -279,6 +288,8 @@ class RmaCustodyEvent(models.Model):
                 line_id,
                 self.env._("Unit %(unit)s has a custody history but none of its events remain.", unit=line_id),
             )
+        if not seals:
+            return result
         # The seals catch what the chains alone cannot: a unit deleted with its whole history, a chain rewritten.
         problem = self.env["rma.custody.seal"]._check_seals(company, event_hashes)
         if problem:

@@ -225,10 +225,10 @@ class RmaCustodySeal(models.Model):
         }
 
     @api.model
-    def _check_seals(self, company, event_hashes):
+    def _check_seals(self, company, event_hashes=None):
         """Recompute the seal chain of ``company``, check every sealed head against ``event_hashes`` ({(unit id,
-        position): hash} of the events that exist) and every seal's RMA journal anchor and items against the
-        journal. Returns None or (seal id, unit id, message)."""
+        position): hash} of the events that exist; None: read those the seals cover) and every seal's RMA journal
+        anchor and items against the journal. Returns None or (seal id, unit id, message)."""
         self.env.cr.execute(
             SQL(
                 "SELECT id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, journal_anchor,"
@@ -237,6 +237,8 @@ class RmaCustodySeal(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
+        if event_hashes is None:
+            event_hashes = self._sealed_event_hashes(company, rows)
         journal = self._sealed_journal_state(company, rows)
         previous = None
         for seal_id, sequence, seal_date, heads, anchor, items, stored_previous, stored_hash in rows:
@@ -266,6 +268,21 @@ class RmaCustodySeal(models.Model):
                 return (seal_id, *problem)
             previous = stored_hash
         return None
+
+    @api.model
+    def _sealed_event_hashes(self, company, rows):
+        """{(unit id, position): hash} of the existing events among the heads ``rows`` (the seals) recorded."""
+        pairs = {(line_id, position) for row in rows for line_id, position, _hash in json.loads(row[3])}
+        self.env.cr.execute(
+            SQL(
+                "SELECT line_id, sequence, hash FROM rma_custody_event WHERE company_id = %s"
+                " AND (line_id, sequence) IN (SELECT * FROM unnest(%s::int[], %s::int[]))",
+                company.id,
+                [pair[0] for pair in pairs],
+                [pair[1] for pair in pairs],
+            )
+        )
+        return {(line_id, sequence): event_hash for line_id, sequence, event_hash in self.env.cr.fetchall()}
 
     @api.model
     def _sealed_journal_state(self, company, rows):

@@ -12,6 +12,9 @@ from .rma_workflow_guard import (
     server_write,
 )
 
+# Units a background confirmation disposes per committed transaction (rma.disposition.batch._cron_confirm_queued).
+CHUNK_SIZE = 100
+
 
 class RmaDispositionBatch(models.Model):
     """A disposition decision with its money: the units, their codes and values, who prepared it and who
@@ -25,7 +28,7 @@ class RmaDispositionBatch(models.Model):
 
     name = fields.Char(string="Reference", readonly=True, copy=False, index="trigram")
     state = fields.Selection(
-        [("draft", "Draft"), ("done", "Done"), ("cancel", "Cancelled")],
+        [("draft", "Draft"), ("queued", "In Progress"), ("done", "Done"), ("cancel", "Cancelled")],
         string="Status",
         readonly=True,
         copy=False,
@@ -33,6 +36,8 @@ class RmaDispositionBatch(models.Model):
         tracking=True,
         default="draft",
         help="Draft: prepared, values still editable; nothing has moved or been posted.\n"
+        "In Progress: confirmed by a manager, too large to dispose in one request: a background job disposes its"
+        " units, a chunk at a time (the progress bar shows how many are done).\n"
         "Done: confirmed by a manager; the units moved and the entries are posted.\n"
         "Cancelled: abandoned before confirmation.",
     )
@@ -76,6 +81,22 @@ class RmaDispositionBatch(models.Model):
     can_be_confirmed = fields.Boolean(compute="_compute_can_be")
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
     can_be_edited = fields.Boolean(compute="_compute_can_be")
+    can_be_resumed = fields.Boolean(compute="_compute_can_be")
+
+    # ------------------------------------------------------------------
+    # Background confirmation (above the company's threshold): written by the server
+    # ------------------------------------------------------------------
+    job_error = fields.Text(
+        string="Background Confirmation Stopped",
+        readonly=True,
+        copy=False,
+        help="Why the background job stopped disposing this batch's units (the units already disposed stay so). Fix"
+        " the cause, then Resume.",
+    )
+    disposed_count = fields.Integer(
+        string="Units Disposed", compute="_compute_progress", help="Units of the batch disposed so far."
+    )
+    progress = fields.Float(compute="_compute_progress", help="Share of the batch's units disposed so far (%).")
 
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
@@ -90,8 +111,20 @@ class RmaDispositionBatch(models.Model):
         for batch in self:
             batch.unit_count = len(batch.line_ids)
             batch.move_count = len(batch.move_ids)
-            batch.account_move_count = len(batch.account_move_ids)
+            # sudo: a count on the batch's form, for managers who need not read accounting (the button is theirs)
+            batch.account_move_count = len(batch.sudo().account_move_ids)
             batch.repair_count = len(batch._repairs())
+
+    @api.depends("line_ids.is_disposed")
+    def _compute_progress(self):
+        counts = dict(
+            self.env["rma.disposition.batch.line"]._read_group(
+                [("batch_id", "in", self.ids), ("is_disposed", "=", True)], ["batch_id"], ["__count"]
+            )
+        )
+        for batch in self:
+            batch.disposed_count = counts.get(batch, 0)
+            batch.progress = 100.0 * batch.disposed_count / len(batch.line_ids) if batch.line_ids else 0.0
 
     @api.depends("account_move_ids.name", "account_move_ids.journal_id", "account_move_ids.date")
     def _compute_account_move_refs(self):
@@ -111,13 +144,14 @@ class RmaDispositionBatch(models.Model):
             batch.total_work_cost = sum(batch.line_ids.mapped("work_cost"))
             batch.total_recovery_value = sum(batch.line_ids.mapped("recovered_value"))
 
-    @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation")
+    @api.depends("state", "line_ids", "prepared_by_id", "company_id.rma_disposition_segregation", "job_error")
     @api.depends_context("uid")
     def _compute_can_be(self):
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         for batch in self:
             batch.can_be_confirmed = is_manager and batch.state == "draft" and bool(batch.line_ids)
             batch.can_be_cancelled = batch.state == "draft"
+            batch.can_be_resumed = is_manager and batch.state == "queued" and bool(batch.job_error)
             # See _ensure_preparer_edits.
             batch.can_be_edited = batch.state == "draft" and (
                 not batch.company_id.rma_disposition_segregation
@@ -154,44 +188,55 @@ class RmaDispositionBatch(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
-        if any(batch.state == "done" for batch in self):
+        if any(batch.state in ("queued", "done") for batch in self):
             raise UserError(self.env._("A confirmed disposition batch is a record of what was done: it stays."))
 
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
     def action_confirm(self):
-        """Dispose every unit of the batches, all or nothing. The units move to their codes' locations in one batch of
-        moves (Odoo posts the book value of those leaving stock), the batch posts the addon's entry (write-downs,
-        work cost accruals, recovery income), creates the repair orders, logs the handoffs and moves the units on in
-        their state machine."""
+        """Dispose every unit of the batches. A batch of up to the company's threshold of units is disposed now, all or
+        nothing: the units move to their codes' locations in one batch of moves (Odoo posts the book value of those
+        leaving stock), the batch posts the addon's entry (write-downs, work cost accruals, recovery income), creates
+        the repair orders, logs the handoffs and moves the units on in their state machine. A larger one is checked
+        the same way now, then disposed by a background job, a committed chunk of units at a time
+        (_cron_confirm_queued): the manager gets a notification at once."""
         self._ensure_can_be_confirmed()
-        lines = self.line_ids
-        lines._set_location_accounts()
-        lines._write_unit_dispositions()
-        moving = lines.filtered(lambda line: line.unit_id.location_id != line.location_dest_id)
-        # The moves name their unit (rma_line_id), a link only the server writes: as the manager, a stock user.
-        moves = server_create(self.env["stock.move"], moving._prepare_stock_move_vals())
-        server_owned(moves).with_context(force_period_date=False)._action_done(cancel_backorder=True)
-        lines._record_moves(moves)
-        moves_by_batch = self._moves_by_batch(moves)
-        self._post_entries(moves_by_batch)
-        units = lines.unit_id
-        destinations = {line.unit_id: line.location_dest_id for line in lines}
-        self.env["rma.custody.event"]._log(
-            units, "disposition", destination=destinations, note={line.unit_id: line._custody_note() for line in lines}
-        )
-        units._set_location(destinations)
-        lines.filtered(lambda line: line.treatment == "repair")._create_repair_orders()
-        for state, state_units in units.grouped(
-            lambda unit: STATE_AFTER_DISPOSITION[unit.disposition_treatment]
-        ).items():
-            state_units._transition(state)
-        # Destroyed, recycled or harvested: the serial must never come back into stock (reactivation block).
-        self.env["stock.lot"]._rma_block(
-            units.filtered(lambda unit: unit.disposition_treatment in ("salvage", "destroy"))
-        )
-        self._record_confirmation(moves_by_batch)
+        queued = self.filtered(lambda batch: len(batch.line_ids) > batch.company_id.rma_disposition_job_threshold)
+        now = self - queued
+        if now:
+            now._dispose_lines(now.line_ids)
+            now._record_confirmation()
+        if not queued:
+            return True
+        # The confirming manager is recorded now: the job disposes the units as them.
+        server_write(queued, {"state": "queued", "confirmed_by_id": self.env.uid, "job_error": False})
+        queued._trigger_confirmation_job()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Confirmation in progress"),
+                "message": self.env._(
+                    "%(batches)s: its units are disposed in the background; the batch shows how many are done and"
+                    " its chatter says when it is finished.",
+                    batches=", ".join(queued.mapped("name")),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_resume(self):
+        """Resume the background confirmation stopped by an error, once its cause is fixed."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
+        stopped = self.filtered(lambda batch: batch.state == "queued" and batch.job_error)
+        if stopped != self:
+            raise UserError(self.env._("Only a background confirmation that stopped on an error is resumed."))
+        stopped.line_ids.filtered(lambda line: not line.is_disposed)._ensure_can_be_disposed()
+        server_write(stopped, {"job_error": False})
+        stopped._trigger_confirmation_job()
         return True
 
     def action_cancel(self):
@@ -279,15 +324,57 @@ class RmaDispositionBatch(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-    def _prepare_account_move_vals(self):
-        """{batch: its entry's values}: the addon's entry of each batch in its company's RMA Dispositions journal (none
-        without amounts)."""
+    def _dispose_lines(self, lines):
+        """Dispose ``lines`` (units of these batches, all of them or a chunk), all or nothing: the same steps whether
+        the batch is confirmed in the request or by the background job, the lines recorded as disposed with them."""
+        lines._set_location_accounts()
+        lines._write_unit_dispositions()
+        moving = lines.filtered(lambda line: line.unit_id.location_id != line.location_dest_id)
+        # The moves name their unit (rma_line_id), a link only the server writes: as the manager, a stock user.
+        moves = server_create(self.env["stock.move"], moving._prepare_stock_move_vals())
+        server_owned(moves).with_context(force_period_date=False)._action_done(cancel_backorder=True)
+        lines._record_moves(moves)
+        moves_by_batch = self._moves_by_batch(moves, lines)
+        self._post_entries(moves_by_batch, lines)
+        units = lines.unit_id
+        destinations = {line.unit_id: line.location_dest_id for line in lines}
+        self.env["rma.custody.event"]._log(
+            units, "disposition", destination=destinations, note={line.unit_id: line._custody_note() for line in lines}
+        )
+        units._set_location(destinations)
+        lines.filtered(lambda line: line.treatment == "repair")._create_repair_orders()
+        for state, state_units in units.grouped(
+            lambda unit: STATE_AFTER_DISPOSITION[unit.disposition_treatment]
+        ).items():
+            state_units._transition(state)
+        # Destroyed, recycled or harvested: the serial must never come back into stock (reactivation block).
+        self.env["stock.lot"]._rma_block(
+            units.filtered(lambda unit: unit.disposition_treatment in ("salvage", "destroy"))
+        )
+        server_write(lines, {"is_disposed": True})
+        for batch in self:
+            # The record of the confirmation: server-owned fields, written after the guard.
+            server_write(batch, {"move_ids": [fields.Command.link(move.id) for move in moves_by_batch[batch]]})
+            batch_lines = lines.filtered(lambda line, batch=batch: line.batch_id == batch)
+            for rma, rma_lines in batch_lines.grouped(lambda line: line.unit_id.rma_id).items():
+                rma.message_post(
+                    body=self.env._(
+                        "Disposition %(batch)s: %(units)s",
+                        batch=batch.name,
+                        units=", ".join(
+                            f"{line.unit_id.display_name} → {line.disposition_id.code}" for line in rma_lines
+                        ),
+                    )
+                )
+
+    def _prepare_account_move_vals(self, lines):
+        """{batch: its entry's values}: the addon's entry of each batch for its ``lines`` in its company's RMA
+        Dispositions journal (none without amounts)."""
         vals_by_batch = {}
         analytic_cache = {}
         for batch in self:
-            line_vals = [
-                vals for line in batch.line_ids for vals in line._prepare_account_move_line_vals(analytic_cache)
-            ]
+            batch_lines = lines.filtered(lambda line, batch=batch: line.batch_id == batch)
+            line_vals = [vals for line in batch_lines for vals in line._prepare_account_move_line_vals(analytic_cache)]
             if not line_vals:
                 continue
             rmas = batch.line_ids.unit_id.rma_id
@@ -301,18 +388,19 @@ class RmaDispositionBatch(models.Model):
             }
         return vals_by_batch
 
-    def _moves_by_batch(self, moves):
-        """{batch: the moves of its units among ``moves``}."""
+    def _moves_by_batch(self, moves, lines):
+        """{batch: the moves of its ``lines``' units among ``moves``}."""
         moves_by_batch = {}
         for batch in self:
-            unit_ids = set(batch.line_ids.unit_id.ids)  # a set: `in` a recordset scans its ids, for every move
+            # a set: `in` a recordset scans its ids, for every move
+            unit_ids = {line.unit_id.id for line in lines if line.batch_id == batch}
             moves_by_batch[batch] = moves.filtered(lambda move, unit_ids=unit_ids: move.rma_line_id.id in unit_ids)
         return moves_by_batch
 
-    def _post_entries(self, moves_by_batch):
-        """Post the batches' entries in the RMA journal and keep them on each batch with Odoo's entries of its moves:
-        the one place the batch writes accounting."""
-        entry_vals = self._prepare_account_move_vals()
+    def _post_entries(self, moves_by_batch, lines):
+        """Post the batches' entries for ``lines`` in the RMA journal and add them to each batch with Odoo's entries of
+        its moves: the one place the batch writes accounting."""
+        entry_vals = self._prepare_account_move_vals(lines)
         # sudo: journal entries are the accountants' documents, posted and linked for the manager after the guard
         accounting = self.sudo()
         Move = accounting.env["account.move"]
@@ -321,30 +409,82 @@ class RmaDispositionBatch(models.Model):
         entry_by_batch = dict(zip(entry_vals, entries, strict=True))
         for batch in accounting:
             valued = moves_by_batch[batch].with_env(accounting.env).account_move_id
-            batch.account_move_ids = valued | entry_by_batch.get(batch, Move)
+            batch.account_move_ids |= valued | entry_by_batch.get(batch, Move)
 
-    def _record_confirmation(self, moves_by_batch):
-        """What the confirmation did, kept on each batch and told in its RMAs' chatter."""
-        now = fields.Datetime.now()
-        for batch in self:
-            # The record of the confirmation: server-owned fields, written after the guard.
-            server_write(
-                batch,
-                {
-                    "state": "done",
-                    "confirmed_by_id": self.env.uid,
-                    "confirmed_date": now,
-                    "move_ids": [fields.Command.set(moves_by_batch[batch].ids)],
-                },
-            )
-            for rma, lines in batch.line_ids.grouped(lambda line: line.unit_id.rma_id).items():
-                rma.message_post(
-                    body=self.env._(
-                        "Disposition %(batch)s: %(units)s",
-                        batch=batch.name,
-                        units=", ".join(f"{line.unit_id.display_name} → {line.disposition_id.code}" for line in lines),
-                    )
+    def _record_confirmation(self):
+        """The batches are done: who confirmed them and when, kept on each batch."""
+        vals = {"state": "done", "confirmed_date": fields.Datetime.now()}
+        # The record of the confirmation: server-owned fields, written after the guard. The background job keeps the
+        # manager who confirmed the batch.
+        server_write(self.filtered("confirmed_by_id"), vals)
+        server_write(self.filtered(lambda batch: not batch.confirmed_by_id), {**vals, "confirmed_by_id": self.env.uid})
+
+    # ------------------------------------------------------------------
+    # Background confirmation
+    # ------------------------------------------------------------------
+    def _trigger_confirmation_job(self):
+        self.env.ref("rma_recovery.rma_cron_disposition_batch_confirm")._trigger()
+
+    @api.model
+    def _cron_confirm_queued(self, chunk_size=None):
+        """Dispose the units of the batches in progress, oldest batch first, ``chunk_size`` units per transaction. Run
+        by the cron, it commits each chunk and reports its progress (the cron runs it again while units remain; a
+        chunk that crashes is rolled back whole, its units disposed at the next run). Called from code, it disposes
+        them all in the caller's transaction. A chunk refused by a guard (a unit's state changed since the
+        confirmation, a setting missing) stops that batch: the error is kept on it for its managers, who resume it."""
+        chunk_size = chunk_size or CHUNK_SIZE
+        by_cron = self.env.context.get("ir_cron_progress_id")
+        busy = self.browse()  # locked by another transaction (a run of the job on another server): the next run's
+        pending_domain = [("state", "=", "queued"), ("job_error", "=", False)]
+        while batch := self.search([*pending_domain, ("id", "not in", busy.ids)], order="id", limit=1):
+            if not batch.try_lock_for_update():
+                busy |= batch
+                continue
+            processed = batch._confirm_chunk(chunk_size)
+            if by_cron:
+                remaining = self.env["rma.disposition.batch.line"].search_count(
+                    [("batch_id.state", "=", "queued"), ("batch_id.job_error", "=", False), ("is_disposed", "=", False)]
                 )
+                if not self.env["ir.cron"]._commit_progress(processed, remaining=remaining):
+                    return
+
+    def _confirm_chunk(self, chunk_size):
+        """Dispose the next ``chunk_size`` units of this batch not yet disposed, as the manager who confirmed it and
+        behind the same guards as a confirmation in the request; the batch is done after its last chunk. Returns the
+        number of units disposed."""
+        self.ensure_one()
+        batch = self.with_user(self.confirmed_by_id).with_company(self.company_id)
+        lines = batch.line_ids.filtered(lambda line: not line.is_disposed)[:chunk_size]
+        try:
+            with self.env.cr.savepoint():
+                if not batch.env.user.has_group(MANAGER_GROUP):
+                    raise AccessError(self.env._("Only Returns Managers confirm dispositions."))
+                lines.unit_id._lock_units()
+                lines._ensure_can_be_disposed()
+                batch._dispose_lines(lines)
+                if all(batch.line_ids.mapped("is_disposed")):
+                    batch._record_confirmation()
+                    batch.message_post(
+                        body=self.env._(
+                            "Confirmation finished: %(units)s units disposed, %(moves)s stock moves, %(entries)s"
+                            " journal entries.",
+                            units=len(self.line_ids),
+                            moves=len(self.move_ids),
+                            entries=len(self.account_move_ids),
+                        )
+                    )
+        except UserError as error:  # a guard's refusal (AccessError, ValidationError included): the managers fix it
+            server_write(self, {"job_error": str(error)})
+            self.message_post(
+                body=self.env._(
+                    "Confirmation stopped after %(done)s of %(total)s units: %(error)s",
+                    done=self.disposed_count,
+                    total=len(self.line_ids),
+                    error=str(error),
+                )
+            )
+            return 0
+        return len(lines)
 
     def _repairs(self):
         return self.line_ids.unit_id.repair_id

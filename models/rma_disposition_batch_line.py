@@ -40,6 +40,14 @@ class RmaDispositionBatchLine(models.Model):
         help="What the disposition recovers: RTS the book value, REF/REP the net realizable value less the work"
         " cost, PH/REC the residual recovery value, SD nothing (the rule of the recovery KPI).",
     )
+    is_disposed = fields.Boolean(
+        string="Disposed",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The unit is disposed: moved, posted and logged by the batch's confirmation (a large batch's background"
+        " job disposes its units a chunk at a time, skipping those already disposed).",
+    )
     move_id = fields.Many2one(
         "stock.move", string="Stock Move", compute="_compute_move_id", help="The unit's move made by the confirmation."
     )
@@ -109,7 +117,7 @@ class RmaDispositionBatchLine(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
-        self.batch_id.filtered(lambda batch: batch.state == "done")._ensure_draft()
+        self.batch_id.filtered(lambda batch: batch.state in ("queued", "done"))._ensure_draft()
         self.batch_id._ensure_preparer_edits()
 
     # ------------------------------------------------------------------

@@ -45,8 +45,9 @@ class RmaDispositionWizard(models.TransientModel):
         """The quick way: the batch is prepared and confirmed at once (refused where the company requires another
         manager to confirm). All or nothing: any error rolls back every move, entry and repair order."""
         with self.env.cr.savepoint():
-            self._create_batch().action_confirm()
-        return {"type": "ir.actions.act_window_close"}
+            result = self._create_batch().action_confirm()
+        # A batch above the company's threshold is confirmed in the background: its notification closes the wizard.
+        return result if isinstance(result, dict) else {"type": "ir.actions.act_window_close"}
 
     def _create_batch(self):
         """A draft disposition batch of the wizard's units and values: the wizard only prepares, the batch acts."""
