@@ -315,6 +315,14 @@ cmd_bench() {
     [[ -n $only ]] || cmd_bench_concurrent
 }
 
+# A depot's history generated into a fresh database (bench/generate.py), kept: RMA_GEN_DB, RMA_GEN_RMAS, RMA_GEN_SEED.
+cmd_generate() {
+    local db=${RMA_GEN_DB:-rma_gen}
+    fresh_db "$db"
+    python "$REPO/bench/generate.py" --config "$CONFIG" --database "$db" --rmas "${RMA_GEN_RMAS:-200}" \
+        --seed "${RMA_GEN_SEED:-42}" "$@"
+}
+
 # Scanners at once: Odoo serving with --workers on 127.0.0.1, clients over HTTP (bench/concurrent.py).
 cmd_bench_concurrent() {
     local db=${RMA_BENCH_CONCURRENT_DB:-rma_bench_concurrent}
@@ -363,14 +371,14 @@ cmd_cluster_check() {
 }
 
 case "${1:-}" in
-    run | test | test-upgrade | test-core | bench | bench-concurrent | fuzz | lint | cluster | cluster-stop | cluster-check | bench-cluster)
+    run | test | test-upgrade | test-core | bench | bench-concurrent | generate | fuzz | lint | cluster | cluster-stop | cluster-check | bench-cluster)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|fuzz|lint|cluster|cluster-stop|cluster-check|bench-cluster" >&2
+        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|generate|fuzz|lint|cluster|cluster-stop|cluster-check|bench-cluster" >&2
         exit 2
         ;;
 esac
