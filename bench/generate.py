@@ -18,9 +18,17 @@ NOTES (issue 22 §1, state of this generator)
   Odoo 19's perpetual valuation, as in the demo: the returns' steps are compared, as the accounting contract does).
 - Deterministic: the same seed on the same database state gives the same records and hashes (ids enter the hashes);
   on another database, the same units, events and dates (``signature``, compared by tests/test_rma_generate.py).
+- Findings at the per-step check (``step_gaps``, one entry per step and account where stock value and ledger moved
+  differently): with FIFO (the default), a disposition step of several units may differ by 0.01 (rounding of each
+  unit's value; tolerated, a cent a step); with ``--cost-method average``, the first month's receipt (+63.08 on
+  110100 in the 30-RMA test) and refurbishments finished (-48.92) break the invariant: to investigate (the
+  contract's tests pass with AVCO on a few units; the generator's clock moved back to 2024 may matter: Odoo's
+  average cost counts moves dated after the product's last manual cost).
 - Missing: repair orders of REP units are not completed (they stay In Repair), certificates of sanitization are not
-  performed/validated (SD units of data-bearing devices wait for theirs), no remedies (refunds, replacements).
-- Timings (this machine, 2 cores shared): see the report of issue 22; measured with `make generate`.
+  performed/validated, no remedies (refunds, replacements), no customer e-mails; create_date/write_date are the
+  real time (the database's clock), every business date is the history's.
+- Timings (2 cores shared with other runs, `make generate`): 2,000 RMAs (about 6,000 units): see below, filled
+  in by the run; 20,000 and 100,000 not run yet (extrapolated in the report).
 """
 
 import argparse
@@ -39,6 +47,8 @@ from odoo.modules.registry import Registry
 from odoo.tools import SQL, config
 
 START = datetime(2024, 1, 1, 8, 0, 0)
+# The real clock, out of freezegun's reach (it replaces the time functions it finds as module attributes).
+_WALL_CLOCK = (time.perf_counter,)
 WAREHOUSES_PER_COMPANY = (3, 2)
 PRODUCTS = (("Gen Laptop 14", 620.0), ("Gen Laptop 16", 890.0), ("Gen Tablet 11", 340.0), ("Gen Dock", 120.0))
 CUSTOMERS_PER_COMPANY = 40
@@ -65,9 +75,10 @@ def _months(rng, rmas, months):
 
 
 class Generator:
-    def __init__(self, env, rmas=200, seed=42, months=36, log=print, cost_method="fifo"):
+    def __init__(self, env, rmas=200, seed=42, months=36, log=None, cost_method="fifo"):
         self.rng = random.Random(seed)
-        self.rmas, self.seed, self.months, self.log, self.cost_method = rmas, seed, months, log, cost_method
+        self.rmas, self.seed, self.months, self.cost_method = rmas, seed, months, cost_method
+        self.log = log or (lambda message: print(message, flush=True))
         self.env = env
         self.stats = Counter()
         self.deltas = defaultdict(
@@ -163,13 +174,13 @@ class Generator:
     # The months
     # ------------------------------------------------------------------
     def run(self):
-        started = time.perf_counter()
+        started = _WALL_CLOCK[0]()
         per_month = _months(self.rng, self.rmas, self.months)
         # The set-up a day before the history: Odoo's average cost counts the moves dated after the product's cost.
         with freeze_time(START - timedelta(days=1)) as clock:
             self.clock = clock
             self._setup()
-            self.log(f"set-up: {time.perf_counter() - started:.1f} s")
+            self.log(f"set-up: {_WALL_CLOCK[0]() - started:.1f} s")
             for month, count in enumerate(per_month):
                 month_start = START + timedelta(days=round(month * 30.44))
                 plan = defaultdict(list)  # warehouse -> [units of each RMA]
@@ -184,12 +195,12 @@ class Generator:
                     self.env.cr.commit()
                 self.log(
                     f"month {month + 1}/{self.months}: {count} RMAs, {self.unit_count} units so far,"
-                    f" {time.perf_counter() - started:.0f} s"
+                    f" {_WALL_CLOCK[0]() - started:.0f} s"
                 )
             clock.move_to(START + timedelta(days=round(self.months * 30.44)))
             for company in self.companies:
                 self.env["rma.custody.seal"]._seal(company)
-        self.stats["seconds"] = round(time.perf_counter() - started, 1)
+        self.stats["seconds"] = round(_WALL_CLOCK[0]() - started, 1)
         return self
 
     def _at(self, when):
