@@ -40,6 +40,8 @@ NOTES (issue 22 §1, state of this generator)
 """
 
 import argparse
+import importlib.util
+import os
 import random
 import sys
 import time
@@ -53,6 +55,17 @@ import odoo
 from odoo import Command, api
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, config
+
+
+def _sibling(name):
+    """A module of bench/ (the scripts are loaded by path, not as a package)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(__file__), f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+history_clone = _sibling("history_clone")
 
 START = datetime(2024, 1, 1, 8, 0, 0)
 # The real clock, out of freezegun's reach (it replaces the time functions it finds as module attributes).
@@ -72,6 +85,8 @@ FINDINGS = (
     ("c", "pass", False, 10),
 )
 SCANS_PER_UNIT = 5  # dock, shelf and bench scans, on top of the workflow's own events: about 10 events a unit
+TEMPLATE_MONTHS = 2  # at scale (template_rmas): the months written through the ORM, then cloned
+RECENT_MONTHS = 2  # and the last months, written through the ORM again (every state of the workflow)
 DISPOSE_CHUNK = 250  # under the company's background threshold (500 units): the wizard confirms at once
 
 
@@ -83,9 +98,16 @@ def _months(rng, rmas, months):
 
 
 class Generator:
-    def __init__(self, env, rmas=200, seed=42, months=36, log=None, cost_method="fifo"):
+    def __init__(
+        self, env, rmas=200, seed=42, months=36, log=None, cost_method="fifo", template_rmas=0, recent_rmas=None
+    ):
         self.rng = random.Random(seed)
         self.rmas, self.seed, self.months, self.cost_method = rmas, seed, months, cost_method
+        # At scale: the first TEMPLATE_MONTHS through the ORM with template_rmas, copied in SQL (history_clone.py)
+        # into the months up to the last RECENT_MONTHS, which the ORM writes again with recent_rmas.
+        self.template_rmas = template_rmas
+        self.recent_rmas = template_rmas if recent_rmas is None else recent_rmas
+        self.clones = []  # (template product, [its copies]) once cloned
         self.log = log or (lambda message: print(message, flush=True))
         self.env = env
         self.stats = Counter()
@@ -184,12 +206,19 @@ class Generator:
     def run(self):
         started = _WALL_CLOCK[0]()
         per_month = _months(self.rng, self.rmas, self.months)
+        shifts = []
+        if self.template_rmas:
+            per_month, shifts = self._scale_plan(per_month)
         # The set-up a day before the history: Odoo's average cost counts the moves dated after the product's cost.
         with freeze_time(START - timedelta(days=1)) as clock:
             self.clock = clock
             self._setup()
+            self.env.flush_all()
+            before = history_clone.max_ids(self.env.cr) if shifts else None
             self.log(f"set-up: {_WALL_CLOCK[0]() - started:.1f} s")
             for month, count in enumerate(per_month):
+                if count is None:
+                    continue  # a cloned month
                 month_start = START + timedelta(days=round(month * 30.44))
                 plan = defaultdict(list)  # warehouse -> [units of each RMA]
                 for _index in range(count):
@@ -199,17 +228,75 @@ class Generator:
                 for warehouse in sorted(plan, key=lambda record: record.id):
                     self._month(warehouse, month, month_start, plan[warehouse])
                 self.env.flush_all()
-                if self.env.context.get("rma_generate_commit"):
-                    self.env.cr.commit()
+                self._commit()
                 self.log(
                     f"month {month + 1}/{self.months}: {count} RMAs, {self.unit_count} units so far,"
                     f" {_WALL_CLOCK[0]() - started:.0f} s"
                 )
+                if shifts and month == TEMPLATE_MONTHS - 1:
+                    self._clone(before, shifts, started)
             clock.move_to(START + timedelta(days=round(self.months * 30.44)))
             for company in self.companies:
                 self.env["rma.custody.seal"]._seal(company)
         self.stats["seconds"] = round(_WALL_CLOCK[0]() - started, 1)
         return self
+
+    def _commit(self):
+        if self.env.context.get("rma_generate_commit"):
+            self.env.cr.commit()
+
+    def _scale_plan(self, per_month):
+        """RMAs per month written through the ORM (None: a cloned month), and the days each clone moves.
+
+        The template months get ``template_rmas``, the recent months ``recent_rmas``, both shared as the plan's
+        growth shares them; the rest of the plan is met with copies of the template, each slot of TEMPLATE_MONTHS
+        months getting copies in proportion to its planned RMAs."""
+        months, slots = self.months, (self.months - RECENT_MONTHS) // TEMPLATE_MONTHS
+        if slots < 1 or self.template_rmas + self.recent_rmas > self.rmas:
+            raise ValueError("cloning needs more months than the template's and the recent ones, and more RMAs")
+
+        def share(total, weights):
+            exact = [total * weight / sum(weights) for weight in weights]
+            counts = [int(value) for value in exact]
+            for index in sorted(range(len(exact)), key=lambda i: counts[i] - exact[i])[: total - sum(counts)]:
+                counts[index] += 1
+            return counts
+
+        plan = [None] * months
+        plan[:TEMPLATE_MONTHS] = share(self.template_rmas, per_month[:TEMPLATE_MONTHS])
+        plan[months - RECENT_MONTHS :] = share(self.recent_rmas, per_month[months - RECENT_MONTHS :])
+        copies = round((self.rmas - self.template_rmas - self.recent_rmas) / self.template_rmas)
+        weights = [sum(per_month[slot * TEMPLATE_MONTHS : (slot + 1) * TEMPLATE_MONTHS]) for slot in range(slots)]
+        shifts = [
+            round(slot * TEMPLATE_MONTHS * 30.44)
+            for slot, count in enumerate(share(copies, weights))
+            for _copy in range(count)
+        ]
+        return plan, shifts
+
+    def _clone(self, before, shifts, started):
+        """Copy the template months into the history (bench/history_clone.py) and commit."""
+        env = self.env
+        env.flush_all()
+        after = history_clone.max_ids(env.cr)
+        # The template's valuation and ledger when copied: each copy must have exactly these (checked at the end).
+        self.template_values = {company.id: self._valuation(company, self.products) for company in self.companies}
+        cloner = history_clone.HistoryCloner(env, before, after, self.products, shifts, log=self.log)
+        counts = cloner.run()
+        self.stats["rmas"] += counts["rma_order"]
+        self.unit_count += counts["rma_line"]
+        self.stats["clones"] = len(shifts)
+        low, high = cloner.ranges["product_product"]
+        span, delta = high - low, cloner.bases["product_product"] - low
+        self.clones = [
+            (product, env["product.product"].browse([product.id + delta + j * span for j in range(len(shifts))]))
+            for product in self.products
+        ]
+        self._commit()
+        self.log(
+            f"cloned the template {len(shifts)} times: {counts['rma_order']:,} RMAs, {counts['rma_line']:,} units,"
+            f" {counts['rma_custody_event']:,} events, {_WALL_CLOCK[0]() - started:.0f} s"
+        )
 
     def _at(self, when):
         self.clock.move_to(when)
@@ -425,8 +512,10 @@ class Generator:
     # Invariants
     # ------------------------------------------------------------------
     def _values(self, company):
+        """Stock value and ledger per valuation account, of the ORM's products (the clones' do not move after)."""
         company = company.with_context(allowed_company_ids=[company.id])
-        return dict(company.stock_value()), dict(company.stock_accounting_value())
+        accounts = company._get_accounts_by_product(self.products.with_company(company))
+        return dict(company.stock_value(accounts)), dict(company.stock_accounting_value(accounts))
 
     @contextmanager
     def _step(self, company, month, label):
@@ -464,8 +553,52 @@ class Generator:
                 "seals": self.env["rma.custody.seal"].search_count([("company_id", "=", company.id)]),
                 "stock_ledger_gaps": gaps,
                 "stock_change": round(sum(delta["stock"] for delta in self.deltas[company].values()), 2),
+                "clone_gaps": self._clone_gaps(company),
             }
         return result
+
+    def _valuation(self, company, products):
+        """{product: (stock value, {valuation account: balance})} with Odoo's own figures: ``total_value`` (FIFO or
+        average cost over the product's moves) and the posted journal items."""
+        company_env = self.env(context={"allowed_company_ids": [company.id]})
+        by_product = company.with_env(company_env)._get_accounts_by_product(self.products)
+        accounts = company_env["account.account"].browse({accounts["valuation"].id for accounts in by_product.values()})
+        ledger = defaultdict(dict)
+        for product, account, balance in company_env["account.move.line"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("parent_state", "=", "posted"),
+                ("account_id", "in", accounts.ids),
+                ("product_id", "in", products.ids),
+            ],
+            ["product_id", "account_id"],
+            ["balance:sum"],
+        ):
+            ledger[product.id][account.code] = round(balance, 2)
+        return {
+            product.id: (round(product.total_value, 2), ledger[product.id])
+            for product in products.with_env(company_env)
+        }
+
+    def _clone_gaps(self, company):
+        """Each copy of a product against its template when it was copied: stock value and ledger per valuation
+        account. Returns the differences (empty: every copy's valuation and ledger are its template's)."""
+        if not self.clones:
+            return []
+        copies = self.env["product.product"].union(*(copies for _product, copies in self.clones))
+        now = self._valuation(company, copies)
+        gaps = []
+        for product, product_copies in self.clones:
+            value, ledger = self.template_values[company.id][product.id]
+            for copy in product_copies:
+                copy_value, copy_ledger = now[copy.id]
+                if copy_value != value:
+                    gaps.append((copy.display_name, "stock value", round(copy_value - value, 2)))
+                for account in set(ledger) | set(copy_ledger):
+                    difference = round(copy_ledger.get(account, 0.0) - ledger.get(account, 0.0), 2)
+                    if difference:
+                        gaps.append((copy.display_name, account, difference))
+        return gaps
 
     def states(self):
         """Units by state and by disposition code."""
@@ -497,13 +630,26 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--cost-method", choices=("fifo", "average", "standard"), default="fifo")
+    parser.add_argument(
+        "--template-rmas",
+        type=int,
+        default=0,
+        help="at scale: RMAs of the first months, written through the ORM and copied in SQL to reach --rmas",
+    )
+    parser.add_argument("--recent-rmas", type=int, help="at scale: RMAs of the last months (default: --template-rmas)")
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"rma_generate_commit": True})
         generator = Generator(
-            env, rmas=args.rmas, seed=args.seed, months=args.months, cost_method=args.cost_method
+            env,
+            rmas=args.rmas,
+            seed=args.seed,
+            months=args.months,
+            cost_method=args.cost_method,
+            template_rmas=args.template_rmas,
+            recent_rmas=args.recent_rmas,
         ).run()
         events = env["rma.custody.event"].search_count([("company_id", "in", generator.companies.ids)])
         print(
@@ -515,7 +661,7 @@ def main():
         ok = True
         for name, check in generator.check().items():
             print(f"  {name}: {check}")
-            ok = ok and check["integrity"] and not check["stock_ledger_gaps"]
+            ok = ok and check["integrity"] and not check["stock_ledger_gaps"] and not check["clone_gaps"]
         cr.commit()
     print("invariants: " + ("all hold" if ok else "BROKEN"))
     return 0 if ok else 1
