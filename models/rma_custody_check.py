@@ -47,13 +47,16 @@ class RmaCustodyCheck(models.Model):
     message = fields.Text(readonly=True, help="What the check found broken (units, events and seals by id).")
 
     @api.depends("company_id", "requested_date")
+    @api.depends_context("tz")
     def _compute_display_name(self):
         # "Custody Check, My Company, Dec 5, 3:09 PM": the date in the user's time zone, not the stored UTC value.
         for check in self:
             check.display_name = self.env._(
                 "Custody Check, %(company)s, %(date)s",
                 company=check.company_id.name or "",
-                date=format_datetime(self.env, check.requested_date, dt_format="short") if check.requested_date else "",
+                date=format_datetime(self.env, check.requested_date, tz=self.env.tz.zone, dt_format="short")
+                if check.requested_date
+                else "",
             )
 
     @api.depends("unit_done", "unit_total", "state")
