@@ -17,14 +17,13 @@ Prints each check and exits 1 if one fails.
 """
 
 import argparse
-import importlib.util
-import os
 import subprocess
 import sys
 import time
 
 import psycopg2
 import requests
+from cluster import bench_concurrent  # bench/cluster.py: its loader of bench/concurrent.py
 
 import odoo
 from odoo import api
@@ -32,16 +31,6 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 CALLS = 20
-
-
-def bench_concurrent():
-    """bench/concurrent.py (its scanner client and fixture), loaded by path: imported as ``concurrent`` it would take
-    the standard library's package name."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "concurrent.py")
-    spec = importlib.util.spec_from_file_location("rma_bench_concurrent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def replica_calls(dsn, table):

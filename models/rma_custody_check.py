@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_datetime
 
 from .rma_workflow_guard import MANAGER_GROUP
 
@@ -45,6 +45,19 @@ class RmaCustodyCheck(models.Model):
     broken_event_id = fields.Integer(string="First Broken Event", readonly=True)
     broken_seal_id = fields.Many2one("rma.custody.seal", readonly=True)
     message = fields.Text(readonly=True, help="What the check found broken (units, events and seals by id).")
+
+    @api.depends("company_id", "requested_date")
+    @api.depends_context("tz")
+    def _compute_display_name(self):
+        # "Custody Check, My Company, Dec 5, 3:09 PM": the date in the user's time zone, not the stored UTC value.
+        for check in self:
+            check.display_name = self.env._(
+                "Custody Check, %(company)s, %(date)s",
+                company=check.company_id.name or "",
+                date=format_datetime(self.env, check.requested_date, tz=self.env.tz.zone, dt_format="short")
+                if check.requested_date
+                else "",
+            )
 
     @api.depends("unit_done", "unit_total", "state")
     def _compute_progress(self):

@@ -117,13 +117,8 @@ class RmaDispositionBatch(models.Model):
 
     @api.depends("line_ids.is_disposed")
     def _compute_progress(self):
-        counts = dict(
-            self.env["rma.disposition.batch.line"]._read_group(
-                [("batch_id", "in", self.ids), ("is_disposed", "=", True)], ["batch_id"], ["__count"]
-            )
-        )
         for batch in self:
-            batch.disposed_count = counts.get(batch, 0)
+            batch.disposed_count = len(batch.line_ids.filtered("is_disposed"))
             batch.progress = 100.0 * batch.disposed_count / len(batch.line_ids) if batch.line_ids else 0.0
 
     @api.depends("account_move_ids.name", "account_move_ids.journal_id", "account_move_ids.date")

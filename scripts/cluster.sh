@@ -84,14 +84,8 @@ write_cluster_config() {
     local name=$1
     shift
     {
+        odoo_common_options
         cat <<EOF
-[options]
-addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$RUN_DIR/addons
-data_dir = $CACHE/data
-db_host = $DB_HOST
-db_port = $DB_PORT
-db_user = $DB_USER
-db_password = $DB_PASSWORD
 db_replica_host = 127.0.0.1
 db_replica_port = $REPLICA_PORT
 db_name = $CLUSTER_DB

@@ -100,6 +100,20 @@ ensure_venv() {
 
 # Odoo finds an addon by its folder's name, and a clone may live in a folder of any name: give the
 # checkout its module name through a symlink in a folder of its own, keyed by the checkout's path.
+# The options every Odoo the harness starts shares (make run, the tests, the benches, the cluster's servers): the
+# addons, the data directory (filestore, sessions) and the database server.
+odoo_common_options() {
+    cat <<EOF
+[options]
+addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$RUN_DIR/addons
+data_dir = $CACHE/data
+db_host = $DB_HOST
+db_port = $DB_PORT
+db_user = $DB_USER
+db_password = $DB_PASSWORD
+EOF
+}
+
 write_config() {
     local key
     key=$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
@@ -108,18 +122,14 @@ write_config() {
     ln -sfn "$REPO" "$RUN_DIR/addons/$MODULE"
     ADDON_DIR="$RUN_DIR/addons/$MODULE"
     CONFIG="$RUN_DIR/odoo.conf"
-    cat >"$CONFIG" <<EOF
-[options]
-addons_path = $ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$RUN_DIR/addons
-data_dir = $CACHE/data
-db_host = $DB_HOST
-db_port = $DB_PORT
-db_user = $DB_USER
-db_password = $DB_PASSWORD
+    {
+        odoo_common_options
+        cat <<EOF
 http_interface = 127.0.0.1
 http_port = $HTTP_PORT
 max_cron_threads = 0
 EOF
+    } >"$CONFIG"
 }
 
 setup() {

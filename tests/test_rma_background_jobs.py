@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import format_datetime
 
 from odoo.addons.rma_recovery.models import rma_custody_check, rma_disposition_batch
 
@@ -266,6 +267,12 @@ class TestRmaCustodyCheckJob(RmaCommon):
             [{"state": "queued", "requested_by_id": self.rma_manager.id, "unit_total": units, "unit_done": 0}],
         )
         self.assertEqual(self._request(), check, "one check in progress per company")
+        # Named for the manager's list: the company and the request's time in the user's time zone, not UTC.
+        self.assertEqual(
+            check.with_context(tz="America/New_York").display_name,
+            f"Custody Check, {self.company.name},"
+            f" {format_datetime(self.env, check.requested_date, tz='America/New_York', dt_format='short')}",
+        )
 
         check_integrity = type(self.env["rma.custody.event"])._check_integrity
         calls = []

@@ -233,7 +233,7 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         )
         self.assertTrue(authorized.name.startswith("RMA"))
         # What Joel sees: both returns on his portal list, the authorized one's label to download.
-        self.authenticate(portal_user.login, "portal" if portal_user.login == "portal" else portal_user.login)
+        self.authenticate(portal_user.login, portal_user.login)  # base's demo user and the stand-in: password = login
         page = self.url_open("/my/returns")
         self.assertEqual(page.status_code, 200)
         for rma in returns:
