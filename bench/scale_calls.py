@@ -14,6 +14,7 @@ import random
 import statistics
 import time
 
+from bench_kpi import _dashboard_pivots
 from common import Fixture
 from lxml import etree
 
@@ -102,8 +103,10 @@ def run(env, measure):
     company, env = _company(env)
     env.cr.execute(SQL("SELECT count(*) FROM rma_order WHERE company_id = %s", company.id))
     rmas = env.cr.fetchone()[0]
-    env.cr.execute("SELECT (SELECT count(*) FROM rma_order), (SELECT count(*) FROM rma_line),"
-                   " (SELECT count(*) FROM rma_custody_event)")
+    env.cr.execute(
+        "SELECT (SELECT count(*) FROM rma_order), (SELECT count(*) FROM rma_line),"
+        " (SELECT count(*) FROM rma_custody_event)"
+    )
     total_rmas, total_units, total_events = env.cr.fetchone()
     print(
         f"  database: {total_rmas:,} RMAs, {total_units:,} units, {total_events:,} custody events;"
@@ -139,7 +142,11 @@ def run(env, measure):
         company.id,
     )
     in_work_serials = Line.browse(in_work).mapped("serial_number")
-    calls("custody scan (rma.scan.custody_scan)", lambda serial: Scan.custody_scan(serial, station="SHELF"), in_work_serials)
+    calls(
+        "custody scan (rma.scan.custody_scan)",
+        lambda serial: Scan.custody_scan(serial, station="SHELF"),
+        in_work_serials,
+    )
 
     any_units = _sample(env, "SELECT id FROM rma_line WHERE company_id = %s", company.id)
     any_serials = Line.browse(any_units).mapped("serial_number")
@@ -177,8 +184,6 @@ def run(env, measure):
     calls("RMA form (web_read)", lambda rma_id: Order.browse(rma_id).web_read(order_form), rma_ids)
 
     # The Returns dashboard: all its pivots, as one load of the dashboard.
-    from bench_kpi import _dashboard_pivots  # noqa: PLC0415 (bench_kpi is a sibling script)
-
     pivots = list(_dashboard_pivots(env))
     calls(
         f"Returns dashboard ({len(pivots)} pivots)",
@@ -196,7 +201,9 @@ def run(env, measure):
     for model, rows, measures in kpi_pivots:
         calls(
             f"pivot {model} by {', '.join(rows)}",
-            lambda _i, model=model, rows=rows, measures=measures: env[model]._read_group(company_domain, rows, measures),
+            lambda _i, model=model, rows=rows, measures=measures: env[model]._read_group(
+                company_domain, rows, measures
+            ),
             range(CALLS),
         )
     calls(
