@@ -1,7 +1,7 @@
 # The README's commands. Each does all set-up on a fresh machine with the Odoo 19.0 source at ODOO_PATH.
 HARNESS := bash scripts/harness.sh
 
-.PHONY: run test test-upgrade test-core bench bench-concurrent fuzz lint cluster cluster-stop cluster-check bench-cluster
+.PHONY: run test test-upgrade test-core bench bench-concurrent generate bench-scale fuzz lint cluster cluster-stop cluster-check bench-cluster
 
 run:   ## serve the demo database rma_demo on http://127.0.0.1:8069
 	$(HARNESS) run
@@ -20,6 +20,12 @@ bench: ## benchmarks in bench/ against a fresh database, Odoo's native return fl
 
 bench-concurrent: ## only the concurrent scanners (Odoo with --workers, clients over HTTP on 127.0.0.1)
 	$(HARNESS) bench-concurrent
+
+generate: ## a depot's history (bench/generate.py) in a fresh database RMA_GEN_DB (rma_gen), RMA_GEN_RMAS RMAs (200)
+	$(HARNESS) generate $(if $(RMA_GEN_TEMPLATE),--template-rmas $(RMA_GEN_TEMPLATE)) $(if $(RMA_GEN_RECENT),--recent-rmas $(RMA_GEN_RECENT))
+
+bench-scale: ## the users' calls on the generator's database RMA_GEN_DB: median and p95 over 50 calls
+	$(HARNESS) bench-scale
 
 fuzz:  ## the randomized accounting test with many sequences and a random seed (RMA_FUZZ_EXAMPLES, RMA_FUZZ_SEED)
 	$(HARNESS) fuzz

@@ -80,7 +80,7 @@ class RmaCustodyEvent(models.Model):
     location_id = fields.Many2one("stock.location", string="From", readonly=True)
     location_dest_id = fields.Many2one("stock.location", string="To", readonly=True)
     user_id = fields.Many2one("res.users", required=True, readonly=True)
-    event_date = fields.Datetime(string="Server Time", required=True, readonly=True)
+    event_date = fields.Datetime(string="Server Time", required=True, readonly=True, index=True)  # period checks
     station = fields.Char(readonly=True, help="Scanning station or device.")
     scanned_code = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
@@ -201,19 +201,24 @@ class RmaCustodyEvent(models.Model):
         )
 
     @api.model
-    def _check_integrity(self, company, after_line_id=0, upto_line_id=None, seals=True):
+    def _check_integrity(self, company, after_line_id=0, upto_line_id=None, seals=True, line_ids=None, since=None):
         """Recompute every custody chain of ``company`` from the database.
 
         Returns a dict: ``ok``, ``event_count``, ``chain_count`` and, when a chain is broken, ``broken_event_id``
         (the first event that does not match, or False when events are missing at the end of a chain),
         ``broken_line_id`` and ``message``. ``after_line_id``/``upto_line_id`` limit it to the chains of the units
         in that id range and ``seals=False`` leaves out the seals: a chunk of the background check (rma.custody.check),
-        whose last step checks the seals.
+        whose last step checks the seals. ``line_ids`` limits it to those units' chains, and the seals to those made
+        since ``since`` and to those units' heads in them: a period's check (the audit checklist), which costs what
+        the period holds, not the whole history.
         """
         self.env.flush_all()
         columns = self._hashed_columns()
         in_range = SQL("line_id > %s", after_line_id)
         units_in_range = SQL("id > %s", after_line_id)
+        if line_ids is not None:
+            in_range = SQL("line_id = ANY(%s)", list(line_ids))
+            units_in_range = SQL("id = ANY(%s)", list(line_ids))
         if upto_line_id:
             in_range = SQL("%s AND line_id <= %s", in_range, upto_line_id)
             units_in_range = SQL("%s AND id <= %s", units_in_range, upto_line_id)
@@ -291,7 +296,9 @@ class RmaCustodyEvent(models.Model):
         if not seals:
             return result
         # The seals catch what the chains alone cannot: a unit deleted with its whole history, a chain rewritten.
-        problem = self.env["rma.custody.seal"]._check_seals(company, event_hashes)
+        problem = self.env["rma.custody.seal"]._check_seals(
+            company, event_hashes, line_ids=None if line_ids is None else set(line_ids), since=since
+        )
         if problem:
             seal_id, line_id, message = problem
             result["broken_seal_id"] = seal_id

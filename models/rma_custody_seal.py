@@ -225,22 +225,39 @@ class RmaCustodySeal(models.Model):
         }
 
     @api.model
-    def _check_seals(self, company, event_hashes=None):
+    def _check_seals(self, company, event_hashes=None, line_ids=None, since=None):
         """Recompute the seal chain of ``company``, check every sealed head against ``event_hashes`` ({(unit id,
         position): hash} of the events that exist; None: read those the seals cover) and every seal's RMA journal
-        anchor and items against the journal. Returns None or (seal id, unit id, message)."""
+        anchor and items against the journal. Returns None or (seal id, unit id, message).
+
+        ``since``: only the seals made from that time on, chained from the seal before them (a period's check);
+        ``line_ids``: only those units' heads are checked (the other units' events are not in ``event_hashes``)."""
         self.env.cr.execute(
             SQL(
                 "SELECT id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, journal_anchor,"
-                " journal_items, previous_hash, hash FROM rma_custody_seal WHERE company_id = %s ORDER BY sequence",
+                " journal_items, previous_hash, hash FROM rma_custody_seal WHERE company_id = %s AND %s"
+                " ORDER BY sequence",
                 company.id,
+                SQL(
+                    "sequence >= COALESCE((SELECT MAX(sequence) FROM rma_custody_seal WHERE company_id = %s"
+                    " AND seal_date < %s), 1)",
+                    company.id,
+                    since,
+                )
+                if since
+                else SQL("TRUE"),
             )
         )
         rows = self.env.cr.fetchall()
+        if since and rows and rows[0][1] > 1:
+            # The seal before the period anchors the chain: its hash is the first seal's previous one.
+            chain_start, rows = rows[0][7], rows[1:]
+        else:
+            chain_start = None
         if event_hashes is None:
             event_hashes = self._sealed_event_hashes(company, rows)
         journal = self._sealed_journal_state(company, rows)
-        previous = None
+        previous = chain_start
         for seal_id, sequence, seal_date, heads, anchor, items, stored_previous, stored_hash in rows:
             if (stored_previous or None) != previous or custody_hash(
                 previous, self._seal_values(company.id, sequence, seal_date, heads, anchor, items)
@@ -251,6 +268,8 @@ class RmaCustodySeal(models.Model):
                     self.env._("Seal %(seal)s was modified or removed from its chain.", seal=sequence),
                 )
             for line_id, position, head_hash in json.loads(heads):
+                if line_ids is not None and line_id not in line_ids:
+                    continue
                 if event_hashes.get((line_id, position)) != head_hash:
                     return (
                         seal_id,

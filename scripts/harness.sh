@@ -325,6 +325,22 @@ cmd_bench() {
     [[ -n $only ]] || cmd_bench_concurrent
 }
 
+# A depot's history generated into a fresh database (bench/generate.py), kept: RMA_GEN_DB, RMA_GEN_RMAS, RMA_GEN_SEED.
+cmd_generate() {
+    local db=${RMA_GEN_DB:-rma_gen}
+    fresh_db "$db"
+    python "$REPO/bench/generate.py" --config "$CONFIG" --database "$db" --rmas "${RMA_GEN_RMAS:-200}" \
+        --seed "${RMA_GEN_SEED:-42}" "$@"
+}
+
+# The user's calls on the generator's database (bench/scale_calls.py), after VACUUM ANALYZE as autovacuum would.
+cmd_bench_scale() {
+    local db=${RMA_GEN_DB:-rma_gen}
+    PGOPTIONS=--client-min-messages=error PGPASSWORD=$DB_PASSWORD \
+        psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$db" -q -c "VACUUM ANALYZE"
+    python "$REPO/bench/run.py" --config "$CONFIG" --database "$db" "$REPO/bench/scale_calls.py"
+}
+
 # Scanners at once: Odoo serving with --workers on 127.0.0.1, clients over HTTP (bench/concurrent.py).
 cmd_bench_concurrent() {
     local db=${RMA_BENCH_CONCURRENT_DB:-rma_bench_concurrent}
@@ -373,14 +389,14 @@ cmd_cluster_check() {
 }
 
 case "${1:-}" in
-    run | test | test-upgrade | test-core | bench | bench-concurrent | fuzz | lint | cluster | cluster-stop | cluster-check | bench-cluster)
+    run | test | test-upgrade | test-core | bench | bench-concurrent | generate | bench-scale | fuzz | lint | cluster | cluster-stop | cluster-check | bench-cluster)
         command=${1//-/_}
         shift
         setup
         "cmd_$command" "$@"
         ;;
     *)
-        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|fuzz|lint|cluster|cluster-stop|cluster-check|bench-cluster" >&2
+        echo "usage: $0 run|test|test-upgrade|test-core|bench|bench-concurrent|generate|bench-scale|fuzz|lint|cluster|cluster-stop|cluster-check|bench-cluster" >&2
         exit 2
         ;;
 esac

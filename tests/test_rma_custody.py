@@ -105,6 +105,34 @@ class TestRmaCustody(RmaCommon):
         self.assertEqual(result["broken_event_id"], target.id)
         self.assertIn("modified", result["message"])
 
+    def test_verify_one_units_chain(self):
+        """The unit form's Verify Chain recomputes that unit's chain only: intact, it says so with its event count;
+        rewritten, it names the event; another unit's broken chain does not concern it. A user of another company may
+        not verify it."""
+        rma = self._event_history(3)
+        first, second = rma.line_ids
+        action = first.with_user(self.rma_user).action_verify_custody()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("intact: 3 events verified", action["params"]["message"])
+        target = second.custody_event_ids.sorted("sequence")[1]
+        self._sql("UPDATE rma_custody_event SET note = 'moved elsewhere' WHERE id = %s", target.id)
+        self.assertEqual(first.with_user(self.rma_user).action_verify_custody()["params"]["type"], "success")
+        action = second.with_user(self.rma_user).action_verify_custody()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(action["params"]["message"], f"Event {target.id} was modified after it was recorded.")
+        other_company = self.env["res.company"].create({"name": "RMA Verifying Company"})
+        outsider = self.env["res.users"].create(
+            {
+                "name": "Outsider",
+                "login": "rma_outsider_verify",
+                "company_id": other_company.id,
+                "company_ids": [(6, 0, other_company.ids)],
+                "group_ids": [(6, 0, self.env.ref("rma_recovery.group_rma_user").ids)],
+            }
+        )
+        with self.assertRaises(AccessError):
+            first.with_user(outsider).action_verify_custody()
+
     def test_tamper_update_timestamp_and_rehash_attempt(self):
         """Editing a field and recomputing that event's hash still breaks the link to the next event."""
         rma = self._event_history(3)

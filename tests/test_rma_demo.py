@@ -1,5 +1,5 @@
 import json
-from datetime import datetime
+from datetime import date, datetime
 from itertools import pairwise
 
 from freezegun import freeze_time
@@ -185,6 +185,47 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         _checklist, items = self._checklist()
         self.assertEqual(items["Stock value agrees with the ledger"].passed, 1)
         self.assertTrue(self.company.currency_id.is_zero(items["Stock value agrees with the ledger"].amount))
+
+    def test_audit_checklist_checks_the_chains_of_its_period(self):
+        """A month's checklist verifies the whole chains of the units handled in the month and the seals made since it
+        began, whatever the history's size: a unit whose chain was rewritten fails the month it was handled in, not
+        another (the company's whole history is the custody check's job)."""
+        Event = self.env["rma.custody.event"]
+        june = Event.search(
+            [
+                ("company_id", "=", self.company.id),
+                ("event_date", ">=", datetime(2026, 6, 1)),
+                ("event_date", "<", datetime(2026, 7, 1)),
+            ]
+        )
+        handled = june.line_id
+        self.assertTrue(handled)
+        _checklist, items = self._checklist()
+        custody = items["Custody chain integrity"]
+        self.assertEqual((custody.passed, custody.total), (1, 1), custody.note)
+        self.assertEqual(
+            custody.note,
+            f"{len(handled.custody_event_ids)} events verified: the chains of the {len(handled)} units handled in the"
+            " period",
+        )
+        # One unit's history moved to May after the fact: its chain no longer verifies (the dates are hashed).
+        unit = handled[0]
+        self.env.cr.execute(
+            "UPDATE rma_custody_event SET event_date = event_date - interval '31 days' WHERE line_id = %s", [unit.id]
+        )
+        self.env.invalidate_all()
+        _checklist, items = self._checklist()
+        self.assertEqual(items["Custody chain integrity"].passed, 1, "June no longer holds the unit")
+        may = (
+            self.env["rma.audit.checklist"]
+            .with_user(self.manager)
+            .create({"date_from": date(2026, 5, 1), "date_to": date(2026, 5, 31)})
+        )
+        may.action_compute()
+        custody = may.item_ids.filtered(lambda item: item.name == "Custody chain integrity")
+        self.assertEqual(custody.passed, 0)
+        self.assertEqual(json.loads(custody.failing_ids), unit.ids)
+        self.assertIn("was modified after it was recorded", custody.note)
 
     def test_audit_checklist_name_and_amount(self):
         checklist, _items = self._checklist()
