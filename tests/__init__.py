@@ -22,3 +22,4 @@ from . import test_rma_accounting_fuzz
 from . import test_rma_remedy_delivery
 from . import test_rma_journal_seal
 from . import test_rma_background_jobs
+from . import test_rma_custody_export
