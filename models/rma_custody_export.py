@@ -207,7 +207,7 @@ class RmaCustodyExport(models.Model):
                 # export instead of failing the job of every export until Odoo deactivates it.
                 self.env.cr.rollback()
                 export._record_failure(error)
-                self.env.cr.commit()
+                self.env["ir.cron"]._commit_progress(0)  # commits the failure, no progress
                 raise
             if by_cron:
                 remaining = sum(

@@ -182,7 +182,7 @@ class TestRmaCustodyExportJob(RmaCustodyExportMixin, RmaCommon):
         self.assertEqual(self.cron.failure_count, 0)
         self.assertRecordValues(export, [{"state": "failed", "unit_done": 0, "attachment_id": False}])
 
-    def test_only_managers_of_the_company_see_exports(self):
+    def test_only_managers_of_the_company_see_exports_started_from_settings(self):
         today = self._today()
         with self.assertRaises(AccessError):
             self._export(today, today, user=self.rma_inspector)
@@ -190,6 +190,10 @@ class TestRmaCustodyExportJob(RmaCustodyExportMixin, RmaCommon):
         other = self._create_company(name="Other Depot")
         other_manager = self._new_user("rma_manager_other", "rma_recovery.group_rma_manager", company=other)
         self.assertFalse(self.env["rma.custody.export"].with_user(other_manager).search([("id", "=", export.id)]))
+        # Settings > Export a Period opens a new export of the company.
+        action = self.env["res.config.settings"].with_company(self.company).create({}).action_rma_custody_export()
+        self.assertEqual((action["res_model"], action["views"]), ("rma.custody.export", [(False, "form")]))
+        self.assertEqual(action["context"], {"default_company_id": self.company.id})
 
 
 @tagged("post_install", "-at_install")
