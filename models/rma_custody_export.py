@@ -60,6 +60,11 @@ class RmaCustodyExport(models.Model):
     done_date = fields.Datetime(string="Finished On", readonly=True, copy=False)
     period_start = fields.Datetime(readonly=True, copy=False, help="The period's first instant (UTC).")
     period_end = fields.Datetime(readonly=True, copy=False, help="The instant after the period (UTC).")
+    last_event_id = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="The newest custody event when the export started: the chains are exported as they were then.",
+    )
     unit_total = fields.Integer(string="Units to Export", readonly=True, copy=False)
     unit_done = fields.Integer(string="Units Exported", readonly=True, copy=False)
     event_count = fields.Integer(string="Events Exported", readonly=True, copy=False)
@@ -92,7 +97,8 @@ class RmaCustodyExport(models.Model):
             if export.state == "done":
                 export.progress = 100.0
             else:
-                export.progress = 100.0 * export.unit_done / export.unit_total if export.unit_total else 0.0
+                total = export.unit_total
+                export.progress = min(100.0 * export.unit_done / total, 100.0) if total else 0.0
 
     @api.constrains("date_from", "date_to")
     def _check_period(self):
@@ -128,6 +134,10 @@ class RmaCustodyExport(models.Model):
         self.env["rma.custody.event"].flush_model()
         now = fields.Datetime.now()
         tz = self.env.tz
+        # A chain's later events have higher ids (its unit is locked while one is added): events up to this one are
+        # whole prefixes of their chains, the state of the chains when the export starts.
+        self.env.cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM rma_custody_event"))
+        last_event_id = self.env.cr.fetchone()[0]
         for export in self:
             start, end = (
                 tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
@@ -136,10 +146,11 @@ class RmaCustodyExport(models.Model):
             self.env.cr.execute(
                 SQL(
                     "SELECT count(DISTINCT line_id) FROM rma_custody_event"
-                    " WHERE company_id = %s AND event_date >= %s AND event_date < %s",
+                    " WHERE company_id = %s AND event_date >= %s AND event_date < %s AND id <= %s",
                     export.company_id.id,
                     start,
                     end,
+                    last_event_id,
                 )
             )
             total = self.env.cr.fetchone()[0]
@@ -149,6 +160,7 @@ class RmaCustodyExport(models.Model):
                 "requested_date": now,
                 "period_start": start,
                 "period_end": end,
+                "last_event_id": last_event_id,
                 "unit_total": total,
             }
             if not total:
@@ -242,10 +254,11 @@ class RmaCustodyExport(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT DISTINCT line_id FROM rma_custody_event WHERE company_id = %s AND event_date >= %s"
-                " AND event_date < %s AND line_id > %s ORDER BY line_id LIMIT %s",
+                " AND event_date < %s AND id <= %s AND line_id > %s ORDER BY line_id LIMIT %s",
                 self.company_id.id,
                 self.period_start,
                 self.period_end,
+                self.last_event_id,
                 self.last_line_id,
                 chunk_size,
             )
@@ -255,7 +268,7 @@ class RmaCustodyExport(models.Model):
             self._assemble()
             return 0
         Event = self.env["rma.custody.event"]
-        lines = list(Event._export_event_lines(SQL("line_id = ANY(%s)", line_ids)))
+        lines = list(Event._export_event_lines(SQL("line_id = ANY(%s) AND id <= %s", line_ids, self.last_event_id)))
         self.env["ir.attachment"].create(
             {
                 "name": f"{PART_PREFIX}{self.part_count + 1:06d}.jsonl",
@@ -307,6 +320,7 @@ class RmaCustodyExport(models.Model):
                 "state": "done",
                 "done_date": fields.Datetime.now(),
                 "attachment_id": attachment.id,
+                "unit_total": self.unit_done,
                 "failure_count": 0,
                 "message": False,
             }

@@ -97,6 +97,11 @@ class TestRmaCustodyExportJob(RmaCustodyExportMixin, RmaCommon):
         form = Form(export.with_user(self.rma_manager))
         self.assertEqual((form.unit_done, form.unit_total, form.progress), (2, 5, 40.0))
 
+        # Events recorded after the start are not in the file: the chains are exported as they were then.
+        self.env["rma.custody.event"].sudo().create(
+            [{"line_id": unit.id, "event_type": "scan", "note": "after the start"} for unit in rma.line_ids]
+        )
+
         # The next run resumes with the units left, and assembles the file.
         self.assertIs(self._run_job(), True)
         self.assertRecordValues(
