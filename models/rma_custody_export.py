@@ -138,22 +138,30 @@ class RmaCustodyExport(models.Model):
         # whole prefixes of their chains, the state of the chains when the export starts.
         self.env.cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM rma_custody_event"))
         last_event_id = self.env.cr.fetchone()[0]
-        for export in self:
-            start, end = (
+        bounds = {
+            export.id: tuple(
                 tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
                 for day in (export.date_from, export.date_to + timedelta(days=1))
             )
-            self.env.cr.execute(
-                SQL(
-                    "SELECT count(DISTINCT line_id) FROM rma_custody_event"
-                    " WHERE company_id = %s AND event_date >= %s AND event_date < %s AND id <= %s",
-                    export.company_id.id,
-                    start,
-                    end,
-                    last_event_id,
-                )
+            for export in self
+        }
+        # The units with an event in each period, in one query for all the exports.
+        self.env.cr.execute(
+            SQL(
+                "SELECT period.id, count(DISTINCT event.line_id)"
+                " FROM (VALUES %s) AS period(id, company_id, start, stop) LEFT JOIN rma_custody_event event ON event.company_id = period.company_id"
+                " AND event.event_date >= period.start AND event.event_date < period.stop AND event.id <= %s"
+                " GROUP BY period.id",
+                SQL(", ").join(
+                    SQL("(%s, %s, %s::timestamp, %s::timestamp)", export.id, export.company_id.id, *bounds[export.id])
+                    for export in self
+                ),
+                last_event_id,
             )
-            total = self.env.cr.fetchone()[0]
+        )
+        totals = dict(self.env.cr.fetchall())
+        for export in self:
+            start, end = bounds[export.id]
             vals = {
                 "state": "queued",
                 "requested_by_id": self.env.uid,
@@ -161,9 +169,9 @@ class RmaCustodyExport(models.Model):
                 "period_start": start,
                 "period_end": end,
                 "last_event_id": last_event_id,
-                "unit_total": total,
+                "unit_total": totals[export.id],
             }
-            if not total:
+            if not vals["unit_total"]:
                 vals.update(
                     state="done",
                     done_date=now,
