@@ -149,7 +149,8 @@ class RmaCustodyExport(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT period.id, count(DISTINCT event.line_id)"
-                " FROM (VALUES %s) AS period(id, company_id, start, stop) LEFT JOIN rma_custody_event event ON event.company_id = period.company_id"
+                " FROM (VALUES %s) AS period(id, company_id, start, stop)"
+                " LEFT JOIN rma_custody_event event ON event.company_id = period.company_id"
                 " AND event.event_date >= period.start AND event.event_date < period.stop AND event.id <= %s"
                 " GROUP BY period.id",
                 SQL(", ").join(
