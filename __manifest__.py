@@ -58,6 +58,7 @@
         "data/rma_notify_data.xml",
         "data/rma_jobs_data.xml",
         "views/rma_custody_check_views.xml",
+        "views/rma_custody_export_views.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

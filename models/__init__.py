@@ -47,3 +47,4 @@ from . import rma_order_mail
 from . import rma_order_portal
 from . import rma_line_portal
 from . import rma_custody_check
+from . import rma_custody_export

@@ -33,3 +33,12 @@ class ResConfigSettings(models.TransientModel):
     def action_rma_custody_integrity_report(self):
         """Recompute the company's custody chains and print the result."""
         return self.env.ref("rma_recovery.action_report_custody_integrity").report_action(self.company_id)
+
+    def action_rma_custody_export(self):
+        """A new export of the company's chains of custody for a period, to start in the background."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("rma_recovery.rma_custody_export_action")
+        action.update(views=[(False, "form")], view_mode="form", context={"default_company_id": self.company_id.id})
+        return action
+
+    def action_rma_custody_exports(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("rma_recovery.rma_custody_export_action")

@@ -312,19 +312,28 @@ class RmaCustodyEvent(models.Model):
         """The export of these events (whole chains as given) and their companies' seals: a header line, then one
         JSON object per event (by unit and position) and per seal (by company and position)."""
         self.env.flush_all()
-        yield {
+        yield self._export_header()
+        yield from self._export_event_lines(SQL("id = ANY(%s)", self.ids))
+        yield from self._export_seal_lines(self.company_id)
+
+    @api.model
+    def _export_header(self):
+        """The export's first line: its format, version and the order of the hashed values."""
+        return {
             "format": "rma_recovery.custody",
             "version": HASH_VERSION,
             "event_fields": list(HASHED_FIELDS),
             "seal_fields": ["company_id", "sequence", "seal_date", "heads", "journal_anchor", "journal_items"],
         }
-        columns = self._hashed_columns()
+
+    @api.model
+    def _export_event_lines(self, condition):
+        """The export's lines of the events matching ``condition`` (SQL on rma_custody_event), by unit and position."""
         self.env.cr.execute(
             SQL(
-                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE id = ANY(%s)"
-                " ORDER BY line_id, sequence, id",
-                columns,
-                self.ids,
+                "SELECT id, previous_hash, hash, %s FROM rma_custody_event WHERE %s ORDER BY line_id, sequence, id",
+                self._hashed_columns(),
+                condition,
             )
         )
         for event_id, previous_hash, event_hash, *values in self.env.cr.fetchall():
@@ -335,12 +344,16 @@ class RmaCustodyEvent(models.Model):
                 "previous_hash": previous_hash or None,
                 "hash": event_hash,
             }
+
+    @api.model
+    def _export_seal_lines(self, companies):
+        """The export's lines of the ``companies``' seals, by company and position."""
         self.env.cr.execute(
             SQL(
                 "SELECT company_id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, journal_anchor,"
                 " journal_items, previous_hash, hash FROM rma_custody_seal WHERE company_id = ANY(%s)"
                 " ORDER BY company_id, sequence",
-                self.company_id.ids,
+                companies.ids,
             )
         )
         Seal = self.env["rma.custody.seal"]
@@ -352,8 +365,13 @@ class RmaCustodyEvent(models.Model):
                 "hash": seal_hash,
             }
 
+    @api.model
+    def _export_text(self, lines):
+        """The JSON Lines text of export lines (one canonical JSON object per line)."""
+        return "".join(_canonical_json(line) + "\n" for line in lines)
+
     def _export_jsonl(self):
-        return "".join(_canonical_json(line) + "\n" for line in self._export_lines())
+        return self._export_text(self._export_lines())
 
     def _action_export_custody(self):
         if not self:

@@ -83,3 +83,29 @@ class TestRmaTour(RmaTourMixin, HttpCase):
             ],
         )
         self.assertEqual(rts.disposition_user_id.login, "admin")
+
+    def test_custody_export_of_a_period(self):
+        env = self.env
+        customer = env["res.partner"].create({"name": "Exporting Customer", "is_company": True})
+        reason = env["rma.reason"].create({"name": "Tour export", "code": "TOURX", "is_proof_required": False})
+        laptop = env["product.product"].create(
+            {"name": "Tour Export Laptop", "type": "consu", "is_storable": True, "tracking": "serial"}
+        )
+        self._deliver(customer, laptop, ["TOUR-EXP-0001", "TOUR-EXP-0002"])
+        rma = self._authorized_rma(customer, reason, laptop, ["TOUR-EXP-0001", "TOUR-EXP-0002"])
+        scan = env["rma.scan"]
+        for code in (rma.name, "TOUR-EXP-0001", "TOUR-EXP-0002"):
+            scan.receive_scan(code, rma_id=rma.id, station="DOCK-1")
+        manager = new_test_user(env, login="rma_exporter", groups="rma_recovery.group_rma_manager")
+
+        self.start_tour(
+            "/odoo/action-rma_recovery.rma_custody_export_action",
+            "rma_recovery_custody_export_tour",
+            login="rma_exporter",
+        )
+
+        export = env["rma.custody.export"].search([("requested_by_id", "=", manager.id)])
+        self.assertRecordValues(export, [{"state": "queued", "unit_total": 2, "unit_done": 0}])
+        env["rma.custody.export"]._cron_run()
+        self.assertRecordValues(export, [{"state": "done", "unit_done": 2}])
+        self.assertEqual(export.event_count, len(rma.line_ids.custody_event_ids))
