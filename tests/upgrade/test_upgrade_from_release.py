@@ -57,6 +57,28 @@ class TestUpgradeFromRelease(TransactionCase):
         self.assertIn("line.authorized_date", body)
         self.assertNotIn("line.state == 'authorized'", body)
 
+    def test_release_history_is_exported_and_checked_by_period(self):
+        """From 19.0.1.12.0 the custody history is exported by period (a job) and a period's checklist verifies the
+        chains it touched: both work on the release's events, which the upgrade indexed by date."""
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'rma_custody_event' AND indexdef LIKE '%(event_date)%'"
+        )
+        self.assertTrue(self.env.cr.fetchone(), "custody events are indexed by date")
+        company = self.lines.company_id[:1]
+        events = self.env["rma.custody.event"].search([("company_id", "=", company.id)])
+        first, last = min(events.mapped("event_date")).date(), max(events.mapped("event_date")).date()
+        export = self.env["rma.custody.export"].create({"company_id": company.id, "date_from": first, "date_to": last})
+        export.action_start()
+        self.env["rma.custody.export"]._cron_run()
+        self.assertEqual((export.state, export.event_count), ("done", len(events)))
+        checklist = self.env["rma.audit.checklist"].create(
+            {"company_id": company.id, "date_from": first, "date_to": last}
+        )
+        checklist.action_compute()
+        custody = checklist.item_ids.filtered(lambda item: item.name == "Custody chain integrity")
+        self.assertEqual(custody.passed, 1, custody.note)
+        self.assertTrue(custody.note.startswith(f"{len(events)} events verified"), custody.note)
+
     def test_the_new_version_disposes_the_release_units(self):
         """Inspected units the release left waiting are disposed by a batch of the new version."""
         waiting = self.lines.filtered("can_be_disposed")
