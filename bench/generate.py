@@ -74,7 +74,7 @@ WAREHOUSES_PER_COMPANY = (3, 2)
 PRODUCTS = (("Gen Laptop 14", 620.0), ("Gen Laptop 16", 890.0), ("Gen Tablet 11", 340.0), ("Gen Dock", 120.0))
 CUSTOMERS_PER_COMPANY = 40
 UNITS_PER_RMA = (1, 2, 3, 4, 5, 6)
-UNITS_WEIGHTS = (30, 20, 15, 15, 10, 10)  # about 3 units an RMA: 300,000 units for 100,000 RMAs
+UNITS_WEIGHTS = (25, 20, 15, 15, 12, 13)  # about 3 units an RMA: 300,000 units for 100,000 RMAs
 # Inspection findings, by the code their grade suggests (RTS, REF, REP, PH, REC, SD) and how often.
 FINDINGS = (
     ("a", "pass", False, 30),
