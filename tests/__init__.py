@@ -23,3 +23,4 @@ from . import test_rma_remedy_delivery
 from . import test_rma_journal_seal
 from . import test_rma_background_jobs
 from . import test_rma_generate
+from . import test_rma_valuation_rounding
