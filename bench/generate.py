@@ -91,6 +91,7 @@ FINDINGS = (
 SCANS_PER_UNIT = 5  # dock, shelf and bench scans, on top of the workflow's own events: about 10 events a unit
 TEMPLATE_MONTHS = 2  # at scale (template_rmas): the months written through the ORM, then cloned
 RECENT_MONTHS = 2  # and the last months, written through the ORM again (every state of the workflow)
+RESALE_AGE = 3  # months after which the remarketed units of a month are sold
 DISPOSE_CHUNK = 250  # under the company's background threshold (500 units): the wizard confirms at once
 
 
@@ -415,6 +416,70 @@ class Generator:
             yield month_start + timedelta(days=24, hours=6)
             with self._step(company, month, "refurbishment finished"):
                 units.action_finish_refurbishment()
+        repairs = fates["finished"].line_ids.filtered(lambda unit: unit.state == "in_progress").repair_id
+        if repairs:
+            yield month_start + timedelta(days=25, hours=3)
+            with self._step(company, month, "repairs finished"):
+                repairs.action_repair_start()
+                repairs.action_repair_end()
+        # Months old, the remarketed units are sold: the depot's history is mostly closed, as a real one's is.
+        units = fates["finished"].line_ids.filtered(lambda unit: unit.state == "ready")
+        if units and age >= RESALE_AGE:
+            yield month_start + timedelta(days=27, hours=2)
+            self._resell(env, warehouse, units)
+
+    def _resell(self, env, warehouse, units):
+        """Remarketed units sold: a delivery from graded stock to a customer, Odoo's own flow (the addon closes the
+        units and records their shipment)."""
+        customer_location = self.env.ref("stock.stock_location_customers")
+        groups = sorted(units.grouped("location_id").items(), key=lambda item: item[0].id)
+        pickings = env["stock.picking"].create(
+            [
+                {
+                    "partner_id": self.rng.choice(self.customers[warehouse.company_id]).id,
+                    "picking_type_id": warehouse.out_type_id.id,
+                    "location_id": location.id,
+                    "location_dest_id": customer_location.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": len(product_units),
+                                "location_id": location.id,
+                                "location_dest_id": customer_location.id,
+                            }
+                        )
+                        for product, product_units in sorted(
+                            location_units.grouped("product_id").items(), key=lambda item: item[0].id
+                        )
+                    ],
+                }
+                for location, location_units in groups
+            ]
+        )
+        pickings.action_confirm()
+        pickings.move_ids.move_line_ids.unlink()
+        lots = {(unit.location_id.id, unit.product_id.id): [] for unit in units}
+        for unit in units:
+            lots[unit.location_id.id, unit.product_id.id].append(unit.lot_id.id)
+        env["stock.move.line"].create(
+            [
+                {
+                    "move_id": move.id,
+                    "picking_id": move.picking_id.id,
+                    "product_id": move.product_id.id,
+                    "lot_id": lot_id,
+                    "quantity": 1,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                }
+                for move in pickings.move_ids
+                for lot_id in lots[move.location_id.id, move.product_id.id]
+            ]
+        )
+        pickings.move_ids.picked = True
+        pickings.with_context(skip_sms=True, skip_backorder=True)._action_done()
+        self.stats["resold"] += len(units)
 
     def _deliver(self, env, warehouse, rma_specs):
         """The units bought in (one receipt, a move per product) and delivered to their customers, one picking each."""
