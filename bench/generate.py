@@ -422,15 +422,25 @@ class Generator:
             with self._step(company, month, "repairs finished"):
                 repairs.action_repair_start()
                 repairs.action_repair_end()
-        # Months old, the remarketed units are sold: the depot's history is mostly closed, as a real one's is.
-        units = fates["finished"].line_ids.filtered(lambda unit: unit.state == "ready")
+        # Months old, the remarketed and restocked units are sold: a depot's history is mostly closed and its stock
+        # turns over, as a real one's does.
+        units = fates["finished"].line_ids.filtered(
+            lambda unit: (
+                unit.state == "ready"
+                or (
+                    unit.state == "closed"
+                    and unit.disposition_treatment == "restock"
+                    and unit.location_id.usage == "internal"
+                )
+            )
+        )
         if units and age >= RESALE_AGE:
             yield month_start + timedelta(days=27, hours=2)
             self._resell(env, warehouse, units)
 
     def _resell(self, env, warehouse, units):
-        """Remarketed units sold: a delivery from graded stock to a customer, Odoo's own flow (the addon closes the
-        units and records their shipment)."""
+        """Remarketed and restocked units sold: a delivery from their stock to a customer, Odoo's own flow (the addon
+        closes the remarketed units and records their shipment)."""
         customer_location = self.env.ref("stock.stock_location_customers")
         groups = sorted(units.grouped("location_id").items(), key=lambda item: item[0].id)
         pickings = env["stock.picking"].create(
