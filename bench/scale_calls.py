@@ -190,6 +190,14 @@ def run(env, measure):
         lambda _i: [model._read_group(domain, rows, measures) for _name, model, domain, rows, measures in pivots],
         range(CALLS),
     )
+    for name, model, domain, rows, measures in pivots:
+        calls(
+            f"  dashboard pivot: {name}",
+            lambda _i, model=model, domain=domain, rows=rows, measures=measures: model._read_group(
+                domain, rows, measures
+            ),
+            range(SLOW_CALLS * 2),
+        )
     company_domain = [("company_id", "=", company.id)]
     kpi_pivots = (
         ("rma.kpi.unit", ["disposition_id", "authorized_date:month"], ["recovered_value:sum"]),

@@ -204,6 +204,58 @@ class StockMove(models.Model):
         # their picking.
         return not self.rma_line_id and super()._should_be_assigned()
 
+    def _set_value(self, correction_quantity=None):
+        if correction_quantity:
+            return super()._set_value(correction_quantity=correction_quantity)
+        adjust = self._rma_value_change_before()
+        result = super()._set_value()
+        self._rma_round_to_value_change(adjust)
+        return result
+
+    def _rma_value_change_before(self):
+        """Accounting contract, invariant 1: the returned units leaving stock in one step move the ledger by what the
+        product's stock value moves. Odoo values each unit's move to the cent, while a product's stock value (its
+        FIFO queue, or its quantity at the average or standard cost) keeps the fractions of a cost that is not a whole
+        number of cents and is rounded once: unit by unit, a step of several units drifts by a cent (more for large
+        steps), and Odoo's entry with it. Read before Odoo values the moves, for each product whose outgoing moves
+        here are all returned units' (the addon's steps; Odoo's own flows keep their values): [(its moves, its stock
+        value before, unrounded, and after)]."""
+        adjust = []
+        if not any(move.rma_line_id for move in self):
+            return adjust
+        outgoing = self.filtered(lambda move: move.state != "done" and move._is_out())
+        for product, moves in outgoing.grouped("product_id").items():
+            if product.lot_valuated or not all(move.rma_line_id for move in moves):
+                continue
+            quantity = sum(move._get_valued_qty() for move in moves)
+            on_hand = product._with_valuation_context().qty_available
+            if product.uom_id.compare(quantity, 0) <= 0 or product.uom_id.compare(on_hand, quantity) < 0:
+                continue  # nothing valued, or more than the stock: Odoo extrapolates, its values stand
+            if product.cost_method == "fifo":
+                # The queue's value, and what Odoo takes from it for all these moves together (as it values them one
+                # after the other from the oldest cost): the same FIFO, unrounded.
+                before = product._run_fifo(on_hand)
+                after = before - product._run_fifo(quantity)
+            else:
+                before, after = on_hand * product.standard_price, (on_hand - quantity) * product.standard_price
+            adjust.append((moves, before, after))
+        return adjust
+
+    def _rma_round_to_value_change(self, adjust):
+        """The moves of each product read by _rma_value_change_before carry, together, the change of the product's
+        stock value as Odoo rounds it (product.total_value, to the cent): the rounding's cent goes to the last one.
+        Their book values and Odoo's entry follow."""
+        for moves, before, after in adjust:
+            currency = moves.company_id.currency_id[:1] or self.env.company.currency_id
+            change = currency.round(before) - currency.round(after)
+            difference = currency.round(change - sum(moves.mapped("value")))
+            # Only the rounding: a cent per unit at most, and one for the stock value's own rounding.
+            if (
+                not currency.is_zero(difference)
+                and currency.compare_amounts(abs(difference), currency.rounding * (len(moves) + 1)) <= 0
+            ):
+                moves[-1].value = currency.round(moves[-1].value + difference)
+
     def _get_manual_value(self, quantity, at_date=None):
         # Odoo looks up each move's manual value alone (one query per move). A returned unit's moves rarely have one
         # (a substitution held at zero, a unit leaving WIP at its carrying value): read them for all the moves valued
