@@ -113,7 +113,7 @@ class RmaLine(models.Model):
         "Closed: nothing more happens to the unit.",
     )
     # Allowed changes: UNIT_TRANSITIONS, applied by _transition.
-    authorized_date = fields.Datetime(string="Authorized On", readonly=True, copy=False)
+    authorized_date = fields.Datetime(string="Authorized On", readonly=True, copy=False, index=True)  # KPI periods
     closed_date = fields.Datetime(string="Closed On", readonly=True, copy=False)
 
     # ------------------------------------------------------------------

@@ -82,7 +82,8 @@ class RmaKpiUnit(models.Model):
             for name, start, end in STAGES
         )
         # LEFT JOINs on required keys (the same rows as inner joins): PostgreSQL drops those a query does not read
-        # (a pivot of hours by disposition reads rma_line alone).
+        # (a pivot of hours by disposition reads rma_line alone). A unit's receipt value is summed from its own moves
+        # (LATERAL, by the moves' unit index): a period's pivot reads the period's units, not every receipt ever made.
         return SQL(
             """
             SELECT line.id AS id, line.id AS unit_id, line.company_id, company.currency_id, rma.warehouse_id,
@@ -97,13 +98,12 @@ class RmaKpiUnit(models.Model):
               LEFT JOIN res_company company ON company.id = line.company_id
               LEFT JOIN product_product product ON product.id = line.product_id
               LEFT JOIN product_template template ON template.id = product.product_tmpl_id
-              LEFT JOIN (
-                   SELECT move.rma_line_id, SUM(move.value) AS value
+              LEFT JOIN LATERAL (
+                   SELECT SUM(move.value) AS value
                      FROM stock_move move
                      JOIN stock_location source ON source.id = move.location_id
-                    WHERE move.state = 'done' AND source.usage = 'customer' AND move.rma_line_id IS NOT NULL
-                    GROUP BY move.rma_line_id
-              ) receipt ON receipt.rma_line_id = line.id
+                    WHERE move.rma_line_id = line.id AND move.state = 'done' AND source.usage = 'customer'
+              ) receipt ON TRUE
              WHERE line.authorized_date IS NOT NULL
             """,
             hours=hours,
