@@ -139,7 +139,7 @@ class RmaAuditChecklist(models.TransientModel):
                 "passed": 1 if integrity["ok"] else 0,
                 "note": integrity.get("message")
                 or self.env._(
-                    "%(count)s events verified: the chains of the %(units)s units handled in the period",
+                    "%(count)s events of %(units)s units verified",
                     count=integrity["event_count"],
                     units=integrity["chain_count"],
                 ),

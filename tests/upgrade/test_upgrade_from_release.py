@@ -77,7 +77,7 @@ class TestUpgradeFromRelease(TransactionCase):
         checklist.action_compute()
         custody = checklist.item_ids.filtered(lambda item: item.name == "Custody chain integrity")
         self.assertEqual(custody.passed, 1, custody.note)
-        self.assertTrue(custody.note.startswith(f"{len(events)} events verified"), custody.note)
+        self.assertTrue(custody.note.startswith(f"{len(events)} events of "), custody.note)
 
     def test_the_new_version_disposes_the_release_units(self):
         """Inspected units the release left waiting are disposed by a batch of the new version."""
