@@ -201,16 +201,16 @@ class RmaCustodyEvent(models.Model):
         )
 
     @api.model
-    def _check_integrity(self, company, after_line_id=0, upto_line_id=None, seals=True, line_ids=None, since=None):
+    def _check_integrity(self, company, after_line_id=0, upto_line_id=None, seals=True, line_ids=None, period=None):
         """Recompute every custody chain of ``company`` from the database.
 
         Returns a dict: ``ok``, ``event_count``, ``chain_count`` and, when a chain is broken, ``broken_event_id``
         (the first event that does not match, or False when events are missing at the end of a chain),
         ``broken_line_id`` and ``message``. ``after_line_id``/``upto_line_id`` limit it to the chains of the units
         in that id range and ``seals=False`` leaves out the seals: a chunk of the background check (rma.custody.check),
-        whose last step checks the seals. ``line_ids`` limits it to those units' chains, and the seals to those made
-        since ``since`` and to those units' heads in them: a period's check (the audit checklist), which costs what
-        the period holds, not the whole history.
+        whose last step checks the seals. ``line_ids`` limits it to those units' chains, and the seals to those that
+        cover ``period`` (start, end) and to those units' heads and journal items in them: a period's check (the
+        audit checklist), which costs what the period holds, not the whole history.
         """
         self.env.flush_all()
         columns = self._hashed_columns()
@@ -297,7 +297,7 @@ class RmaCustodyEvent(models.Model):
             return result
         # The seals catch what the chains alone cannot: a unit deleted with its whole history, a chain rewritten.
         problem = self.env["rma.custody.seal"]._check_seals(
-            company, event_hashes, line_ids=None if line_ids is None else set(line_ids), since=since
+            company, event_hashes, line_ids=None if line_ids is None else set(line_ids), period=period
         )
         if problem:
             seal_id, line_id, message = problem

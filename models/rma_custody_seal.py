@@ -225,13 +225,14 @@ class RmaCustodySeal(models.Model):
         }
 
     @api.model
-    def _check_seals(self, company, event_hashes=None, line_ids=None, since=None):
+    def _check_seals(self, company, event_hashes=None, line_ids=None, period=None):
         """Recompute the seal chain of ``company``, check every sealed head against ``event_hashes`` ({(unit id,
         position): hash} of the events that exist; None: read those the seals cover) and every seal's RMA journal
         anchor and items against the journal. Returns None or (seal id, unit id, message).
 
-        ``since``: only the seals made from that time on, chained from the seal before them (a period's check);
-        ``line_ids``: only those units' heads are checked (the other units' events are not in ``event_hashes``)."""
+        ``period`` (start, end): only the seals that cover it, from the first made in it to the first made after it,
+        chained from the seal before them (a period's check); ``line_ids``: only those units' heads and journal items
+        are checked (the other units' events are not in ``event_hashes``)."""
         self.env.cr.execute(
             SQL(
                 "SELECT id, sequence, to_char(seal_date, 'YYYY-MM-DD HH24:MI:SS'), heads, journal_anchor,"
@@ -239,24 +240,26 @@ class RmaCustodySeal(models.Model):
                 " ORDER BY sequence",
                 company.id,
                 SQL(
-                    "sequence >= COALESCE((SELECT MAX(sequence) FROM rma_custody_seal WHERE company_id = %s"
-                    " AND seal_date < %s), 1)",
-                    company.id,
-                    since,
+                    "sequence >= COALESCE((SELECT MAX(sequence) FROM rma_custody_seal WHERE company_id = %(company)s"
+                    " AND seal_date < %(start)s), 1) AND sequence <= COALESCE((SELECT MIN(sequence) FROM"
+                    " rma_custody_seal WHERE company_id = %(company)s AND seal_date >= %(end)s), 2147483647)",
+                    company=company.id,
+                    start=period[0],
+                    end=period[1],
                 )
-                if since
+                if period
                 else SQL("TRUE"),
             )
         )
         rows = self.env.cr.fetchall()
-        if since and rows and rows[0][1] > 1:
+        if period and rows and rows[0][1] > 1:
             # The seal before the period anchors the chain: its hash is the first seal's previous one.
             chain_start, rows = rows[0][7], rows[1:]
         else:
             chain_start = None
         if event_hashes is None:
             event_hashes = self._sealed_event_hashes(company, rows)
-        journal = self._sealed_journal_state(company, rows)
+        journal = self._sealed_journal_state(company, rows, line_ids)
         previous = chain_start
         for seal_id, sequence, seal_date, heads, anchor, items, stored_previous, stored_hash in rows:
             if (stored_previous or None) != previous or custody_hash(
@@ -282,7 +285,7 @@ class RmaCustodySeal(models.Model):
                             position=position,
                         ),
                     )
-            problem = anchor and self._check_sealed_journal(sequence, anchor, items, journal)
+            problem = anchor and self._check_sealed_journal(sequence, anchor, items, journal, line_ids)
             if problem:
                 return (seal_id, *problem)
             previous = stored_hash
@@ -304,14 +307,14 @@ class RmaCustodySeal(models.Model):
         return {(line_id, sequence): event_hash for line_id, sequence, event_hash in self.env.cr.fetchall()}
 
     @api.model
-    def _sealed_journal_state(self, company, rows):
+    def _sealed_journal_state(self, company, rows, line_ids=None):
         """What the journal holds now of what ``rows`` (the seals) recorded: ({entry id: (name, hash)} of the
         anchored entries, {item id: (entry id, entry name, unit id, account id, balance)} of the sealed items)."""
         entry_ids, item_ids = set(), set()
         for *_values, anchor, items, _previous, _hash in rows:
             if anchor:
                 entry_ids.update(chain[2] for chain in json.loads(anchor)["chains"])
-                item_ids.update(item[0] for item in json.loads(items))
+                item_ids.update(item[0] for item in json.loads(items) if line_ids is None or item[2] in line_ids)
         self.env.cr.execute(
             SQL("SELECT id, name, inalterable_hash FROM account_move WHERE id = ANY(%s)", list(entry_ids))
         )
@@ -332,7 +335,7 @@ class RmaCustodySeal(models.Model):
         return entries, current
 
     @api.model
-    def _check_sealed_journal(self, sequence, anchor, items, journal):
+    def _check_sealed_journal(self, sequence, anchor, items, journal, line_ids=None):
         """None, or (unit id, message) naming the first difference between seal ``sequence``'s record of the RMA
         journal (its end anchor, its items) and ``journal`` (see _sealed_journal_state)."""
         entries, current = journal
@@ -350,6 +353,8 @@ class RmaCustodySeal(models.Model):
                     ),
                 )
         for item_id, entry_id, unit_id, account_id, balance in json.loads(items):
+            if line_ids is not None and unit_id not in line_ids:
+                continue  # another unit's item: not this check's
             if item_id not in current:
                 return (
                     unit_id,

@@ -112,13 +112,13 @@ class RmaAuditChecklist(models.TransientModel):
                 )
             )
         )
-        # The chains of the units with an event in the period, and the seals made since it began: what the period
-        # touched, whatever the history's size (the whole company is the custody check's job, rma.custody.check).
+        # The chains of the units with an event in the period, and the seals that cover it: what the period touched,
+        # whatever the history's size (the whole company is the custody check's job, rma.custody.check).
         Event = checklist.env["rma.custody.event"]
-        [(handled,)] = Event._read_group(self._period_domain("event_date"), [], ["line_id:array_agg_distinct"])
-        integrity = Event._check_integrity(
-            self.company_id, line_ids=handled or [], since=fields.Datetime.to_datetime(self.date_from)
-        )
+        period = self._period_domain("event_date")
+        [(handled,)] = Event._read_group(period, [], ["line_id:array_agg_distinct"])
+        start, end = period[1][2], period[2][2]
+        integrity = Event._check_integrity(self.company_id, line_ids=handled or [], period=(start, end))
         broken = Line.browse(integrity.get("broken_line_id") or []).exists()
         value, ledger = checklist.company_id.stock_value(), checklist.company_id.stock_accounting_value()
         difference = sum(value.values()) - sum(ledger.values())

@@ -223,6 +223,20 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         self.assertEqual(json.loads(custody.failing_ids), unit.ids)
         self.assertIn("was modified after it was recorded", custody.note)
 
+    def test_audit_checklist_checks_the_seals_that_cover_its_period(self):
+        """The seals made after the month's events cover them: one of them rewritten fails the month's checklist."""
+        with freeze_time(datetime(2026, 7, 1, 2, 0, 0)):
+            seal = self.env["rma.custody.seal"]._seal(self.company)
+        self.assertTrue(seal)
+        _checklist, items = self._checklist()
+        self.assertEqual(items["Custody chain integrity"].passed, 1, items["Custody chain integrity"].note)
+        self.env.cr.execute("UPDATE rma_custody_seal SET heads = '[]' WHERE id = %s", [seal.id])
+        self.env.invalidate_all()
+        _checklist, items = self._checklist()
+        custody = items["Custody chain integrity"]
+        self.assertEqual(custody.passed, 0)
+        self.assertIn(f"Seal {seal.sequence} was modified", custody.note)
+
     def test_audit_checklist_name_and_amount(self):
         checklist, _items = self._checklist()
         self.assertEqual(
