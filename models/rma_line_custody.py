@@ -1,7 +1,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, escape_psql
+from odoo.tools import SQL
 
 from .rma_line import DISPOSITION_FIELDS, ON_HAND_STATES
 from .rma_server_context import server_context
@@ -301,7 +301,7 @@ class RmaLine(models.Model):
         code = (code or "").strip()
         if not code:
             return self.browse()
-        lot_ids = self.env["stock.lot"]._search([("name", "=ilike", escape_psql(code))]).get_result_ids()
+        lot_ids = self.env["stock.lot"]._search(self.env["rma.scan"]._code_is("name", code)).get_result_ids()
         serial_is_code = Domain.custom(
             to_sql=lambda model, alias, query: SQL(
                 "lower(btrim(%s)) = lower(%s)", model._field_to_sql(alias, "serial_number", query), code

@@ -139,6 +139,8 @@ class RmaOrder(models.Model):
     can_be_cancelled = fields.Boolean(compute="_compute_can_be")
     can_be_reset = fields.Boolean(compute="_compute_can_be")
 
+    # Scans match an RMA number whatever its case (rma.scan.receive_scan): that expression, indexed.
+    _name_key_idx = models.Index("(lower(name))")
     _name_company_uniq = models.Constraint(
         "UNIQUE(name, company_id)",
         "An RMA number must be unique per company.",

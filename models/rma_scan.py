@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import escape_psql
+from odoo.fields import Domain
+from odoo.tools import SQL
 
 from .rma_line import ON_HAND_STATES
 from .rma_workflow_guard import server_create
@@ -21,9 +22,19 @@ class RmaScan(models.AbstractModel):
     # Receive screen
     # ------------------------------------------------------------------
     @api.model
+    def _code_is(self, field_name, code):
+        """``field_name`` is exactly ``code`` whatever its case (``%`` and ``_`` are characters): lower(field) =
+        lower(code), the expression the scanned models index (a search with =ilike reads every row)."""
+        return Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "lower(%s) = lower(%s)", model._field_to_sql(alias, field_name, query), code
+            )
+        )
+
+    @api.model
     def receive_scan(self, code, rma_id=False, station=False):
         code, rma_id, station = self._check_scan_arguments(code, rma_id, station)
-        scanned_rma = self.env["rma.order"].search([("name", "=ilike", escape_psql(code))], limit=1)
+        scanned_rma = self.env["rma.order"].search(self._code_is("name", code), limit=1)
         if scanned_rma:
             if scanned_rma.state not in RECEIVABLE_RMA_STATES:
                 raise UserError(

@@ -8,6 +8,9 @@ from .rma_workflow_guard import MANAGER_GROUP, ensure_workflow_fields, server_ow
 class StockLot(models.Model):
     _inherit = "stock.lot"
 
+    # Scans match a serial whatever its case (rma.line._find_by_code): that expression, indexed.
+    _rma_name_key_idx = models.Index("(lower(name))")
+
     rma_custody_event_ids = fields.One2many("rma.custody.event", "lot_id", string="Chain of Custody")
     rma_custody_event_count = fields.Integer(compute="_compute_rma_custody_event_count", string="Custody Events")
     # Reactivation block: the serial of a unit destroyed, recycled or harvested must never come back into stock.
