@@ -14,6 +14,7 @@ from . import rma_line_checks
 from . import rma_demo
 from . import rma_demo_intake
 from . import stock_move
+from . import product_value
 from . import stock_picking
 from . import stock_warehouse
 from . import rma_custody_event
