@@ -51,7 +51,8 @@ class RmaKpiReturnRate(models.Model):
         # Ids: even for shipped moves, odd for returned units (one view, two sources).
         # The joins that only describe a row (product, partner, RMA) are LEFT JOINs on required keys (the same rows
         # as inner joins): PostgreSQL drops those a query does not read, e.g. a pivot by product and week joins only
-        # the locations that select the moves.
+        # the locations that select the moves. The picking is read inside the partner's join, so that it goes with it
+        # (a join of its own stayed, one lookup per shipped move).
         return SQL(
             """
             SELECT move.id * 2 AS id, move.date, move.company_id, source.warehouse_id,
@@ -63,8 +64,10 @@ class RmaKpiReturnRate(models.Model):
               JOIN stock_location destination ON destination.id = move.location_dest_id
               LEFT JOIN product_product product ON product.id = move.product_id
               LEFT JOIN product_template template ON template.id = product.product_tmpl_id
-              LEFT JOIN stock_picking picking ON picking.id = move.picking_id
-              LEFT JOIN res_partner partner ON partner.id = COALESCE(move.partner_id, picking.partner_id)
+              LEFT JOIN res_partner partner ON partner.id = COALESCE(
+                   move.partner_id,
+                   (SELECT picking.partner_id FROM stock_picking picking WHERE picking.id = move.picking_id)
+              )
              WHERE move.state = 'done' AND source.usage = 'internal' AND destination.usage = 'customer'
             UNION ALL
             SELECT line.id * 2 + 1, line.authorized_date, line.company_id, rma.warehouse_id,
