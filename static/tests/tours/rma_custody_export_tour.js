@@ -24,7 +24,7 @@ registry.category("web_tour.tours").add("rma_recovery_custody_export_tour", {
         },
         {
             content: "With the units to export and its progress bar",
-            trigger: ".o_field_widget[name=unit_total]:contains('2') ~ .o_field_progressbar",
+            trigger: ".o_field_progressbar[name=unit_done] .o_progressbar_value span:last-child:contains('2')",
         },
     ],
 });
