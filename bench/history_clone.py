@@ -121,7 +121,6 @@ class HistoryCloner:
             self.ranges[table] = (min(ids) - 1, max(ids))
         self.bases = max_ids(self.cr)
         self.models = {table.replace("_", "."): table for table in self.ranges}
-        self.models.update({"rma.order": "rma_order", "rma.line": "rma_line", "stock.picking": "stock_picking"})
 
     # ------------------------------------------------------------------
     # Catalogue

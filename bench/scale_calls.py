@@ -160,7 +160,7 @@ def run(env, measure):
     calls(
         "Units list, search a serial",
         lambda serial: Line.web_search_read(
-            [*open_domain[:0], ("serial_number", "ilike", serial)], line_list, limit=80, count_limit=10001
+            [("serial_number", "ilike", serial)], line_list, limit=80, count_limit=10001
         ),
         any_serials,
     )

@@ -47,5 +47,6 @@ from . import rma_order_notification
 from . import rma_order_mail
 from . import rma_order_portal
 from . import rma_line_portal
+from . import rma_background_job
 from . import rma_custody_check
 from . import rma_custody_export

@@ -16,6 +16,7 @@ class RmaCustodyCheck(models.Model):
 
     _name = "rma.custody.check"
     _description = "Custody Integrity Check"
+    _inherit = "rma.background.job"
     _order = "id desc"
     _rec_name = "requested_date"
     _check_company_auto = True
@@ -98,25 +99,8 @@ class RmaCustodyCheck(models.Model):
     # ------------------------------------------------------------------
     # The job
     # ------------------------------------------------------------------
-    @api.model
-    def _cron_run(self, chunk_size=None):
-        """Run the requested checks, oldest first, ``chunk_size`` units per transaction; run by the cron, each chunk
-        is committed with its progress (a crash resumes after the last unit committed), called from code, all of
-        them in the caller's transaction. Runs as superuser: it reads every chain of the company, as the report."""
-        chunk_size = chunk_size or CHUNK_SIZE
-        by_cron = self.env.context.get("ir_cron_progress_id")
-        busy = self.browse()
-        while check := self.search([("state", "=", "queued"), ("id", "not in", busy.ids)], order="id", limit=1):
-            if not check.try_lock_for_update():
-                busy |= check
-                continue
-            processed = check.sudo()._run_chunk(chunk_size)  # sudo: the server's record of every chain, read raw
-            if by_cron:
-                remaining = sum(
-                    max(queued.unit_total - queued.unit_done, 0) for queued in self.search([("state", "=", "queued")])
-                )
-                if not self.env["ir.cron"]._commit_progress(processed, remaining=remaining):
-                    return
+    def _job_chunk_size(self):
+        return CHUNK_SIZE
 
     def _run_chunk(self, chunk_size):
         """Check the chains of the next ``chunk_size`` units of the company (by id), or, after the last unit, its

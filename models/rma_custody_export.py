@@ -24,6 +24,7 @@ class RmaCustodyExport(models.Model):
 
     _name = "rma.custody.export"
     _description = "Custody Export"
+    _inherit = "rma.background.job"
     _order = "id desc"
     _check_company_auto = True
 
@@ -207,37 +208,11 @@ class RmaCustodyExport(models.Model):
     # ------------------------------------------------------------------
     # The job
     # ------------------------------------------------------------------
-    @api.model
-    def _cron_run(self, chunk_size=None):
-        """Run the queued exports, oldest first, ``chunk_size`` units per transaction; run by the cron, each chunk is
-        committed with its part file and progress (a crash resumes after the last unit committed), called from code,
-        all of them in the caller's transaction. Runs as superuser: it reads every chain of the company."""
-        chunk_size = chunk_size or CHUNK_SIZE
-        by_cron = self.env.context.get("ir_cron_progress_id")
-        busy = self.browse()
-        while export := self.search([("state", "=", "queued"), ("id", "not in", busy.ids)], order="id", limit=1):
-            if not export.try_lock_for_update():
-                busy |= export
-                continue
-            try:
-                processed = export.sudo()._run_chunk(chunk_size)  # sudo: the server's export of every chain
-            except Exception as error:
-                if not by_cron:
-                    raise
-                # The chunk is undone; its failure is kept (committed) so that a chunk that always fails stops the
-                # export instead of failing the job of every export until Odoo deactivates it.
-                self.env.cr.rollback()
-                export._record_failure(error)
-                self.env["ir.cron"]._commit_progress(0)  # commits the failure, no progress
-                raise
-            if by_cron:
-                remaining = sum(
-                    max(queued.unit_total - queued.unit_done, 0) for queued in self.search([("state", "=", "queued")])
-                )
-                if not self.env["ir.cron"]._commit_progress(processed, remaining=remaining):
-                    return
+    def _job_chunk_size(self):
+        return CHUNK_SIZE
 
     def _record_failure(self, error):
+        """Kept, so that a chunk failing MAX_ATTEMPTS runs in a row stops the export as Failed."""
         self.ensure_one()
         attempts = self.failure_count + 1
         vals = {"failure_count": attempts, "message": str(error)}
@@ -254,6 +229,7 @@ class RmaCustodyExport(models.Model):
                 ),
             )
         self.sudo().write(vals)  # sudo: the server records the job's failure
+        return True
 
     def _run_chunk(self, chunk_size):
         """Write the whole chains of the next ``chunk_size`` units with an event in the period (by id) into a part

@@ -51,9 +51,14 @@ class RmaAuditChecklist(models.TransientModel):
     # ------------------------------------------------------------------
     # The items
     # ------------------------------------------------------------------
+    def _period_bounds(self):
+        """The period's first instant and the instant after it."""
+        return fields.Datetime.to_datetime(self.date_from), fields.Datetime.to_datetime(
+            fields.Date.add(self.date_to, days=1)
+        )
+
     def _period_domain(self, date_field):
-        start = fields.Datetime.to_datetime(self.date_from)
-        end = fields.Datetime.to_datetime(fields.Date.add(self.date_to, days=1))
+        start, end = self._period_bounds()
         domain = [("company_id", "=", self.company_id.id), (date_field, ">=", start), (date_field, "<", end)]
         if self.warehouse_id:
             domain.append(
@@ -115,10 +120,8 @@ class RmaAuditChecklist(models.TransientModel):
         # The chains of the units with an event in the period, and the seals that cover it: what the period touched,
         # whatever the history's size (the whole company is the custody check's job, rma.custody.check).
         Event = checklist.env["rma.custody.event"]
-        period = self._period_domain("event_date")
-        [(handled,)] = Event._read_group(period, [], ["line_id:array_agg_distinct"])
-        start, end = period[1][2], period[2][2]
-        integrity = Event._check_integrity(self.company_id, line_ids=handled or [], period=(start, end))
+        [(handled,)] = Event._read_group(self._period_domain("event_date"), [], ["line_id:array_agg_distinct"])
+        integrity = Event._check_integrity(self.company_id, line_ids=handled or [], period=self._period_bounds())
         broken = Line.browse(integrity.get("broken_line_id") or []).exists()
         value, ledger = checklist.company_id.stock_value(), checklist.company_id.stock_accounting_value()
         difference = sum(value.values()) - sum(ledger.values())
