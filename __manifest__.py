@@ -5,7 +5,7 @@
     "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
     "author": "rma_recovery developers",
     "license": "LGPL-3",
-    "depends": ["stock_account", "repair", "spreadsheet_dashboard", "portal"],
+    "depends": ["stock_account", "sale_stock", "purchase_stock", "repair", "spreadsheet_dashboard", "portal"],
     "data": [
         "security/rma_security.xml",
         "security/ir.model.access.csv",
@@ -71,5 +71,6 @@
             "rma_recovery/static/tests/tours/*.js",
         ],
     },
+    "external_dependencies": {"python": ["biip", "epcpy"]},
     "uninstall_hook": "_uninstall_hook",
 }
