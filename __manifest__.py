@@ -1,6 +1,6 @@
 {
     "name": "RMA Recovery",
-    "version": "19.0.1.12.0",
+    "version": "19.0.1.13.0",
     "category": "Supply Chain/Inventory",
     "summary": "Returns of serialized IT assets: authorization, custody, inspection, disposition",
     "author": "rma_recovery developers",

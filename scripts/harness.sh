@@ -249,10 +249,10 @@ cmd_test() {
 # data into a fresh database, prepared by a script of tests/upgrade/ run by the old version (a JSON snapshot of what
 # it left), then the current version's upgrade, then the tests of tests/upgrade/ comparing with the snapshot.
 UPGRADE_FROM=420456661e45bd1b3ab03de905eabd2784ebea22  # rma_recovery 19.0.1.1.0: a disposition the old way
-UPGRADE_FROM_RELEASE=963daae1ce5be5ca438f2dc7187b9d4931c80542  # rma_recovery 19.0.1.11.0, the last release
+UPGRADE_FROM_RELEASE=41ab2052778fbfd26dab8d5be47ace69a9d595ee  # rma_recovery 19.0.1.12.0, the last release
 cmd_test_upgrade() {
     upgrade_from "$UPGRADE_FROM" 19.0.1.1.0 prepare_from_19_0_1_1_0.py RMA_UPGRADE_SNAPSHOT "${RMA_UPGRADE_DB:-rma_upgrade}"
-    upgrade_from "$UPGRADE_FROM_RELEASE" 19.0.1.11.0 prepare_from_release.py RMA_UPGRADE_RELEASE_SNAPSHOT \
+    upgrade_from "$UPGRADE_FROM_RELEASE" 19.0.1.12.0 prepare_from_release.py RMA_UPGRADE_RELEASE_SNAPSHOT \
         "${RMA_UPGRADE_DB:-rma_upgrade}_release"
 }
 
