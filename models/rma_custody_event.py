@@ -143,8 +143,8 @@ class RmaCustodyEvent(models.Model):
         """Record one event per unit: the one helper through which the addon writes the chain of custody.
 
         ``location`` is where the unit is (its current location by default), ``destination`` where it is handed to;
-        each of ``location``, ``destination`` and ``note`` is one value for every unit or {unit: value}. Other
-        ``values`` (scanned_code, lot_id, serial) apply to every event.
+        each of ``location``, ``destination``, ``note`` and the other ``values`` (scanned_code, lot_id, serial,
+        read_ref) is one value for every unit or {unit: value}.
         """
         if not units:
             return self
@@ -160,7 +160,7 @@ class RmaCustodyEvent(models.Model):
         return self.sudo().create(
             [
                 {
-                    **values,
+                    **{name: of(value, unit) for name, value in values.items()},
                     "line_id": unit.id,
                     "event_type": event_type,
                     "location_id": id_of(location, unit) if location is not None else unit.location_id.id,
