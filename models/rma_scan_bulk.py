@@ -259,7 +259,9 @@ class RmaScan(models.AbstractModel):
             )
         if any("\x00" in code or len(code) > MAX_CODE_LENGTH for code in codes):
             raise UserError(
-                self.env._("A code of the read is not a line of text of at most %(length)s characters.", length=128)
+                self.env._(
+                    "A code of the read is not a line of text of at most %(length)s characters.", length=MAX_CODE_LENGTH
+                )
             )
         _code, record_id, station = self._check_scan_arguments(codes[0], record_id, station)
         if read_ref in (None, False, ""):
@@ -401,9 +403,9 @@ class RmaScan(models.AbstractModel):
                 )
                 return None
             candidates = candidates.filtered(lambda line: line.product_id in products)
-        if read.luhn_failed and (
-            not candidates or any(line.product_id.rma_identifier_type == "imei" for line in candidates)
-        ):
+        # A unit declared with that very number was accepted when its RMA was authorized (an override): received as
+        # the single scan receives it. Any other 15-digit number failing its check digit is a misread IMEI.
+        if read.luhn_failed and not candidates:
             self._classify(entry, INVALID_CLASS, self.env._("not an IMEI: its check digit (Luhn) is wrong"))
             return None
         if not candidates:

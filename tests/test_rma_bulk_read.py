@@ -246,7 +246,7 @@ class TestRmaBulkRead(RmaCommon):
         def fail_on_f3(moves):
             # The last step of the receipt, once the moves are done and the events written.
             if "BLK-F3" in moves.rma_line_id.mapped("serial_number"):
-                raise UserError("The RMA journal is locked.")
+                raise UserError(moves.env._("The RMA journal is locked."))
             return original(moves)
 
         with patch.object(stock_move, "_rma_post_receipt_entries", fail_on_f3):
