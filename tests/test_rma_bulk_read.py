@@ -324,6 +324,19 @@ class TestRmaBulkRead(RmaCommon):
             self.scan.custody_bulk([sgtin_hex(LAPTOP_GTIN, "BLK-C1")])
         self.assertTrue(self._check()["ok"])
 
+    def test_an_overridden_imei_is_received_as_declared(self):
+        """A number failing the IMEI check digit is refused unless it is a unit's own, accepted by a manager's override
+        when its RMA was authorized: the bulk read receives it as the single scan does."""
+        odd_imei = "356938035643808"
+        self._deliver(self.customer, self.phone, [odd_imei])
+        rma = self._create_rma([(self.phone, odd_imei)])
+        rma.line_ids._action_override("The customer's IMEI label is misprinted; checked by hand.")
+        rma.action_authorize()
+        answer = self.scan.receive_bulk([odd_imei, "356938035643816"], rma_id=rma.id)
+        self.assertEqual((answer["bulk"]["counts"]["done"], answer["bulk"]["counts"]["invalid"]), (1, 1))
+        self.assertEqual(answer["bulk"]["rejects"][0]["code"], "356938035643816")
+        self.assertEqual(rma.line_ids.state, "received")
+
     def test_bad_reads_are_refused(self):
         for codes in ([], "  \n ", [42], None, {"a": 1}, ["x" * 200], ["ok", "a\x00b"]):
             with self.subTest(codes=codes), self.assertRaises(UserError):
@@ -404,6 +417,22 @@ class TestRmaBulkReadTour(RmaTourMixin, HttpCase):
         self.assertEqual(len(set(events.mapped("read_ref"))), 1)
         self.assertTrue(events[0].read_ref.startswith("READ/"))
         self.assertEqual(set(events.user_id.mapped("login")), {"rma_bulk_dock"})
+
+        # Then at the rack's portal, on the Custody Scan screen.
+        rack = env["stock.location"].create(
+            {
+                "name": "Bulk Tour Rack",
+                "usage": "internal",
+                "location_id": rma.warehouse_id.rma_quarantine_location_id.id,
+                "barcode": "RACK-BULK-TOUR",
+            }
+        )
+        self.start_tour("/odoo/rma-custody-scan", "rma_recovery_custody_bulk_read_tour", login="rma_bulk_dock")
+        self.assertEqual(rma.line_ids.location_id, rack)
+        moves = rma.line_ids.custody_event_ids.filtered(lambda event: event.event_type == "move")
+        self.assertEqual(len(moves), 2)
+        self.assertEqual(len(set(moves.mapped("read_ref"))), 1)
+        self.assertNotEqual(moves[0].read_ref, events[0].read_ref)
 
 
 @tagged("post_install", "-at_install")

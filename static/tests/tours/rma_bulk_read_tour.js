@@ -60,3 +60,42 @@ registry.category("web_tour.tours").add("rma_recovery_bulk_read_tour", {
         },
     ],
 });
+
+// The same pallet's read at the rack's portal, on the Custody Scan screen: the units handed over to the rack whose
+// barcode is typed under the read.
+registry.category("web_tour.tours").add("rma_recovery_custody_bulk_read_tour", {
+    steps: () => [
+        {
+            content: "The Custody Scan screen",
+            trigger: ".o_rma_scan_screen .o_rma_scan_message:contains('Scan a returned unit')",
+        },
+        {
+            content: "Open the bulk read",
+            trigger: ".o_rma_bulk_toggle",
+            run: "click",
+        },
+        {
+            content: "Paste the portal's read",
+            trigger: ".o_rma_bulk_codes",
+            run: `edit ${TAG_1} ${TAG_2}`,
+        },
+        {
+            content: "The rack's barcode",
+            trigger: ".o_rma_bulk_location",
+            run: "edit RACK-BULK-TOUR",
+        },
+        {
+            content: "Hand the read over",
+            trigger: ".o_rma_bulk_send:enabled",
+            run: "click",
+        },
+        {
+            content: "Both units handed over",
+            trigger: ".o_rma_bulk_summary .o_rma_bulk_count_done[data-count='2']",
+        },
+        {
+            content: "Success",
+            trigger: ".o_rma_scan_message.alert-success:contains('handed over')",
+        },
+    ],
+});
