@@ -337,6 +337,21 @@ class TestRmaBulkRead(RmaCommon):
         self.assertEqual(answer["bulk"]["rejects"][0]["code"], "356938035643816")
         self.assertEqual(rma.line_ids.state, "received")
 
+    def test_another_companys_units_are_unknown(self):
+        """A Returns user of another company reads this company's tags: nothing of it is found, nothing received."""
+        rma = self._rma({self.laptop: ["BLK-MC1"]})
+        other_company = self.env["res.company"].create({"name": "RMA Bulk Elsewhere"})
+        outsider = self._new_user("rma_bulk_outsider", "rma_recovery.group_rma_user", company=other_company)
+        answer = (
+            self.env["rma.scan"]
+            .with_user(outsider)
+            .receive_bulk([rma.name, sgtin_hex(LAPTOP_GTIN, "BLK-MC1"), "BLK-MC1"], station="ELSEWHERE")
+        )
+        self.assertEqual(answer["bulk"]["counts"]["done"], 0)
+        self.assertEqual(answer["bulk"]["counts"]["unknown"], 3)
+        self.assertNotIn("rma", answer)
+        self.assertEqual(rma.line_ids.state, "authorized")
+
     def test_bad_reads_are_refused(self):
         for codes in ([], "  \n ", [42], None, {"a": 1}, ["x" * 200], ["ok", "a\x00b"]):
             with self.subTest(codes=codes), self.assertRaises(UserError):
