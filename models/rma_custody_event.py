@@ -84,6 +84,13 @@ class RmaCustodyEvent(models.Model):
     station = fields.Char(readonly=True, help="Scanning station or device.")
     scanned_code = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
+    read_ref = fields.Char(
+        string="Read",
+        readonly=True,
+        index="btree_not_null",
+        help="The bulk read (an RFID portal's read of a pallet, a pasted list: rma.scan.receive_bulk, custody_bulk)"
+        " that recorded the event: every unit of the read carries it. Also in the event's note, which the hash covers.",
+    )
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True, required=True)
 

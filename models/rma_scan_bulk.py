@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -38,18 +38,6 @@ BULK_CLASSES = (DONE, DUPLICATE, UNKNOWN, ALREADY, NOT_ON_RMA, AMBIGUOUS, INVALI
 MAX_BULK_CODES = 10000
 # A unit's line closed, refused or cancelled: its serial names it no more.
 ENDED_STATES = ("closed", "rejected", "cancel")
-
-
-class RmaCustodyEvent(models.Model):
-    _inherit = "rma.custody.event"
-
-    read_ref = fields.Char(
-        string="Read",
-        readonly=True,
-        index="btree_not_null",
-        help="The bulk read (an RFID portal's read of a pallet, a pasted list) that recorded the event: every unit of"
-        " the read carries it. Also in the event's note, which the chain's hash covers.",
-    )
 
 
 class RmaScan(models.AbstractModel):
@@ -472,9 +460,9 @@ class RmaScan(models.AbstractModel):
         return self._bulk_summary(entries, accepted, read_ref, error, receive)
 
     @api.model
-    def _bulk_labels(self):
+    def _bulk_labels(self, receive):
         return {
-            DONE: self.env._("Received") if self.env.context.get("rma_bulk_receive") else self.env._("Handed over"),
+            DONE: self.env._("Received") if receive else self.env._("Handed over"),
             DUPLICATE: self.env._("Duplicates"),
             UNKNOWN: self.env._("Unknown"),
             ALREADY: self.env._("Already received"),
@@ -486,7 +474,7 @@ class RmaScan(models.AbstractModel):
 
     @api.model
     def _bulk_summary(self, entries, accepted, read_ref, error, receive):
-        labels = self.with_context(rma_bulk_receive=receive)._bulk_labels()
+        labels = self._bulk_labels(receive)
         counts = dict.fromkeys(BULK_CLASSES, 0)
         rejects = []
         for entry in entries:
