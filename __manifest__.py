@@ -59,6 +59,7 @@
         "data/rma_jobs_data.xml",
         "views/rma_custody_check_views.xml",
         "views/rma_custody_export_views.xml",
+        "views/rma_scan_bulk_views.xml",
     ],
     "demo": [
         "data/rma_demo.xml",

@@ -84,6 +84,13 @@ class RmaCustodyEvent(models.Model):
     station = fields.Char(readonly=True, help="Scanning station or device.")
     scanned_code = fields.Char(readonly=True)
     note = fields.Text(readonly=True)
+    read_ref = fields.Char(
+        string="Read",
+        readonly=True,
+        index="btree_not_null",
+        help="The bulk read (an RFID portal's read of a pallet, a pasted list: rma.scan.receive_bulk, custody_bulk)"
+        " that recorded the event: every unit of the read carries it. Also in the event's note, which the hash covers.",
+    )
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True, required=True)
 
@@ -143,8 +150,8 @@ class RmaCustodyEvent(models.Model):
         """Record one event per unit: the one helper through which the addon writes the chain of custody.
 
         ``location`` is where the unit is (its current location by default), ``destination`` where it is handed to;
-        each of ``location``, ``destination`` and ``note`` is one value for every unit or {unit: value}. Other
-        ``values`` (scanned_code, lot_id, serial) apply to every event.
+        each of ``location``, ``destination``, ``note`` and the other ``values`` (scanned_code, lot_id, serial,
+        read_ref) is one value for every unit or {unit: value}.
         """
         if not units:
             return self
@@ -160,7 +167,7 @@ class RmaCustodyEvent(models.Model):
         return self.sudo().create(
             [
                 {
-                    **values,
+                    **{name: of(value, unit) for name, value in values.items()},
                     "line_id": unit.id,
                     "event_type": event_type,
                     "location_id": id_of(location, unit) if location is not None else unit.location_id.id,

@@ -149,10 +149,13 @@ class RmaLine(models.Model):
             lambda move: move.location_id.usage == "customer" and move.state == "done"
         )
 
-    def _action_move_to(self, destination, station=False, scanned_code=False, event_type="move", note=False):
+    def _action_move_to(
+        self, destination, station=False, scanned_code=False, event_type="move", note=False, read_ref=False
+    ):
         """Move units already with us to ``destination`` (done immediately) and log the handoff.
 
-        ``destination`` and ``note`` may also be {unit: value}: one batch of moves whatever the destinations.
+        ``destination``, ``note`` and ``scanned_code`` may also be {unit: value}: one batch of moves whatever the
+        destinations. ``read_ref``: the bulk read that handed the units over (rma.scan.custody_bulk).
         """
         not_here = self.filtered(lambda line: line.state not in ON_HAND_STATES)
         if not_here:
@@ -162,8 +165,16 @@ class RmaLine(models.Model):
         destinations = destination if isinstance(destination, dict) else dict.fromkeys(self, destination)
         moving = self.filtered(lambda line: line.location_id != destinations[line])
         moves = self._create_done_moves([line._prepare_custody_move_vals(destinations[line]) for line in moving])
+        if read_ref and not note:
+            note = self.env._("Bulk read %(read)s", read=read_ref)
         self.env["rma.custody.event"]._log(
-            self, event_type, destination=destinations, note=note, station=station, scanned_code=scanned_code
+            self,
+            event_type,
+            destination=destinations,
+            note=note,
+            station=station,
+            scanned_code=scanned_code,
+            **({"read_ref": read_ref} if read_ref else {}),
         )
         self._set_location(destinations)
         # A remarketed unit handed out of graded stock (back to sellable stock) ends its path.

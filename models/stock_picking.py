@@ -126,11 +126,12 @@ class StockPicking(models.Model):
         }
 
     @api.model
-    def _rma_receive(self, units, station=False, scanned_codes=None, quantity=None):
+    def _rma_receive(self, units, station=False, scanned_codes=None, quantity=None, read_ref=False):
         """Receive ``units`` (rma.line) into their warehouse's quarantine: each unit's move in its RMA's receipt is
         validated on its own, in one batch for all the units. Returns the units' receipt moves, in their order.
 
-        ``scanned_codes``: {unit id: code scanned}; ``quantity``: for one untracked unit, how many came in.
+        ``scanned_codes``: {unit id: code scanned}; ``quantity``: for one untracked unit, how many came in;
+        ``read_ref``: the bulk read that received the units (rma.scan.receive_bulk), in their receipt events.
         The receipt stays open for the units still expected: a parcel received in several scans completes one
         document instead of leaving a chain of backorders, and the RMA number keeps naming one receipt.
         Serial units keep their original delivery (so Odoo values the receipt at the original cost), except
@@ -159,16 +160,19 @@ class StockPicking(models.Model):
         server_owned(units)._write_each(vals_by_unit)
         complete._transition("received")
         received = moves.rma_line_id
-        for scanned_code, scanned in received.grouped(lambda unit: scanned_codes.get(unit.id) or False).items():
-            self.env["rma.custody.event"]._log(
-                scanned,
-                "receipt",
-                location={move.rma_line_id: move.location_id for move in moves},
-                destination={move.rma_line_id: move.location_dest_id for move in moves},
-                note={unit: self.env._("Substitution suspected") for unit in scanned if unit.is_substitution},
-                station=station,
-                scanned_code=scanned_code,
-            )
+        read_note = read_ref and self.env._("Bulk read %(read)s", read=read_ref)
+        self.env["rma.custody.event"]._log(
+            received,
+            "receipt",
+            location={move.rma_line_id: move.location_id for move in moves},
+            destination={move.rma_line_id: move.location_dest_id for move in moves},
+            note={
+                unit: self.env._("Substitution suspected") if unit.is_substitution else read_note for unit in received
+            },
+            station=station,
+            scanned_code={unit: scanned_codes.get(unit.id) or False for unit in received},
+            read_ref=read_ref,
+        )
         moves.picking_id.filtered(lambda picking: picking.state == "done").rma_id._rma_notify("received")
         # Last: the RMA journal's next number is held from its posting to the commit, concurrent receipts wait on it.
         # Everything else is written first, so that only the entry's own writes happen while it is held.

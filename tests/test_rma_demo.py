@@ -7,6 +7,8 @@ from freezegun import freeze_time
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import convert_file, format_amount, format_date
 
+from odoo.addons.rma_recovery.models.rma_read_parser import parse_code
+
 from .common_api import ApiExamplesMixin
 
 
@@ -123,7 +125,9 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         receipts = received.custody_event_ids.filtered(lambda event: event.event_type == "receipt")
         self.assertEqual(receipts.line_id, received)
         for event in receipts:
-            self.assertEqual(event.scanned_code, event.line_id.serial_number)
+            # A pallet received by its RFID read (issue 23 §3): the code read is the unit's tag, naming its serial.
+            code = parse_code(event.scanned_code).code if event.read_ref else event.scanned_code
+            self.assertEqual(code, event.line_id.serial_number)
             self.assertEqual(event.user_id, self.inspector)
 
     def test_returns_staff_read_each_proof_of_purchase(self):
@@ -343,3 +347,19 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         self.assertEqual(self._run_example("outside", RMA_ID=rma_id)[0], 403)
         self.assertEqual(self._run_example("malformed_units")[0], 422)
         self.assertEqual(self._run_example("malformed_proof")[0], 422)
+
+    def test_dock_pallet_received_by_its_rfid_read(self):
+        """Issue 23 §3: the first pallet received by its portal's read (data/files/demo_pallet_received_epc.txt), one
+        receipt event per unit with the read's identifier; the second authorized, its read left to paste."""
+        laptop = self.env.ref("rma_recovery.demo_product_laptop")
+        self.assertEqual(laptop.barcode, "4012345000016")
+        received = self.units.filtered(lambda unit: unit.serial_number == "PB14-D1001").rma_id
+        waiting = self.units.filtered(lambda unit: unit.serial_number == "PB14-D2001").rma_id
+        self.assertEqual(set(received.line_ids.mapped("state")), {"received"})
+        self.assertEqual(set(received.line_ids.mapped("receipt_station")), {"DEMO-PORTAL"})
+        events = received.line_ids.custody_event_ids
+        self.assertEqual(len(events), len(received.line_ids))
+        self.assertEqual(len(set(events.mapped("read_ref"))), 1)
+        self.assertTrue(events[0].read_ref.startswith("READ/DEMO-PORTAL/"))
+        self.assertEqual(waiting.state, "authorized")
+        self.assertIn("data/files/demo_pallet_epc.txt", waiting.message_ids.mapped("body")[0])

@@ -32,6 +32,11 @@ export class RmaScanScreen extends Component {
             level: "info",
             busy: false,
             pending: 0,
+            // Bulk read: a list of codes sent at once (an RFID portal's export, a paste), and its summary.
+            bulkOpen: false,
+            bulkText: "",
+            bulkLocation: "",
+            bulk: null,
         });
         // Codes scanned while a call is under way, sent one after the other in the order they were scanned.
         this.queue = [];
@@ -109,6 +114,55 @@ export class RmaScanScreen extends Component {
             this.state.message = error.data?.message || error.message || String(error);
             this.state.level = "danger";
         }
+    }
+
+    toggleBulk() {
+        this.state.bulkOpen = !this.state.bulkOpen;
+        if (!this.state.bulkOpen) {
+            this.focus();
+        }
+    }
+
+    /**
+     * Send the pasted read at once: the server parses, deduplicates and resolves its codes, processes the accepted
+     * units in one transaction (all or none) and answers with the read's summary.
+     */
+    async sendBulk() {
+        const text = this.state.bulkText.trim();
+        if (!text || this.state.busy) {
+            return;
+        }
+        this.state.busy = true;
+        const station = this.state.station || false;
+        try {
+            const result = this.isCustody
+                ? await this.orm.call(
+                      "rma.scan",
+                      "custody_bulk",
+                      [this.state.bulkLocation.trim() ? `${text}\n${this.state.bulkLocation.trim()}` : text],
+                      { station }
+                  )
+                : await this.orm.call("rma.scan", "receive_bulk", [text], {
+                      rma_id: this.state.rma?.id || false,
+                      station,
+                  });
+            this.apply(result);
+            this.state.bulk = result.bulk;
+            if (!result.bulk.error) {
+                this.state.bulkText = "";
+            }
+        } catch (error) {
+            this.state.message = error.data?.message || error.message || String(error);
+            this.state.level = "danger";
+            this.state.bulk = null;
+        } finally {
+            this.state.busy = false;
+        }
+    }
+
+    bulkCounts() {
+        const bulk = this.state.bulk;
+        return bulk ? bulk.classes.filter((name) => bulk.counts[name]).map((name) => [name, bulk.labels[name], bulk.counts[name]]) : [];
     }
 
     apply(result) {
