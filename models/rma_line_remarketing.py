@@ -12,7 +12,6 @@ class RmaLine(models.Model):
 
     remarketing_channel_id = fields.Many2one(
         "rma.remarketing.channel",
-        string="Remarketing Channel",
         readonly=True,
         copy=False,
         index="btree_not_null",
@@ -28,18 +27,20 @@ class RmaLine(models.Model):
     )
 
     def _finish_work(self, moves):
-        super()._finish_work(moves)
+        result = super()._finish_work(moves)
         lines = moves.rma_line_id
         lines._rma_set_lot_condition("refurbished")
         lines._rma_allocate_channels()
+        return result
 
     def _leave_graded_stock(self, moves, logged=False):
         ready = self.filtered(lambda line: line.state == "ready")
-        super()._leave_graded_stock(moves, logged=logged)
+        result = super()._leave_graded_stock(moves, logged=logged)
         move_by_lot = {lot: move for move in moves for lot in move.move_line_ids.lot_id}
         left = ready.filtered(lambda line: line.state == "closed" and line.lot_id in move_by_lot)
         for move, lines in left.grouped(lambda line: move_by_lot[line.lot_id]).items():
             server_write(lines, {"remarketing_move_id": move.id})
+        return result
 
     def _rma_set_lot_condition(self, condition):
         """The units' serials are sold again as ``condition`` (new: restocked; refurbished: in graded stock), with the

@@ -36,12 +36,12 @@ class RmaRemarketingReport(models.Model):
     lot_id = fields.Many2one("stock.lot", string="Serial Number", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     grade_id = fields.Many2one("rma.grade", string="Cosmetic Grade", readonly=True)
-    channel_id = fields.Many2one("rma.remarketing.channel", string="Channel", readonly=True)
+    channel_id = fields.Many2one("rma.remarketing.channel", readonly=True)
     work_finished_date = fields.Datetime(string="Graded On", readonly=True)
     status = fields.Selection(
         [("in_stock", "In Graded Stock"), ("sold", "Sold"), ("left", "Left Otherwise")], readonly=True
     )
-    sale_line_id = fields.Many2one("sale.order.line", string="Sale Line", readonly=True)
+    sale_line_id = fields.Many2one("sale.order.line", readonly=True)
     unit_count = fields.Integer(string="Units", readonly=True, aggregator="sum")
     sold_count = fields.Integer(string="Units Sold", readonly=True, aggregator="sum")
     net_realizable_value = fields.Monetary(string="NRV", readonly=True, aggregator="sum")
