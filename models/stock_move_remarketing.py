@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 
 from .rma_server_context import server_context
+from .rma_workflow_guard import server_owned
 from .stock_lot_remarketing import CONDITIONS
 
 
@@ -23,6 +24,22 @@ class StockMove(models.Model):
     @api.model
     def _prepare_merge_moves_distinct_fields(self):
         return [*super()._prepare_merge_moves_distinct_fields(), "rma_condition", "rma_grade_id"]
+
+    def _prepare_move_split_vals(self, qty):
+        # A backorder asks for the condition its move asked for.
+        vals = super()._prepare_move_split_vals(qty)
+        if self.rma_condition:
+            vals.update(rma_condition=self.rma_condition, rma_grade_id=self.rma_grade_id.id)
+        return vals
+
+    def _create_backorder(self):
+        # The condition carried to the backorder (_prepare_move_split_vals) is a field only the server writes:
+        # whoever validates the delivery, the server's step.
+        conditioned = self.filtered("rma_condition")
+        if not conditioned:
+            return super()._create_backorder()
+        backorder_moves = super(StockMove, self - conditioned)._create_backorder()
+        return backorder_moves | super(StockMove, server_owned(conditioned))._create_backorder().with_env(self.env)
 
     def _prepare_procurement_values(self):
         # A multi-step delivery: the pick move asks for the same condition as the ship move it feeds.

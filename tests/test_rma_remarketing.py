@@ -169,6 +169,28 @@ class TestRmaRemarketing(RmaRemarketingCommon):
         delivery.button_validate()
         self.assertRecordValues(unit_b, [{"state": "closed", "remarketing_move_id": delivery.move_ids.id}])
 
+    def test_backorder_keeps_the_condition(self):
+        unit = self._graded_units(self.grade["b"])
+        self._new_units()
+        delivery = self._sale(self.grade["b"], quantity=2).picking_ids
+        self.assertEqual(delivery.move_line_ids.lot_id, unit.lot_id)
+        # Warehouse staff ship the one grade-B unit there is; the rest waits as a grade-B backorder.
+        delivery.move_ids.picked = True
+        delivery.with_user(self.rma_user)._action_done()
+        backorder = delivery.backorder_ids
+        self.assertRecordValues(
+            backorder.move_ids,
+            [
+                {
+                    "rma_condition": "refurbished",
+                    "rma_grade_id": self.grade["b"].id,
+                    "location_id": self.graded_location.id,
+                    "product_uom_qty": 1.0,
+                    "quantity": 0.0,
+                }
+            ],
+        )
+
     def test_pricelist_prices_each_grade(self):
         pricelist = self.env["product.pricelist"].create(
             {
