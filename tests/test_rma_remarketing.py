@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
@@ -92,6 +95,31 @@ class TestRmaRemarketing(RmaRemarketingCommon):
         # Server-owned: no client writes a serial's condition.
         with self.assertRaises(AccessError):
             unit.lot_id.with_user(self.rma_manager).write({"rma_condition": "new"})
+
+    def test_upgrade_gives_existing_units_their_serial_condition(self):
+        refurbished = self._graded_units(self.grade["b"])
+        restocked = self._inspected_units(self.product, self._serials(1, "RTS"))
+        self._dispose(restocked, self.code["RTS"])
+        lots = refurbished.lot_id | restocked.lot_id
+        # As before the upgrade: every serial new, without a grade.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_lot SET rma_condition = 'new', rma_grade_id = NULL WHERE id = ANY(%s)", [lots.ids]
+        )
+        lots.invalidate_recordset()
+        path = Path(__file__).parent.parent / "migrations" / "19.0.1.13.0" / "post-remarketing.py"
+        spec = importlib.util.spec_from_file_location("rma_post_remarketing", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.12.0")
+        lots.invalidate_recordset()
+        self.assertRecordValues(
+            refurbished.lot_id | restocked.lot_id,
+            [
+                {"rma_condition": "refurbished", "rma_grade_id": self.grade["b"].id},
+                {"rma_condition": "new", "rma_grade_id": self.grade["a"].id},
+            ],
+        )
 
     def test_new_order_never_reserves_a_graded_unit(self):
         unit = self._graded_units(self.grade["b"])
