@@ -4,6 +4,7 @@ from pathlib import Path
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import html2plaintext
 
 from .common_disposition import RmaDispositionCommon
 from .common_rpc import RmaRpcCommon
@@ -196,6 +197,11 @@ class TestRmaRemarketing(RmaRemarketingCommon):
         delivery.move_ids.picked = True
         delivery.button_validate()
         self.assertRecordValues(unit_b, [{"state": "closed", "remarketing_move_id": delivery.move_ids.id}])
+        # The delivery slip names the serial's condition beside it.
+        self.env.user.group_ids += self.env.ref("stock.group_lot_on_delivery_slip")
+        html = self.env["ir.actions.report"]._render_qweb_html("stock.action_report_delivery", delivery.ids)[0]
+        text = " ".join(html2plaintext(html.decode()).split())
+        self.assertIn(f"{unit_b.lot_id.name} Refurbished, grade B", text)
 
     def test_backorder_keeps_the_condition(self):
         unit = self._graded_units(self.grade["b"])
