@@ -52,3 +52,16 @@ from . import rma_custody_check
 from . import rma_custody_export
 from . import rma_scan_bulk
 from . import rma_demo_dock
+from . import stock_lot_remarketing
+from . import stock_move_remarketing
+from . import stock_quant
+from . import stock_move_line
+from . import stock_rule
+from . import sale_order_line
+from . import product_pricelist
+from . import product_pricelist_item
+from . import rma_remarketing_channel
+from . import rma_channel_allocation
+from . import rma_line_remarketing
+from . import rma_disposition_batch_remarketing
+from . import rma_demo_remarketing

@@ -26,3 +26,4 @@ from . import test_rma_generate
 from . import test_rma_custody_export
 from . import test_rma_valuation_rounding
 from . import test_rma_bulk_read
+from . import test_rma_remarketing

@@ -363,3 +363,21 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         self.assertTrue(events[0].read_ref.startswith("READ/DEMO-PORTAL/"))
         self.assertEqual(waiting.state, "authorized")
         self.assertIn("data/files/demo_pallet_epc.txt", waiting.message_ids.mapped("body")[0])
+
+    def test_graded_units_on_sale_per_grade(self):
+        """Issue 23 §2: the history's refurbished laptop is in graded stock as grade B, with its channel; the
+        Refurbished pricelist prices grade B at 65% of the new price; the grade-B order's delivery reserved it."""
+        grade_b = self.env.ref("rma_recovery.rma_grade_b")
+        graded = self.units.filtered(lambda unit: unit.state == "ready" and unit.work_finished_date)
+        self.assertRecordValues(graded.lot_id, [{"rma_condition": "refurbished", "rma_grade_id": grade_b.id}])
+        self.assertEqual(graded.remarketing_channel_id, self.env.ref("rma_recovery.rma_channel_b2b"))
+        order = self.env["sale.order"].search([("client_order_ref", "=", "PO-REFURB-B")])
+        laptop = self.env.ref("rma_recovery.demo_product_laptop")
+        self.assertEqual(order.pricelist_id.name, "Refurbished")
+        self.assertRecordValues(
+            order.order_line, [{"rma_grade_id": grade_b.id, "price_unit": laptop.list_price * 0.65}]
+        )
+        delivery = order.picking_ids
+        self.assertEqual(delivery.state, "assigned")
+        self.assertEqual(delivery.move_line_ids.lot_id, graded.lot_id)
+        self.assertEqual(delivery.move_line_ids.location_id, graded.location_id)
