@@ -50,3 +50,5 @@ from . import rma_line_portal
 from . import rma_background_job
 from . import rma_custody_check
 from . import rma_custody_export
+from . import rma_vendor_return
+from . import rma_vendor_return_hooks

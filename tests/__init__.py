@@ -25,3 +25,4 @@ from . import test_rma_background_jobs
 from . import test_rma_generate
 from . import test_rma_custody_export
 from . import test_rma_valuation_rounding
+from . import test_rma_vendor_return
