@@ -52,3 +52,4 @@ from . import rma_custody_check
 from . import rma_custody_export
 from . import rma_vendor_return
 from . import rma_vendor_return_hooks
+from . import rma_demo_vendor

@@ -642,23 +642,11 @@ class RmaVendorReturnLine(models.Model):
             entry_lines |= line
         if not line_vals:
             return
-        company = self.company_id[:1]
-        # sudo: journal entries are the accountants' documents, posted for the returns manager after the guard
-        entry = (
-            self.env["account.move"]
-            .sudo()
-            .create(
-                {
-                    "move_type": "entry",
-                    "journal_id": company._get_rma_journal().id,
-                    "company_id": company.id,
-                    "date": fields.Date.context_today(self),
-                    "ref": self.vendor_return_id[:1].name,
-                    "line_ids": [Command.create(vals) for vals in line_vals if vals["debit"] or vals["credit"]],
-                }
-            )
+        entry = self.env["account.move"]._rma_create_entry(
+            self.company_id[:1],
+            [vals for vals in line_vals if vals["debit"] or vals["credit"]],
+            self.vendor_return_id[:1].name,
         )
-        entry._post()
         server_write(entry_lines, {"entry_ids": [Command.link(entry.id)]})
 
 

@@ -1,4 +1,4 @@
-from odoo import Command, api, fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
 from .rma_line import DISPOSITION_FIELDS
@@ -80,6 +80,12 @@ class ResCompany(models.Model):
                 "company_id": self.id,
             }
         )
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    rma_vendor_claims_account_id = fields.Many2one(related="company_id.rma_vendor_claims_account_id", readonly=False)
 
 
 class RmaLine(models.Model):
@@ -171,7 +177,8 @@ class RmaDispositionBatchLine(models.Model):
             blocker = line.unit_id._rtv_blocker()
             if blocker:
                 raise UserError(blocker)
-            line.unit_id.company_id._get_rma_vendor_claims_account()
+            if line.unit_id.product_id.valuation == "real_time":
+                line.unit_id.company_id._get_rma_vendor_claims_account()
         return super()._ensure_can_be_disposed()
 
 
@@ -201,7 +208,6 @@ class AccountMoveLine(models.Model):
         # A returned unit's credit clears Vendor Claims, not stock (its value left stock when it was shipped).
         return not self.rma_vendor_line_id and super()._eligible_for_stock_account()
 
-    @api.depends("rma_vendor_line_id")
     def _compute_account_id(self):
         super()._compute_account_id()
         for line in self.filtered(
