@@ -218,7 +218,11 @@ class RmaVendorReturn(models.Model):
         if not units:
             return self.browse()
         purchases = units._rtv_purchase_moves()
-        keys = {(purchases[unit].purchase_line_id.order_id.partner_id, unit.company_id) for unit in units}
+        # sudo: the vendor of the purchase, read for a returns manager who need not read purchase orders
+        vendor_of = {
+            unit: purchases[unit].sudo().purchase_line_id.order_id.partner_id.with_env(self.env) for unit in units
+        }
+        keys = {(vendor_of[unit], unit.company_id) for unit in units}
         drafts = self.search(
             [
                 ("state", "=", "draft"),
@@ -237,9 +241,7 @@ class RmaVendorReturn(models.Model):
             self.env["rma.vendor.return.line"],
             [
                 {
-                    "vendor_return_id": draft_by_key[
-                        (purchases[unit].purchase_line_id.order_id.partner_id, unit.company_id)
-                    ].id,
+                    "vendor_return_id": draft_by_key[(vendor_of[unit], unit.company_id)].id,
                     "unit_id": unit.id,
                     "purchase_move_id": purchases[unit].id,
                 }
@@ -447,14 +449,15 @@ class RmaVendorReturnLine(models.Model):
         flow: its lines name the purchase line (the PO's received quantity already dropped with the return's
         to_refund). Its lines for the units hit Vendor Claims (account.move.line._compute_account_id)."""
         vendor_return = self.vendor_return_id
-        purchase_order = self.purchase_line_id.order_id
+        # sudo: the purchase lines price the credit note, for a returns manager who need not read purchase orders
+        purchase_order = self.sudo().purchase_line_id.order_id
         journal = self.env["account.journal"].search(
             [*self.env["account.journal"]._check_company_domain(vendor_return.company_id), ("type", "=", "purchase")],
             limit=1,
         )
         invoice_lines = []
         for line in self:
-            purchase_line = line.purchase_line_id
+            purchase_line = line.sudo().purchase_line_id
             invoice_lines.append(
                 Command.create(
                     {

@@ -214,6 +214,16 @@ class TestRmaVendorReturn(RmaVendorReturnCommon, RmaDispositionCommon):
                 self._assert_step_balanced(before, self._values())
                 self.assertAlmostEqual(self._claims_balance(), 0.0)
 
+    def test_periodic_valuation_follows_odoo(self):
+        """Periodic: the addon posts nothing; the credit note is Odoo's own (not Vendor Claims)."""
+        unit = self._returned_unit(self._new_product("fifo", valuation="periodic"))
+        line = self._to_vendor(unit)
+        self.assertFalse(line.entry_ids)
+        line.with_user(self.rma_manager).action_answer_credit()
+        self.assertNotEqual(line.refund_line_id.account_id, self.claims_account)
+        self.assertAlmostEqual(self._claims_balance(), 0.0)
+        self.assertEqual(line.refund_line_id.purchase_line_id.qty_invoiced, 0)
+
 
 @tagged("post_install", "-at_install")
 class TestRmaVendorReturnRpc(RmaVendorReturnCommon, RmaRpcCommon):
