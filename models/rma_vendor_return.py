@@ -276,7 +276,7 @@ class RmaVendorReturnLine(models.Model):
     company_id = fields.Many2one(related="vendor_return_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     state = fields.Selection(related="vendor_return_id.state")
-    unit_id = fields.Many2one("rma.line", string="Unit", required=True, readonly=True, index=True, check_company=True)
+    unit_id = fields.Many2one("rma.line", required=True, readonly=True, index=True, check_company=True)
     rma_id = fields.Many2one(related="unit_id.rma_id")
     product_id = fields.Many2one(related="unit_id.product_id")
     lot_id = fields.Many2one(related="unit_id.lot_id", string="Serial Number")
