@@ -451,9 +451,17 @@ class RmaVendorReturnLine(models.Model):
         vendor_return = self.vendor_return_id
         # sudo: the purchase lines price the credit note, for a returns manager who need not read purchase orders
         purchase_order = self.sudo().purchase_line_id.order_id
-        journal = self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(vendor_return.company_id), ("type", "=", "purchase")],
-            limit=1,
+        # sudo: the company's purchase journal, for a returns manager who need not read the accounting journals
+        journal = (
+            self.env["account.journal"]
+            .sudo()
+            .search(
+                [
+                    *self.env["account.journal"]._check_company_domain(vendor_return.company_id),
+                    ("type", "=", "purchase"),
+                ],
+                limit=1,
+            )
         )
         invoice_lines = []
         for line in self:
@@ -490,7 +498,8 @@ class RmaVendorReturnLine(models.Model):
         refund.action_post()
         for line in self:
             refund_line = refund.invoice_line_ids.filtered(lambda aml, line=line: aml.rma_vendor_line_id == line)
-            server_write(line, {"refund_line_id": refund_line.id, "value_recovered": abs(refund_line.balance)})
+            # sudo: the link to the credit note, recorded for the returns manager who need not read journal items
+            line.sudo().write({"refund_line_id": refund_line.id, "value_recovered": abs(refund_line.balance)})
         self.unit_id._transition("closed", note=self.env._("Credited by the vendor"))
 
     def _answer_receive(self, answer):
@@ -650,7 +659,8 @@ class RmaVendorReturnLine(models.Model):
             [vals for vals in line_vals if vals["debit"] or vals["credit"]],
             self.vendor_return_id[:1].name,
         )
-        server_write(entry_lines, {"entry_ids": [Command.link(entry.id)]})
+        # sudo: the link to the entries, recorded for the returns manager who need not read journal entries
+        entry_lines.sudo().write({"entry_ids": [Command.link(entry.id)]})
 
 
 class RmaVendorWarranty:
