@@ -50,6 +50,17 @@ class RmaDemo(models.AbstractModel):
                 "line_ids": [Command.create({"product_id": dock.id, "serial_number": serial})],
             }
         )
+        # The proof of purchase attached to its RMA, as the form's upload does.
+        proof = env["ir.attachment"].create(
+            {
+                "name": f"{sale.name.replace('/', '-')}-invoice.pdf",
+                "raw": b"%PDF-1.4 demo proof of purchase",
+                "mimetype": "application/pdf",
+                "res_model": "rma.order",
+                "res_id": rma.id,
+            }
+        )
+        rma.proof_attachment_ids = [Command.link(proof.id)]
         rma.with_user(manager).action_authorize()
         self._demo_receive(rma, inspector)
         self._demo_inspect(

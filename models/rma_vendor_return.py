@@ -330,6 +330,30 @@ class RmaVendorReturnLine(models.Model):
     def action_answer_rejected(self):
         return self._answer("rejected")
 
+    def action_withdraw(self):
+        """Take units off a vendor RMA not shipped yet (the vendor refuses the authorization, the unit is disposed
+        otherwise): they go back to inspection, to be disposed again."""
+        self.vendor_return_id._ensure_manager()
+        shipped = self.filtered(lambda line: line.state not in ("draft", "requested"))
+        if shipped:
+            raise UserError(
+                self.env._(
+                    "%(unit)s has left for the vendor: it comes back with the vendor's answer.",
+                    unit=shipped[0].unit_id.display_name,
+                )
+            )
+        units = self.unit_id
+        units._lock_units()
+        for vendor_return, lines in self.grouped("vendor_return_id").items():
+            vendor_return.message_post(
+                body=self.env._("Withdrawn: %(units)s", units=", ".join(lines.unit_id.mapped("display_name")))
+            )
+        server_write(units, {"vendor_return_id": False})
+        # sudo: the vendor RMA's units are the server's records (no unlink right); the guard above ran
+        self.sudo().unlink()
+        units._rtv_back_to_inspection(self.env._("Withdrawn from the vendor RMA"))
+        return True
+
     def _answer(self, answer):
         """Record the vendor's answer for these units, all or nothing, and do what it means: a vendor credit note
         (credit), a receipt of a new serial (replacement), of the same serial into graded stock (repaired) or back

@@ -130,6 +130,12 @@ class TestRmaVendorReturn(RmaVendorReturnCommon, RmaDispositionCommon):
         self._dispose(third, self.rtv)
         self.assertNotEqual(third.vendor_return_id, vendor_return, "a requested vendor RMA takes no new unit")
         self.assertEqual(third.vendor_return_id.state, "draft")
+        withdrawn = vendor_return.line_ids.filtered(lambda line: line.unit_id == second)
+        withdrawn.with_user(self.rma_manager).action_withdraw()
+        self.assertEqual(second.state, "inspection")
+        self.assertFalse(second.disposition_id)
+        self.assertFalse(second.vendor_return_id)
+        self.assertEqual(vendor_return.line_ids.unit_id, first)
         with self.assertRaisesRegex(UserError, "authorization number"):
             vendor_return.with_user(self.rma_manager).action_ship()
         with self.assertRaises(AccessError):
