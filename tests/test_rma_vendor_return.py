@@ -173,6 +173,19 @@ class TestRmaVendorReturn(RmaVendorReturnCommon, RmaDispositionCommon):
         self.assertEqual(unit.state, "closed")
         self.assertEqual(line.vendor_return_id.state, "closed")
         self.assertAlmostEqual(line.vendor_return_id.recovery_rate, 100.0)
+        self.assertGreaterEqual(line.vendor_return_id.turnaround_days, 0.0)
+        # the KPI report's vendor returns: value sent, credited, recovery and turnaround per vendor
+        report = self.env["rma.kpi.report"].with_user(self.rma_manager).create({"company_id": self.company.id})
+        [row] = report._get_report_data()["vendor"]
+        self.assertEqual(row["vendor"], self.vendor.display_name)
+        self.assertEqual(row["units"], 1)
+        self.assertAlmostEqual(row["sent"], PRICE)
+        self.assertAlmostEqual(row["recovered"], PRICE)
+        self.assertAlmostEqual(row["pct"], 100.0)
+        self.assertIsNotNone(row["turnaround"])
+        action = self.env.ref("rma_recovery.action_report_rma_kpi").with_user(self.rma_manager)
+        html = action._render_qweb_html(action.report_name, report.ids)[0].decode()
+        self.assertIn("Vendor returns", html)
 
     def _answer_case(self, cost_method, answer):
         product = self._new_product(cost_method)
