@@ -65,7 +65,13 @@ class RmaDemo(models.AbstractModel):
         self._demo_receive(rma, inspector)
         self._demo_inspect(
             rma.line_ids,
-            [{"grade_id": env.ref("rma_recovery.rma_grade_d").id, "functional_result": "fail"}],
+            [
+                {
+                    "grade_id": env.ref("rma_recovery.rma_grade_d").id,
+                    "functional_result": "fail",
+                    "failure_code_ids": [Command.set(env.ref("rma_recovery.rma_failure_display").ids)],
+                }
+            ],
             inspector,
         )
         batch = (
