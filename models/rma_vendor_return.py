@@ -97,7 +97,7 @@ class RmaVendorReturn(models.Model):
             # sudo: a count on the form, for returns managers who need not read accounting
             vendor_return.refund_count = len(vendor_return.sudo().line_ids.refund_line_id.move_id)
 
-    @api.depends("line_ids.value_sent", "line_ids.value_recovered", "line_ids.answer_date", "shipped_date")
+    @api.depends("line_ids.value_sent", "line_ids.value_recovered", "line_ids.turnaround_days")
     def _compute_kpis(self):
         for vendor_return in self:
             lines = vendor_return.line_ids
@@ -106,12 +106,7 @@ class RmaVendorReturn(models.Model):
             vendor_return.value_recovered = sum(lines.mapped("value_recovered"))
             vendor_return.recovery_rate = 100.0 * vendor_return.value_recovered / sent if sent else 0.0
             answered = lines.filtered(lambda line: line.answer_date and line.shipped_date)
-            vendor_return.turnaround_days = (
-                sum((line.answer_date - line.shipped_date).total_seconds() / 86400.0 for line in answered)
-                / len(answered)
-                if answered
-                else 0.0
-            )
+            vendor_return.turnaround_days = sum(answered.mapped("turnaround_days")) / len(answered) if answered else 0.0
 
     # ------------------------------------------------------------------
     # CRUD
@@ -302,6 +297,20 @@ class RmaVendorReturnLine(models.Model):
         help="Credited amount (credit) or the replacement's value (replacement).",
     )
     entry_ids = fields.Many2many("account.move", string="Journal Entries", readonly=True, copy=False)
+    partner_id = fields.Many2one(related="vendor_return_id.partner_id", string="Vendor", store=True, index=True)
+    turnaround_days = fields.Float(
+        string="Vendor Turnaround (Days)",
+        compute="_compute_turnaround_days",
+        store=True,
+        aggregator="avg",
+        help="Days from the shipment to the vendor's answer (the KPIs' vendor turnaround).",
+    )
+
+    @api.depends("shipped_date", "answer_date")
+    def _compute_turnaround_days(self):
+        for line in self:
+            answered = line.shipped_date and line.answer_date
+            line.turnaround_days = (line.answer_date - line.shipped_date).total_seconds() / 86400.0 if answered else 0.0
 
     @api.model_create_multi
     def create(self, vals_list):
