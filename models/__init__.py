@@ -65,3 +65,6 @@ from . import rma_channel_allocation
 from . import rma_line_remarketing
 from . import rma_disposition_batch_remarketing
 from . import rma_demo_remarketing
+from . import rma_vendor_return
+from . import rma_vendor_return_hooks
+from . import rma_demo_vendor

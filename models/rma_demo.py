@@ -149,6 +149,7 @@ class RmaDemo(models.AbstractModel):
         self._demo_intake(web_order, laptop, phone, manager)
         self._demo_dock()
         self._demo_remarketing()
+        self._demo_vendor()
 
     def _demo_people(self):
         """Who works the demo returns: Mitchell Admin (Returns Manager) decides, confirms and validates; Marc Demo,

@@ -8,6 +8,7 @@ TREATMENTS = [
     ("repair", "Repair"),
     ("salvage", "Harvest / Recycle"),
     ("destroy", "Destroy"),
+    ("vendor", "Return to Vendor"),
 ]
 # Treatments whose unit waits in a WIP location until its work is finished.
 WORK_TREATMENTS = ("refurbish", "repair")
@@ -20,6 +21,7 @@ DESTINATIONS = [
     ("rma_harvest_location_id", "Parts Harvest"),
     ("rma_recycle_location_id", "Recycling"),
     ("rma_destruction_location_id", "Secure Destruction"),
+    ("rma_quarantine_location_id", "Returns Quarantine"),
 ]
 REPAIR_LEVELS = [("l1", "L1"), ("l2", "L2"), ("l3", "L3"), ("l4", "L4")]
 
@@ -126,6 +128,12 @@ class RmaDisposition(models.Model):
                 raise ValidationError(
                     self.env._("Units to refurbish or repair wait in a WIP location until the work is finished.")
                 )
+            if code.treatment == "vendor" and code.destination not in ("rma_quarantine_location_id", "lot_stock_id"):
+                raise ValidationError(
+                    self.env._("Units returned to their vendor wait in quarantine (or stock) until they are shipped.")
+                )
+            if code.treatment != "vendor" and code.destination == "rma_quarantine_location_id":
+                raise ValidationError(self.env._("Only units returned to their vendor stay in quarantine."))
             if code.treatment in ("salvage", "destroy") and code.destination in (
                 "lot_stock_id",
                 "rma_refurbish_location_id",

@@ -20,7 +20,9 @@ UNIT_TRANSITIONS = {
     "received": ("inspection",),  # Start Inspection
     "inspection": ("closed", "in_progress", "disposition"),  # disposition: RTS/PH/REC, REF/REP, SD
     "in_progress": ("ready", "inspection"),  # work finished / work cancelled: back to quarantine, to dispose again
-    "disposition": ("closed",),  # SD: closed when its destruction is certified (_close_destroyed)
+    # SD: closed when its destruction is certified (_close_destroyed); RTV: the vendor's answer (credit, replacement:
+    # closed; repaired: ready in graded stock; rejected: back to inspection, models/rma_vendor_return.py)
+    "disposition": ("closed", "ready", "inspection"),
     "ready": ("closed",),  # in graded stock, for remarketing, until it leaves it
     "closed": (),
     "rejected": ("draft",),  # reset by a manager
@@ -61,6 +63,7 @@ STATE_AFTER_DISPOSITION = {
     "repair": "in_progress",
     "salvage": "closed",
     "destroy": "disposition",
+    "vendor": "disposition",
 }
 
 

@@ -8,3 +8,4 @@ from . import rma_kpi_report
 from . import rma_kpi_failure
 from . import rma_kpi_stock_accuracy
 from . import rma_remarketing_report
+from . import rma_kpi_vendor

@@ -14,16 +14,20 @@ class TestRmaOdooDefaults(RmaAccountingCommon):
         accounts = self.env["account.account"].with_company(company)
         domain = accounts._check_company_domain(company)
         defaults = self.env["ir.default"].sudo()
-        ours = company.rma_warranty_account_id | accounts.browse(
-            defaults._get("rma.disposition", field_name, company_id=company.id)
-            for field_name in (
-                "accrued_cost_account_id",
-                "recovery_account_id",
-                "nrv_allowance_account_id",
-                "cost_variance_account_id",
+        ours = (
+            company.rma_warranty_account_id
+            | company.rma_vendor_claims_account_id
+            | accounts.browse(
+                defaults._get("rma.disposition", field_name, company_id=company.id)
+                for field_name in (
+                    "accrued_cost_account_id",
+                    "recovery_account_id",
+                    "nrv_allowance_account_id",
+                    "cost_variance_account_id",
+                )
             )
         )
-        self.assertEqual(len(ours), 5)
+        self.assertEqual(len(ours), 6)
         for account in ours:
             charts = accounts.search([*domain, ("account_type", "=", account.account_type), ("id", "not in", ours.ids)])
             self.assertTrue(charts, account.account_type)
