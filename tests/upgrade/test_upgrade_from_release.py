@@ -79,6 +79,32 @@ class TestUpgradeFromRelease(TransactionCase):
         self.assertEqual(custody.passed, 1, custody.note)
         self.assertTrue(custody.note.startswith(f"{len(events)} events of "), custody.note)
 
+    def test_release_gets_vendor_returns_and_graded_serials(self):
+        """From 19.0.1.13.0: purchases are installed with the addon, each company with a chart has its Vendor Claims
+        account (an asset, for units shipped to their vendor), and the serials of units the release restocked or
+        finished refurbishing carry the condition they are sold again in, with their inspection's grade."""
+        purchase = self.env["ir.module.module"].search([("name", "=", "purchase_stock")])
+        self.assertEqual(purchase.state, "installed")
+        for company in self.env["res.company"].browse(self.snapshot["company_ids"]).filtered("chart_template"):
+            with self.subTest(company=company.name):
+                claims = company.rma_vendor_claims_account_id
+                self.assertEqual(claims.account_type, "asset_current")
+        self.assertTrue(self.env.ref("rma_recovery.rma_disposition_rtv").exists())
+        restocked = self.lines.filtered(lambda line: line.disposition_treatment == "restock" and line.lot_id)
+        finished = self.lines.filtered(
+            lambda line: line.disposition_treatment in ("refurbish", "repair") and line.work_finished_date
+        )
+        self.assertTrue(restocked | finished, "the release's demo restocked or refurbished units")
+        # A serial returned more than once takes its last disposition's condition.
+        last = {}
+        for line in (restocked | finished).sorted(lambda line: (line.disposition_date, line.id)):
+            last[line.lot_id] = line
+        for line in last.values():
+            with self.subTest(unit=line.display_name):
+                expected = "new" if line in restocked else "refurbished"
+                self.assertEqual(line.lot_id.rma_condition, expected)
+                self.assertEqual(line.lot_id.rma_grade_id, line.inspection_id.grade_id)
+
     def test_the_new_version_disposes_the_release_units(self):
         """Inspected units the release left waiting are disposed by a batch of the new version."""
         waiting = self.lines.filtered("can_be_disposed")
