@@ -1,14 +1,36 @@
 import importlib.util
+import json
 import os
+from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import Form, new_test_user
-from odoo.tools import SQL
+from odoo.tools import SQL, file_open
 
 from odoo.addons.base.tests.common import BaseCommon
 from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
 
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools")
+
+
+def dashboard_data(file_name="returns_dashboard.json"):
+    """The Returns dashboard's spreadsheet (data/files/, built by tools/build_returns_dashboard.py)."""
+    with file_open(f"rma_recovery/data/files/{file_name}") as file:
+        return json.load(file)
+
+
+def dashboard_pivot_totals(env, pivot_id, day=None, data=None):
+    """A dashboard pivot's totals for one day, as the dashboard asks them: its domain, the period filter on its
+    date field, its measures with their aggregators (``env``'s user reads them)."""
+    data = data or dashboard_data()
+    pivot = data["pivots"][pivot_id]
+    date_field = pivot["fieldMatching"][data["globalFilters"][0]["id"]]["chain"]
+    start = fields.Datetime.to_datetime(day or fields.Date.context_today(env.user))
+    end = start + timedelta(days=1)
+    measures = [f"{measure['fieldName']}:{measure.get('aggregator', 'sum')}" for measure in pivot["measures"]]
+    domain = pivot["domain"] + [(date_field, ">=", start), (date_field, "<", end)]
+    [values] = env[pivot["model"]]._read_group(domain, [], measures)
+    return dict(zip((measure["fieldName"] for measure in pivot["measures"]), values, strict=True))
 
 
 def tool_path(file_name):

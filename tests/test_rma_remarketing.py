@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import html2plaintext
 
+from .common import dashboard_pivot_totals
 from .common_disposition import RmaDispositionCommon
 from .common_rpc import RmaRpcCommon
 
@@ -335,6 +336,9 @@ class TestRmaRemarketing(RmaRemarketingCommon):
             ],
         )
         self.assertAlmostEqual(report._realized_recovery([("unit_id", "=", unit.id)]), 610.0 / 600.0 * 100.0)
+        # The Returns dashboard's realized recovery (Data!B13): the graded units sold, by the day they were graded.
+        totals = dashboard_pivot_totals(self.env(user=self.rma_manager), "16", day=unit.work_finished_date.date())
+        self.assertAlmostEqual(totals["realized_value"] / totals["sold_nrv"], 610.0 / 600.0)
         self.assertIsNone(report._realized_recovery([("unit_id", "=", 0)]))
 
 

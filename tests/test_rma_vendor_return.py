@@ -2,6 +2,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from .common import dashboard_pivot_totals
 from .common_disposition import RmaDispositionCommon
 from .common_rpc import RmaRpcCommon
 
@@ -183,6 +184,11 @@ class TestRmaVendorReturn(RmaVendorReturnCommon, RmaDispositionCommon):
         self.assertAlmostEqual(row["recovered"], PRICE)
         self.assertAlmostEqual(row["pct"], 100.0)
         self.assertIsNotNone(row["turnaround"])
+        # The Returns dashboard's vendor tiles (Data!B11, B12) read the same figures.
+        manager_env = self.env(user=self.rma_manager)
+        recovery = dashboard_pivot_totals(manager_env, "12")
+        self.assertAlmostEqual(recovery["value_recovered"] / recovery["value_sent"], row["pct"] / 100)
+        self.assertAlmostEqual(dashboard_pivot_totals(manager_env, "14")["turnaround_days"], row["turnaround"])
         action = self.env.ref("rma_recovery.action_report_rma_kpi").with_user(self.rma_manager)
         html = action._render_qweb_html(action.report_name, report.ids)[0].decode()
         self.assertIn("Vendor returns", html)

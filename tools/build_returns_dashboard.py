@@ -6,10 +6,12 @@ files under data/files/ are this script's output (a test compares them):
 
     python3 tools/build_returns_dashboard.py
 
-The dashboard: the four KPIs (return rate, recovery value %, turnaround, stock-accuracy delta) for the period
-filter, compared with the previous period; the return rate of the last 12 months; turnaround per stage; recovered
-value per disposition code; the top return reasons and failure codes. Filters: period, warehouse, product, product
-category, customer, disposition code. The sample version has the same layout with typed figures: Odoo shows it
+The dashboard: the four KPIs (return rate, recovery value %, turnaround, stock-accuracy delta) and the three of the
+loop beyond our walls (vendor recovery and vendor turnaround of the units shipped to their vendors, realized
+recovery of the graded units sold again) for the period filter, compared with the previous period; the return rate
+of the last 12 months; turnaround per stage; recovered value per disposition code; the top return reasons and failure
+codes. Filters: period, warehouse, product, product category, customer, disposition code. The sample version has
+the same layout with typed figures: Odoo shows it
 while the database has no RMA unit yet.
 """
 
@@ -87,6 +89,18 @@ MODELS = {
     ),
     "rma.kpi.stock.accuracy": ("date", {WAREHOUSE: "warehouse_id", PRODUCT: "product_id", CATEGORY: "categ_id"}),
     "rma.kpi.failure": ("date", {WAREHOUSE: "warehouse_id", PRODUCT: "product_id", CATEGORY: "categ_id"}),
+    # Units shipped to their vendor in the period (the KPI report's "Vendor returns" table).
+    "rma.vendor.return.line": (
+        "shipped_date",
+        {
+            WAREHOUSE: "unit_id.rma_id.warehouse_id",
+            PRODUCT: "product_id",
+            CATEGORY: "product_id.categ_id",
+            CUSTOMER: "unit_id.rma_id.partner_id",
+        },
+    ),
+    # Units graded in the period, and their realized value once sold (rma.remarketing.report._realized_recovery).
+    "rma.remarketing.report": ("work_finished_date", {PRODUCT: "product_id", CATEGORY: "product_id.categ_id"}),
 }
 
 STAGES = [
@@ -141,6 +155,10 @@ def pivots():
     turnaround = [(name, "avg") for name, _label in STAGES] + [("hours_total", "avg")]
     counts = [("quantity_delta", "sum"), ("value_delta", "sum")]
     disposed = [("disposition_id", "!=", False)]
+    vendor, remarketing = "rma.vendor.return.line", "rma.remarketing.report"
+    vendor_values = [("value_sent", "sum"), ("value_recovered", "sum")]
+    shipped, answered = [("shipped_date", "!=", False)], [("answer_date", "!=", False)]
+    realized, sold = [("realized_value", "sum"), ("sold_nrv", "sum")], [("status", "=", "sold")]
     definitions = [
         pivot("1", "Return rate - current", rate, shipped_returned),
         pivot("2", "Return rate - previous", rate, shipped_returned, offset=-1),
@@ -169,12 +187,19 @@ def pivots():
             rows=["failure_code_id"],
             sort="unit_count",
         ),
+        pivot("12", "Vendor recovery - current", vendor, vendor_values, domain=shipped),
+        pivot("13", "Vendor recovery - previous", vendor, vendor_values, domain=shipped, offset=-1),
+        # The turnaround of the units the vendor answered (the others have none yet).
+        pivot("14", "Vendor turnaround - current", vendor, [("turnaround_days", "avg")], domain=answered),
+        pivot("15", "Vendor turnaround - previous", vendor, [("turnaround_days", "avg")], domain=answered, offset=-1),
+        pivot("16", "Realized recovery - current", remarketing, realized, domain=sold),
+        pivot("17", "Realized recovery - previous", remarketing, realized, domain=sold, offset=-1),
     ]
     return {definition["id"]: definition for definition in definitions}
 
 
 def kpi_rows(sample):
-    """Data sheet, rows 2-12: (label, current formula, previous formula, format), or typed figures for the sample."""
+    """Data sheet, rows 2-13: (label, current formula, previous formula, format), or typed figures for the sample."""
 
     def value(formula_current, formula_previous, sample_current, sample_previous):
         return (sample_current, sample_previous) if sample else (formula_current, formula_previous)
@@ -226,6 +251,31 @@ def kpi_rows(sample):
             "Stock-accuracy delta (value)",
             *value(f"={pv(7, 'value_delta')}", f"={pv(8, 'value_delta')}", "-1180", "240"),
             "2",
+        ),
+        (
+            "Vendor recovery (credited + replaced / value sent)",
+            *value(
+                f"=IFERROR({pv(12, 'value_recovered')}/{pv(12, 'value_sent')},0)",
+                f"=IFERROR({pv(13, 'value_recovered')}/{pv(13, 'value_sent')},0)",
+                "0.86",
+                "0.79",
+            ),
+            "1",
+        ),
+        (
+            "Vendor turnaround (days, average)",
+            *value(f"={pv(14, 'turnaround_days')}", f"={pv(15, 'turnaround_days')}", "12.5", "15.0"),
+            "5",
+        ),
+        (
+            "Realized recovery (realized value / NRV of units sold)",
+            *value(
+                f"=IFERROR({pv(16, 'realized_value')}/{pv(16, 'sold_nrv')},0)",
+                f"=IFERROR({pv(17, 'realized_value')}/{pv(17, 'sold_nrv')},0)",
+                "1.04",
+                "0.97",
+            ),
+            "1",
         ),
     ]
     return rows
@@ -379,7 +429,7 @@ def table_range(cell_range):
 
 def dashboard_sheet(sample):
     # Section titles (1-based rows); each chart or table starts on the row below its title.
-    trend, middle, tops = 5, 22, 39
+    trend, middle, tops = 8, 25, 42
     cells = {
         f"A{trend}": '=_t("Return rate, last 12 months")',
         f"A{middle}": '=_t("Turnaround per stage (average hours)")',
@@ -453,6 +503,37 @@ def dashboard_sheet(sample):
             240,
             110,
             scorecard("Stock Accuracy (units)", 9, higher_is_better=True, background="#F5F3FF"),
+        ),
+        # The second row: the loop beyond our walls, vendors and the units sold again.
+        figure(
+            "rma-kpi-vendor-recovery",
+            0,
+            3,
+            0,
+            10,
+            240,
+            110,
+            scorecard("Vendor Recovery", 11, higher_is_better=True, background="#ECFDF5"),
+        ),
+        figure(
+            "rma-kpi-vendor-turnaround",
+            0,
+            3,
+            250,
+            10,
+            240,
+            110,
+            scorecard("Vendor Turnaround (days)", 12, higher_is_better=False, background="#FFF7ED"),
+        ),
+        figure(
+            "rma-kpi-realized-recovery",
+            0,
+            3,
+            500,
+            10,
+            240,
+            110,
+            scorecard("Realized Recovery", 13, higher_is_better=True, background="#EFF6FF"),
         ),
         figure(
             "rma-kpi-return-rate-trend",
@@ -543,7 +624,7 @@ def dashboard_sheet(sample):
         "Dashboard",
         cells,
         cols={0: 250, 1: 150, 2: 40, 3: 40, 4: 250, 5: 150, 6: 40, 7: 60},
-        rows={0: 40, 1: 40, 2: 40, trend - 1: 40, middle - 1: 40, tops - 1: 40},
+        rows={0: 40, 1: 40, 2: 40, 3: 40, 4: 40, 5: 40, trend - 1: 40, middle - 1: 40, tops - 1: 40},
         styles=styles,
         figures=figures,
         tables=[table_range(f"A{first}:B{last}"), table_range(f"E{first}:F{last}")],
@@ -582,7 +663,7 @@ def build(sample=False):
             }
         },
         "pivots": {} if sample else pivots(),
-        "pivotNextId": 1 if sample else 12,
+        "pivotNextId": 1 if sample else 18,
         "customTableStyles": {},
         "globalFilters": [] if sample else GLOBAL_FILTERS,
         "lists": {},
@@ -596,6 +677,9 @@ def build(sample=False):
             "rma-kpi-stock-accuracy": "rma_recovery.rma_kpi_stock_accuracy_menu",
             "rma-kpi-return-rate-trend": "rma_recovery.rma_kpi_return_rate_menu",
             "rma-kpi-recovery-by-code": "rma_recovery.rma_kpi_unit_menu",
+            "rma-kpi-vendor-recovery": "rma_recovery.rma_kpi_vendor_menu",
+            "rma-kpi-vendor-turnaround": "rma_recovery.rma_kpi_vendor_menu",
+            "rma-kpi-realized-recovery": "rma_recovery.rma_remarketing_report_menu",
         },
     }
     return spreadsheet
