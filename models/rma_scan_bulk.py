@@ -497,13 +497,13 @@ class RmaScan(models.AbstractModel):
             level = "danger"
         else:
             message = (
-                self.env._("Read %(ref)s: %(count)s units received into quarantine.", ref=read_ref, count=counts[DONE])
+                self.env._("Read %(ref)s: %(count)s unit(s) received into quarantine.", ref=read_ref, count=counts[DONE])
                 if receive
-                else self.env._("Read %(ref)s: %(count)s units handed over.", ref=read_ref, count=counts[DONE])
+                else self.env._("Read %(ref)s: %(count)s unit(s) handed over.", ref=read_ref, count=counts[DONE])
             )
             level = "success" if counts[DONE] and not rejects else "warning" if counts[DONE] else "danger"
             if rejects:
-                message = self.env._("%(message)s %(count)s codes rejected.", message=message, count=len(rejects))
+                message = self.env._("%(message)s %(count)s code(s) rejected.", message=message, count=len(rejects))
         return {
             "read_ref": read_ref,
             "counts": counts,

@@ -523,7 +523,7 @@ def dashboard_sheet(sample):
             10,
             240,
             110,
-            scorecard("Vendor Turnaround (days)", 12, higher_is_better=False, background="#FFF7ED"),
+            scorecard("Days at Vendor", 12, higher_is_better=False, background="#FFF7ED"),
         ),
         figure(
             "rma-kpi-realized-recovery",
