@@ -497,7 +497,9 @@ class RmaScan(models.AbstractModel):
             level = "danger"
         else:
             message = (
-                self.env._("Read %(ref)s: %(count)s unit(s) received into quarantine.", ref=read_ref, count=counts[DONE])
+                self.env._(
+                    "Read %(ref)s: %(count)s unit(s) received into quarantine.", ref=read_ref, count=counts[DONE]
+                )
                 if receive
                 else self.env._("Read %(ref)s: %(count)s unit(s) handed over.", ref=read_ref, count=counts[DONE])
             )
