@@ -13,6 +13,33 @@ from odoo.addons.rma_recovery.models.rma_demo import with_luhn_digit
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools")
 
 
+def stand_in_base_demo(env):
+    """The records of base's demo data the addon's demo refers to (Marc Demo, Joel Willis the portal user, and their
+    partners), on a database installed without it (``make test``)."""
+    if env.ref("base.user_demo", raise_if_not_found=False):
+        return
+    marc = new_test_user(env, login="rma_demo_marc", name="Marc Demo", groups="base.group_user")
+    joel = new_test_user(
+        env,
+        login="rma_demo_portal",
+        password="rma_demo_portal",
+        name="Joel Willis",
+        email="joel.willis63@example.com",
+        groups="base.group_portal",
+    )
+    env["ir.model.data"].create(
+        [
+            {"module": "base", "name": name, "model": record._name, "res_id": record.id, "noupdate": True}
+            for name, record in (
+                ("user_demo", marc),
+                ("partner_demo", marc.partner_id),
+                ("demo_user0", joel),
+                ("partner_demo_portal", joel.partner_id),
+            )
+        ]
+    )
+
+
 def dashboard_data(file_name="returns_dashboard.json"):
     """The Returns dashboard's spreadsheet (data/files/, built by tools/build_returns_dashboard.py)."""
     with file_open(f"rma_recovery/data/files/{file_name}") as file:

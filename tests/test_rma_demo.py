@@ -4,11 +4,12 @@ from itertools import pairwise
 
 from freezegun import freeze_time
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import convert_file, format_amount, format_date
 
 from odoo.addons.rma_recovery.models.rma_read_parser import parse_code
 
+from .common import stand_in_base_demo
 from .common_api import ApiExamplesMixin
 
 
@@ -25,7 +26,7 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._stand_in_base_demo()
+        stand_in_base_demo(cls.env)
         cls.start = datetime(2026, 6, 15, 8, 0, 0)
         with freeze_time(cls.start, auto_tick_seconds=1):
             convert_file(cls.env, "rma_recovery", "data/rma_demo.xml", {}, mode="init", noupdate=True)
@@ -35,33 +36,6 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         partners = cls.env.ref("rma_recovery.demo_partner_acme") | cls.env.ref("rma_recovery.demo_partner_northwind")
         cls.rmas = cls.env["rma.order"].search([("partner_id", "in", partners.ids)])
         cls.units = cls.rmas.line_ids
-
-    @classmethod
-    def _stand_in_base_demo(cls):
-        """The records of base's demo data the demo refers to (Marc Demo, Joel Willis the portal user, and their
-        partners), on a database installed without it."""
-        if cls.env.ref("base.user_demo", raise_if_not_found=False):
-            return
-        marc = new_test_user(cls.env, login="rma_demo_marc", name="Marc Demo", groups="base.group_user")
-        joel = new_test_user(
-            cls.env,
-            login="rma_demo_portal",
-            password="rma_demo_portal",
-            name="Joel Willis",
-            email="joel.willis63@example.com",
-            groups="base.group_portal",
-        )
-        cls.env["ir.model.data"].create(
-            [
-                {"module": "base", "name": name, "model": record._name, "res_id": record.id, "noupdate": True}
-                for name, record in (
-                    ("user_demo", marc),
-                    ("partner_demo", marc.partner_id),
-                    ("demo_user0", joel),
-                    ("partner_demo_portal", joel.partner_id),
-                )
-            ]
-        )
 
     # ------------------------------------------------------------------
     # Timelines
@@ -381,25 +355,3 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         self.assertEqual(delivery.state, "assigned")
         self.assertEqual(delivery.move_line_ids.lot_id, graded.lot_id)
         self.assertEqual(delivery.move_line_ids.location_id, graded.location_id)
-
-    def test_demo_unit_returned_to_its_vendor_and_credited(self):
-        """Issue 23: in the demo, a docking station bought from its maker went back under the vendor's warranty and
-        came back credited, with its entries."""
-        if not self.company.chart_template:
-            self.skipTest("the vendor return's demo needs the company's chart of accounts")
-        vendor_return = self.env["rma.vendor.return"].search([("partner_id.name", "=", "Dockline Manufacturing Ltd.")])
-        self.assertEqual(vendor_return.state, "closed")
-        self.assertEqual(vendor_return.authorization_number, "DL-RMA-7731")
-        line = vendor_return.line_ids
-        self.assertEqual(line.answer, "credit")
-        self.assertEqual(line.unit_id.state, "closed")
-        self.assertEqual(line.unit_id.disposition_id.code, "RTV")
-        self.assertEqual(line.refund_id.move_type, "in_refund")
-        self.assertEqual(line.refund_id.state, "posted")
-        self.assertEqual(line.ship_move_id.location_dest_id.usage, "supplier")
-        claims = self.company.rma_vendor_claims_account_id
-        entries = line.entry_ids | line.refund_id
-        self.assertAlmostEqual(
-            sum(entries.line_ids.filtered(lambda aml: aml.account_id == claims).mapped("balance")), 0.0
-        )
-        self.assertAlmostEqual(line.value_sent, 180.0)
