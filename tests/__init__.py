@@ -28,4 +28,3 @@ from . import test_rma_valuation_rounding
 from . import test_rma_bulk_read
 from . import test_rma_remarketing
 from . import test_rma_vendor_return
-from . import test_rma_demo_chart

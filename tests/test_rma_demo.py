@@ -355,3 +355,25 @@ class TestRmaDemo(ApiExamplesMixin, HttpCase):
         self.assertEqual(delivery.state, "assigned")
         self.assertEqual(delivery.move_line_ids.lot_id, graded.lot_id)
         self.assertEqual(delivery.move_line_ids.location_id, graded.location_id)
+
+    def test_demo_unit_returned_to_its_vendor_and_credited(self):
+        """Issue 23: in the demo, a docking station bought from its maker went back under the vendor's warranty and
+        came back credited, with its entries."""
+        # Odoo gives the company its generic chart at install: the demo's vendor claim is an entry on it.
+        self.assertTrue(self.company.chart_template)
+        vendor_return = self.env["rma.vendor.return"].search([("partner_id.name", "=", "Dockline Manufacturing Ltd.")])
+        self.assertEqual(vendor_return.state, "closed")
+        self.assertEqual(vendor_return.authorization_number, "DL-RMA-7731")
+        line = vendor_return.line_ids
+        self.assertEqual(line.answer, "credit")
+        self.assertEqual(line.unit_id.state, "closed")
+        self.assertEqual(line.unit_id.disposition_id.code, "RTV")
+        self.assertEqual(line.refund_id.move_type, "in_refund")
+        self.assertEqual(line.refund_id.state, "posted")
+        self.assertEqual(line.ship_move_id.location_dest_id.usage, "supplier")
+        claims = self.company.rma_vendor_claims_account_id
+        entries = line.entry_ids | line.refund_id
+        self.assertAlmostEqual(
+            sum(entries.line_ids.filtered(lambda aml: aml.account_id == claims).mapped("balance")), 0.0
+        )
+        self.assertAlmostEqual(line.value_sent, 180.0)
