@@ -528,7 +528,9 @@ class RmaVendorReturnLine(models.Model):
                 }
             )
         )
-        refund.action_post()
+        # Posted as a credit note, never as a cancellation: a client's move_reverse_cancel would skip the price
+        # difference lines that clear Vendor Claims, and Odoo's revaluation of the purchase line's receipts.
+        refund.with_context(move_reverse_cancel=False).action_post()
         for line in self:
             refund_line = refund.invoice_line_ids.filtered(lambda aml, line=line: aml.rma_vendor_line_id == line)
             # sudo: the link to the credit note, recorded for the returns manager who need not read journal items

@@ -148,7 +148,7 @@ class RmaLine(models.Model):
                 " order.",
                 unit=self.display_name,
             )
-        vendor = purchase.sudo().purchase_line_id.order_id.partner_id
+        vendor = purchase.sudo().purchase_line_id.order_id.partner_id  # sudo: the PO's vendor, for whoever disposes
         months = RmaVendorWarranty.months(self.product_id, vendor, self.company_id)
         end = RmaVendorWarranty.end_date(purchase.date, months)
         if not end or end < fields.Date.context_today(self):
@@ -224,8 +224,9 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def _post(self, soft=True):
-        if not self.env.context.get("move_reverse_cancel"):
-            self.env["account.move.line"].create(self._rma_vendor_claim_difference_vals())
+        # No context key decides it: only the addon's vendor credit notes hold rma_vendor_line_id (server-owned, not
+        # copied), and their cancelling reversals are vendor bills, which _rma_vendor_claim_difference_vals skips.
+        self.env["account.move.line"].create(self._rma_vendor_claim_difference_vals())
         return super()._post(soft)
 
     def _rma_vendor_claim_difference_vals(self):
@@ -242,6 +243,7 @@ class AccountMove(models.Model):
                 )
             ):
                 # the credited value (balance < 0 on a vendor credit note) against the value sent
+                # sudo: the value sent, for the accountant posting who need not read vendor RMAs
                 difference = -line.balance - line.rma_vendor_line_id.sudo().value_sent
                 if line.company_currency_id.is_zero(difference):
                     continue
